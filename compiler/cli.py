@@ -1,0 +1,65 @@
+"""``planc`` command line: ``main(argv) -> int``, one module per subcommand.
+
+Each module in :mod:`compiler.commands` declares ``NAME``, ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``; the tuple below is the registry.
+Modules are imported lazily so that ``planc lint`` never imports jinja2, mkdocs or NVML.
+Exit codes: 0 success, 1 findings (or a failed operation), 2 usage/configuration/internal
+error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+# (name, module, help) — help is duplicated here so that building the parser imports nothing.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("lint", "lint", "check plan files and report diagnostics"),
+    ("rules", "rules", "list every lint rule"),
+    ("explain", "explain", "show a rule's documentation"),
+)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = argparse.ArgumentParser(prog="planc", description="Plan compiler and validator "
+                                     "for ML research experiments.")
+    parser.add_argument("--version", action="version", version=f"planc {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = {}
+    for name, _module, help_text in COMMANDS:
+        subparsers[name] = sub.add_parser(name, help=help_text, description=help_text)
+    return parser, subparsers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``planc`` console script. Returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, subparsers = build_parser()
+    # Only the chosen subcommand's module is imported (and adds its arguments).
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    modules = {name: module for name, module, _ in COMMANDS}
+    if chosen in modules:
+        mod = importlib.import_module(f".commands.{modules[chosen]}", __package__)
+        mod.add_arguments(subparsers[chosen])
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return int(mod.run(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``planc`` subcommand (see :data:`compiler.cli.COMMANDS`)."""

@@ -1,0 +1,66 @@
+"""``planc lint [PATH ...]``: check plans and print diagnostics (exit 0 / 1 / 2)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..diagnostics import FORMATS, render
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", help="files or folders (default: [tool.planc] paths, "
+                   "else plans/)")
+    p.add_argument("--format", "-f", choices=FORMATS, default="text")
+    p.add_argument("--strict", action="store_true", help="warnings fail the run too")
+    p.add_argument("--select", default="", help="comma-separated codes or prefixes to run")
+    p.add_argument("--ignore", default="", help="comma-separated codes or prefixes to skip")
+    p.add_argument("--jobs", "-j", type=int, default=0, help="processes (default: all cores)")
+    p.add_argument("--no-cache", action="store_true", help="ignore the content-hash cache")
+    p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..config import load_settings
+    from ..lint import discover, exit_code, lint_paths
+    from ..rules import BUILTIN_CODES, BY_CODE, RULES
+
+    known = set(BY_CODE) | set(BUILTIN_CODES)
+    start = Path(args.paths[0]) if args.paths else Path.cwd()
+    settings, config_diags = load_settings(start, known)
+    if args.select:
+        settings.select = tuple(s.strip() for s in args.select.split(",") if s.strip())
+    if args.ignore:
+        settings.ignore = settings.ignore + tuple(s.strip() for s in args.ignore.split(",") if s.strip())
+    strict = args.strict or settings.strict
+    for code, opts in settings.rules.items():
+        rule = BY_CODE.get(code)
+        for name in opts:
+            if rule is not None and name not in getattr(rule, "OPTIONS", {}):
+                from ..diagnostics import Diagnostic, Severity
+
+                config_diags.append(Diagnostic(str(settings.pyproject), 1, 1, "CF002",
+                                               Severity.ERROR,
+                                               f"rule {code} has no option {name!r}",
+                                               "config-unknown-key"))
+    paths = args.paths or [str(settings.root / p) for p in settings.paths]
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        print(f"planc: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    files = discover(paths, settings)
+    if settings.cache and not args.no_cache:
+        from ..cache import lint_cached
+
+        diags = lint_cached(files, settings, args.jobs or None)
+    else:
+        diags = lint_paths(files, settings, args.jobs or None)
+    diags = config_diags + diags
+    sys.stdout.write(render(diags, args.format, RULES))
+    if args.format == "text" and not args.quiet:
+        errors = sum(d.severity.value == "error" for d in diags)
+        warnings = sum(d.severity.value == "warning" for d in diags)
+        print(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)",
+              file=sys.stderr)
+    return exit_code(diags, strict)

@@ -1,0 +1,32 @@
+"""``planc rules``: a table of every rule (code, name, severity, kinds, summary)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def summary(rule: object) -> str:
+    doc = (getattr(rule, "__doc__", None) or "").strip().splitlines()
+    return doc[0] if doc else ""
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..rules import RULES
+
+    rows = [
+        {"code": r.CODE, "name": r.NAME, "severity": r.SEVERITY, "kinds": list(r.KINDS),
+         "summary": summary(r), "options": dict(getattr(r, "OPTIONS", {}))}
+        for r in RULES
+    ]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        print(f"{r['code']}  {r['name']:<{width}}  {r['severity']:<7}  {r['summary']}")
+    return 0

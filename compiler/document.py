@@ -1,0 +1,513 @@
+"""Load a plan file into a :class:`Document`: front-matter, markdown-it tokens, sections.
+
+A document is parsed once. Markdown goes through markdown-it-py (CommonMark + tables, with
+mdit-py-plugins' front-matter plugin); front-matter YAML is *composed* once with PyYAML's C
+loader when present, so the node tree (with line/column marks) maps schema errors back to
+the file, and then constructed from that same tree. Problems found while loading (bad
+encoding, bad YAML, an oversized file) become diagnostics on the document; loading never
+raises for bad input.
+
+Agent transcripts that contain ``<plan> … </plan>`` (seed 002/003 output contract) are
+parsed from the first such block, the way the research-agent server extracts it
+(``re.search(r"<plan>([\\s\\S]*?)</plan>", text)``); line numbers still point into the
+transcript.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from .diagnostics import Diagnostic, Severity
+
+try:  # the C loader is ~10x faster; fall back to the pure-Python one
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader  # type: ignore[assignment]
+
+KINDS = ("plan", "tasks", "run-group", "status")
+MAX_BYTES = 4 * 1024 * 1024  # a plan over 4 MiB is not a plan
+MAX_YAML_NODES = 200_000  # bounds alias expansion ("billion laughs")
+
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
+_PLAN_TAG = re.compile(r"<plan>([\s\S]*?)</plan>")
+_PLAN_TITLE = re.compile(r"^(?:\S+\s+)?Plan:\s*", re.UNICODE)
+_PHASE = re.compile(r"^Phase\s+\d+", re.IGNORECASE)
+_CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX/]\]")
+
+
+class YAMLTooLarge(ValueError):
+    """Raised when a YAML node tree has more than :data:`MAX_YAML_NODES` nodes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading and the tokens under it (up to the next heading of the same or higher level).
+
+    ``line`` is the heading's 1-based line in the original file; ``start``/``end`` index
+    :attr:`Document.tokens` (``start`` is the first token after ``heading_close``).
+    """
+
+    level: int
+    title: str
+    line: int
+    column: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListItem:
+    """A list item's first paragraph text, its 1-based line, and the list it belongs to."""
+
+    text: str
+    line: int
+    column: int
+    ordered: bool
+    depth: int
+    marker: str
+    number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    cells: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A pipe table: header cells, body rows (each with its 1-based line)."""
+
+    header: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+    line: int
+
+    def column(self, name: str) -> int | None:
+        """Index of the header cell equal to ``name`` (case-insensitive), else ``None``."""
+        low = name.strip().lower()
+        for i, cell in enumerate(self.header):
+            if cell.strip().lower() == low:
+                return i
+        return None
+
+
+@dataclass
+class Document:
+    """One parsed file.
+
+    ``text`` is the full original text (decoded, newlines normalised to ``\\n``);
+    ``lines`` its lines. ``tokens`` are markdown-it block tokens whose ``map`` is relative
+    to the parsed body; :meth:`line_of` turns a token into a 1-based file line.
+    ``front_matter`` is the constructed mapping (or ``None``), ``fm_node`` its YAML node
+    tree and ``fm_line`` the 0-based file line where the YAML text starts.
+    """
+
+    path: str
+    text: str
+    lines: list[str]
+    kind: str | None = None
+    kind_source: str = "none"  # front-matter | structure | filename | none
+    front_matter: dict[str, Any] | None = None
+    fm_node: yaml.Node | None = None
+    fm_line: int = 0
+    tokens: list[Token] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    line_offset: int = 0  # lines before the parsed body (for <plan> extraction)
+    extracted: bool = False
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    yaml_data: Any = None  # for kind "status": the whole YAML document
+    yaml_node: yaml.Node | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # -- positions -----------------------------------------------------------------
+    def line_of(self, token: Token) -> int:
+        """1-based file line of a block token (``token.map`` is body-relative)."""
+        if token.map is None:
+            return 1 + self.line_offset
+        return token.map[0] + 1 + self.line_offset
+
+    def line_text(self, line: int) -> str:
+        """The original text of 1-based ``line`` ('' when out of range)."""
+        if 1 <= line <= len(self.lines):
+            return self.lines[line - 1]
+        return ""
+
+    def col_of(self, line: int, needle: str | None = None) -> int:
+        """1-based column of ``needle`` on ``line``, or of its first non-blank character."""
+        text = self.line_text(line)
+        if needle:
+            idx = text.find(needle)
+            if idx >= 0:
+                return idx + 1
+        stripped = len(text) - len(text.lstrip())
+        return stripped + 1
+
+    def diag(
+        self,
+        line: int,
+        column: int,
+        code: str,
+        severity: Severity,
+        message: str,
+        name: str = "",
+        fix: str | None = None,
+    ) -> Diagnostic:
+        return Diagnostic(self.path, line, column, code, severity, message, name, fix)
+
+    # -- structure -------------------------------------------------------------------
+    def section(self, title: str, level: int | None = None) -> Section | None:
+        """The first section whose normalised title equals ``title``."""
+        want = normalise_title(title)
+        for sec in self.sections:
+            if (level is None or sec.level == level) and normalise_title(sec.title) == want:
+                return sec
+        return None
+
+    def section_tokens(self, section: Section) -> list[Token]:
+        return self.tokens[section.start : section.end]
+
+    def iter_list_items(self, tokens: Sequence[Token] | None = None) -> Iterator[ListItem]:
+        """List items in ``tokens`` (default: the whole body), outer and nested, in order."""
+        toks = self.tokens if tokens is None else tokens
+        stack: list[tuple[bool, int]] = []  # (ordered, next number)
+        pending: tuple[int, str, int | None] | None = None
+        for tok in toks:
+            t = tok.type
+            if t in ("bullet_list_open", "ordered_list_open"):
+                start = int(tok.attrGet("start") or 1) if t == "ordered_list_open" else 1
+                stack.append((t == "ordered_list_open", start))
+            elif t in ("bullet_list_close", "ordered_list_close"):
+                if stack:
+                    stack.pop()
+            elif t == "list_item_open" and stack:
+                ordered, num = stack[-1]
+                stack[-1] = (ordered, num + 1)
+                number = int(tok.info) if ordered and tok.info.isdigit() else (num if ordered else None)
+                pending = (self.line_of(tok), tok.markup, number)
+            elif t == "inline" and pending is not None:
+                line, marker, number = pending
+                pending = None
+                ordered = stack[-1][0] if stack else False
+                yield ListItem(
+                    text=tok.content,
+                    line=line,
+                    column=self.col_of(line),
+                    ordered=ordered,
+                    depth=len(stack),
+                    marker=marker,
+                    number=number,
+                )
+
+    def iter_tables(self, tokens: Sequence[Token] | None = None) -> Iterator[Table]:
+        """Pipe tables in ``tokens`` (default: the whole body)."""
+        toks = self.tokens if tokens is None else tokens
+        header: list[str] = []
+        rows: list[TableRow] = []
+        row: list[str] = []
+        row_line = 0
+        table_line = 0
+        in_head = False
+        for tok in toks:
+            t = tok.type
+            if t == "table_open":
+                header, rows, table_line = [], [], self.line_of(tok)
+            elif t == "thead_open":
+                in_head = True
+            elif t == "thead_close":
+                in_head = False
+            elif t == "tr_open":
+                row, row_line = [], self.line_of(tok)
+            elif t == "inline" and tok.level >= 4:
+                row.append(tok.content.strip())
+            elif t == "tr_close":
+                if in_head:
+                    header = row
+                else:
+                    rows.append(TableRow(tuple(row), row_line))
+            elif t == "table_close":
+                yield Table(tuple(header), tuple(rows), table_line)
+
+    def iter_inline(self, tokens: Sequence[Token] | None = None) -> Iterator[tuple[int, str]]:
+        """(1-based line, content) of every inline token that is not inside a table."""
+        toks = self.tokens if tokens is None else tokens
+        for tok in toks:
+            if tok.type == "inline" and tok.level < 4:
+                yield self.line_of(tok), tok.content
+
+    def cached(self, key: str, build: Any) -> Any:
+        """Memoise a derived structure (parsed model) per document."""
+        if key not in self._cache:
+            self._cache[key] = build(self)
+        return self._cache[key]
+
+
+def normalise_title(title: str) -> str:
+    """Lower-case, collapse spaces, drop a leading emoji or mojibake prefix and trailing ':'."""
+    t = " ".join(title.strip().split()).lower()
+    return t.rstrip(":")
+
+
+# -- YAML ------------------------------------------------------------------------------
+def compose_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """Compose ``text`` once and construct the data from the same node tree.
+
+    Returns ``(node, data)``. Raises ``yaml.YAMLError`` on a syntax error and
+    :class:`YAMLTooLarge` when the tree (with aliases expanded) has too many nodes.
+    """
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _check_size(node)
+        data = loader.construct_document(node)
+        return node, data
+    finally:
+        loader.dispose()
+
+
+def _check_size(root: yaml.Node) -> None:
+    count = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_YAML_NODES:
+            raise YAMLTooLarge(f"YAML has more than {MAX_YAML_NODES} nodes (alias expansion?)")
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.append(k)
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def node_position(root: yaml.Node | None, loc: Sequence[Any]) -> tuple[int, int, bool]:
+    """0-based (line, column) of the YAML node at ``loc`` (a pydantic error ``loc``).
+
+    Mapping steps land on the *key* node, sequence steps on the item. When a step does not
+    exist, the nearest parent's position is returned and the third value is ``False``.
+    """
+    if root is None:
+        return 0, 0, False
+    node: yaml.Node = root
+    pos = (root.start_mark.line, root.start_mark.column)
+    for step in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(step):
+                    pos = (key.start_mark.line, key.start_mark.column)
+                    node = value
+                    break
+            else:
+                return pos[0], pos[1], False
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if 0 <= step < len(node.value):
+                node = node.value[step]
+                pos = (node.start_mark.line, node.start_mark.column)
+            else:
+                return pos[0], pos[1], False
+        else:
+            return pos[0], pos[1], False
+    return pos[0], pos[1], True
+
+
+def value_position(root: yaml.Node | None, loc: Sequence[Any]) -> tuple[int, int] | None:
+    """0-based (line, column) of the *value* node at ``loc``, or ``None`` when absent."""
+    node = root
+    for step in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(step):
+                    node = value
+                    break
+            else:
+                return None
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if 0 <= step < len(node.value):
+                node = node.value[step]
+            else:
+                return None
+        else:
+            return None
+    if node is None:
+        return None
+    return node.start_mark.line, node.start_mark.column
+
+
+# -- loading ---------------------------------------------------------------------------
+def decode(raw: bytes) -> tuple[str, str | None]:
+    """UTF-8 decode (BOM stripped, CRLF → LF). Returns (text, problem or None)."""
+    problem = None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("utf-8", errors="replace")
+        problem = f"file is not valid UTF-8 (byte {exc.start}: {exc.reason})"
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, problem
+
+
+def load(path: str | Path, text: str | None = None, kind: str | None = None) -> Document:
+    """Load the file at ``path`` (or ``text`` given for it) into a :class:`Document`.
+
+    Never raises for bad content: unreadable files, bad encoding, bad YAML and oversized
+    files become diagnostics (codes ``CM000``/``CM001``). ``kind`` forces the kind.
+    """
+    p = str(path)
+    problem = None
+    if text is None:
+        try:
+            fp = Path(path)
+            size = fp.stat().st_size
+            if size > MAX_BYTES:
+                doc = Document(path=p, text="", lines=[])
+                doc.diagnostics.append(
+                    doc.diag(1, 1, "CM000", Severity.ERROR,
+                             f"file is {size} bytes; planc reads at most {MAX_BYTES}", "unreadable")
+                )
+                return doc
+            text, problem = decode(fp.read_bytes())
+        except OSError as exc:
+            doc = Document(path=p, text="", lines=[])
+            doc.diagnostics.append(
+                doc.diag(1, 1, "CM000", Severity.ERROR, f"cannot read file: {exc.strerror}",
+                         "unreadable")
+            )
+            return doc
+    else:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    doc = Document(path=p, text=text, lines=text.split("\n"))
+    if problem:
+        doc.diagnostics.append(doc.diag(1, 1, "CM000", Severity.ERROR, problem, "unreadable"))
+    if kind == "status" or (kind is None and p.endswith((".yaml", ".yml"))):
+        _load_yaml_document(doc)
+        return doc
+    _load_markdown(doc, forced_kind=kind)
+    return doc
+
+
+def _yaml_error(doc: Document, exc: Exception, line0: int) -> None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = (mark.line if mark else 0) + line0 + 1
+    col = (mark.column if mark else 0) + 1
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    doc.diagnostics.append(doc.diag(line, col, "CM001", Severity.ERROR, msg, "front-matter-yaml"))
+
+
+def _load_yaml_document(doc: Document) -> None:
+    doc.kind, doc.kind_source = "status", "filename"
+    try:
+        doc.yaml_node, doc.yaml_data = compose_yaml(doc.text)
+    except yaml.YAMLError as exc:
+        _yaml_error(doc, exc, 0)
+    except YAMLTooLarge as exc:
+        doc.diagnostics.append(doc.diag(1, 1, "CM001", Severity.ERROR, str(exc), "front-matter-yaml"))
+
+
+def _load_markdown(doc: Document, forced_kind: str | None) -> None:
+    body = doc.text
+    match = _PLAN_TAG.search(body)
+    if match and not _starts_with_kind_heading(body[: match.start()]):
+        doc.line_offset = body.count("\n", 0, match.start(1))
+        doc.extracted = True
+        body = match.group(1)
+    tokens = _MD.parse(body)
+    if tokens and tokens[0].type == "front_matter":
+        fm = tokens.pop(0)
+        doc.fm_line = (fm.map[0] if fm.map else 0) + 1 + doc.line_offset
+        try:
+            doc.fm_node, data = compose_yaml(fm.content)
+        except yaml.YAMLError as exc:
+            _yaml_error(doc, exc, doc.fm_line)
+            data = None
+        except YAMLTooLarge as exc:
+            doc.diagnostics.append(
+                doc.diag(doc.fm_line, 1, "CM001", Severity.ERROR, str(exc), "front-matter-yaml")
+            )
+            data = None
+        if data is None:
+            doc.front_matter = {} if doc.fm_node is None else None
+        elif isinstance(data, dict):
+            doc.front_matter = data
+        else:
+            doc.diagnostics.append(
+                doc.diag(doc.fm_line + 1, 1, "CM003", Severity.ERROR,
+                         f"front-matter must be a mapping of keys to values, not {type(data).__name__}",
+                         "front-matter-schema")
+            )
+    doc.tokens = tokens
+    doc.sections = _sections(doc)
+    if forced_kind:
+        doc.kind, doc.kind_source = forced_kind, "argument"
+    else:
+        fm_kind = doc.front_matter.get("kind") if isinstance(doc.front_matter, dict) else None
+        if isinstance(fm_kind, str) and fm_kind in KINDS:
+            doc.kind, doc.kind_source = fm_kind, "front-matter"
+        else:
+            detected = detect_kind(doc)
+            if detected:
+                doc.kind, doc.kind_source = detected, "structure"
+
+
+def _starts_with_kind_heading(prefix: str) -> bool:
+    for line in prefix.split("\n"):
+        s = line.strip()
+        if s.startswith("# Tasks") or s.startswith("# Run Plan:") or re.match(r"^##\s+\S*\s*Plan:", s):
+            return True
+    return False
+
+
+def _sections(doc: Document) -> list[Section]:
+    toks = doc.tokens
+    heads: list[tuple[int, int, str, int]] = []  # (token index, level, title, line)
+    for i, tok in enumerate(toks):
+        if tok.type == "heading_open":
+            title = toks[i + 1].content if i + 1 < len(toks) else ""
+            heads.append((i, int(tok.tag[1]), title, doc.line_of(tok)))
+    out = []
+    for n, (i, level, title, line) in enumerate(heads):
+        end = len(toks)
+        for j, lvl, _t, _l in heads[n + 1 :]:
+            if lvl <= level:
+                end = j
+                break
+        out.append(Section(level, title.strip(), line, doc.col_of(line), i + 3, end))
+    return out
+
+
+def detect_kind(doc: Document) -> str | None:
+    """Kind from structure: ``## 📋 Plan:`` → plan, ``# Run Plan:`` → run-group,
+    ``# Tasks`` with phases or a checkbox list → tasks. ``None`` when nothing matches."""
+    has_tasks_h1 = False
+    has_phase = False
+    for sec in doc.sections:
+        if sec.level == 1 and sec.title.startswith("Run Plan:"):
+            return "run-group"
+        if sec.level == 2 and _PLAN_TITLE.match(sec.title):
+            return "plan"
+        if sec.level == 1 and normalise_title(sec.title) == "tasks":
+            has_tasks_h1 = True
+        if sec.level == 2 and (_PHASE.match(sec.title) or normalise_title(sec.title) == "tasks"):
+            has_phase = True
+    if has_tasks_h1:
+        if has_phase:
+            return "tasks"
+        for line in doc.lines:
+            if _CHECKBOX.match(line):
+                return "tasks"
+    return None

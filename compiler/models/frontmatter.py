@@ -1,0 +1,87 @@
+"""Front-matter models per document kind (pydantic v2, unknown keys forbidden).
+
+Front-matter is optional: documents written by agents from the seed prompts have none.
+When present, ``kind`` selects the model; keys shared by every kind live on
+:class:`CommonFrontMatter`. Validation errors are mapped to YAML node positions by the
+``CM002``/``CM003`` rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Base for every front-matter model: unknown keys are errors (rule CM002)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class CommonFrontMatter(Strict):
+    kind: Literal["plan", "tasks", "run-group"] | None = None
+    title: str | None = None
+    id: str | None = None
+    description: str | None = None
+    author: str | None = None
+    created: dt.date | dt.datetime | str | None = None
+    updated: dt.date | dt.datetime | str | None = None
+    tags: list[str] = Field(default_factory=list)
+    status: Literal["draft", "proposed", "approved", "running", "done", "abandoned"] | None = None
+
+
+class SweepBlock(Strict):
+    """A front-matter sweep: ``grid`` (product), ``zip`` (paired lists), ``runs`` (explicit),
+    ``exclude`` (combinations with a reason), ``repeats``/``seeds``."""
+
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    zip: dict[str, list[Any]] = Field(default_factory=dict)
+    runs: list[dict[str, Any]] = Field(default_factory=list)
+    exclude: list[dict[str, Any]] = Field(default_factory=list)
+    seeds: list[int] = Field(default_factory=list)
+    repeats: int | None = None
+
+
+class PlanFrontMatter(CommonFrontMatter):
+    """A ``plan`` (seed 000). ``command`` makes it a sweep: a template such as
+    ``python train.py --lr {lr} --seed {seed}`` filled per run."""
+
+    kind: Literal["plan"] | None = None
+    command: str | None = None
+    sweep: SweepBlock | None = None
+    cluster: str | None = None
+    environment: str | None = None
+    workdir: str | None = None
+    name: str | None = None
+    time: str | None = None
+    gpus: int | None = None
+    cpus: int | None = None
+    mem: str | None = None
+
+
+class TasksFrontMatter(CommonFrontMatter):
+    kind: Literal["tasks"] | None = None
+    goal: str | None = None
+    workdir: str | None = None
+
+
+def run_group_model() -> type[BaseModel]:
+    """The run-group front-matter model (defined with the compiler's run-group models)."""
+    from .rungroup import RunGroupFrontMatter
+
+    return RunGroupFrontMatter
+
+
+def model_for(kind: str | None) -> type[BaseModel] | None:
+    """The front-matter model for ``kind``; ``None`` for kinds without front-matter."""
+    if kind == "plan":
+        return PlanFrontMatter
+    if kind == "tasks":
+        return TasksFrontMatter
+    if kind == "run-group":
+        return run_group_model()
+    if kind is None:
+        return CommonFrontMatter
+    return None

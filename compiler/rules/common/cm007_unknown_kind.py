@@ -1,0 +1,35 @@
+"""planc must be able to tell what kind of document a file is.
+
+The kind comes from front-matter ``kind:`` or, without it, from the headings the seed
+formats use (``## 📋 Plan:``, ``# Tasks`` with phases or a checklist, ``# Run Plan:``). A
+file that matches none is not checked by any kind's rules, so say what it is.
+
+Failing::
+
+    # My experiment
+    Some notes.
+
+Passing::
+
+    ---
+    kind: plan
+    ---
+    ## 📋 Plan: My experiment
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..base import Context, Finding
+
+CODE = "CM007"
+NAME = "unknown-kind"
+SEVERITY = "warning"
+KINDS = ("unknown",)
+OPTIONS: dict[str, object] = {}
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    yield Finding(1, 1, "cannot tell the kind of this document (plan, tasks or run-group)",
+                  "add front-matter 'kind: plan|tasks|run-group' or the seed format's title heading")

@@ -1,0 +1,7 @@
+"""Rules for documents of kind `plan`; the tuple below is the registry for this kind."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+RULES: tuple[ModuleType, ...] = ()
