@@ -21,6 +21,14 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("lint", "lint", "check plan files and report diagnostics"),
     ("rules", "rules", "list every lint rule"),
     ("explain", "explain", "show a rule's documentation"),
+    ("expand", "expand", "print the run table a plan expands to, writing nothing"),
+    ("compile", "compile", "compile plans into launch artifacts (configs, SLURM scripts, …)"),
+    ("submit", "submit", "submit a compiled group's pending runs to SLURM"),
+    ("status", "status", "read job states from SLURM and sync runs_status.yaml"),
+    ("run", "run", "run a compiled group's pending runs on this machine"),
+    ("cluster", "cluster", "describe this machine or cluster (cluster detect)"),
+    ("results", "results", "harvest results from logs into the tracker and print summaries"),
+    ("site", "site", "build or serve the MkDocs site of plans, runs and results"),
 )
 
 

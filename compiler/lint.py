@@ -9,6 +9,7 @@ Inline suppression (HTML comments in markdown, ``#`` comments in YAML)::
 
     <!-- planc: ignore PL011 -->          this line and the next non-blank line
     <!-- planc: ignore-file PL011, TK004 -->   the whole file
+    <!-- planc: ignore-file PL -->        a code prefix: every PL rule
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .rules.base import Context
 
 INTERNAL_ERROR = "PC999"
 _SUPPRESS = re.compile(
-    r"planc:\s*(ignore-file|ignore)\s+((?:[A-Z]{2}\d{3}|all)(?:\s*,\s*(?:[A-Z]{2}\d{3}|all))*)"
+    r"planc:\s*(ignore-file|ignore)\s+((?:[A-Z]{2}\d{0,3}|all)(?:\s*,\s*(?:[A-Z]{2}\d{0,3}|all))*)"
 )
 STATUS_NAMES = ("runs_status.yaml", "runs_status.yml")
 _PARALLEL_MIN_FILES = 24
@@ -75,6 +76,10 @@ def _suppressions(doc: Document) -> tuple[set[str], dict[int, set[str]]]:
     return whole, by_line
 
 
+def _matches(code: str, patterns: set[str]) -> bool:
+    return any(p == "all" or code.startswith(p) for p in patterns)
+
+
 def rule_options(rule: ModuleType, settings: Settings) -> dict[str, Any]:
     opts = dict(getattr(rule, "OPTIONS", {}))
     opts.update(settings.rules.get(rule.CODE, {}))
@@ -102,7 +107,7 @@ def lint_document(doc: Document, settings: Settings) -> list[Diagnostic]:
     if whole or by_line:
         diags = [
             d for d in diags
-            if not ({d.code, "all"} & whole) and not ({d.code, "all"} & by_line.get(d.line, set()))
+            if not _matches(d.code, whole) and not _matches(d.code, by_line.get(d.line, set()))
         ]
     # Loading diagnostics obey select/ignore too (CM000/CM001).
     diags = [d for d in diags if d.code == INTERNAL_ERROR or settings.enabled(d.code)]

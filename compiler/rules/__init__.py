@@ -2,7 +2,7 @@
 
 Codes are grouped by document kind: ``CM`` common to every kind, ``PL`` plan (seed 000),
 ``TK`` task plan (seeds 002/003), ``RG`` run group (seed 004 ``runs_plan.md``), ``RS``
-``runs_status.yaml``. ``CF`` codes are configuration problems and ``CM000``/``CM001`` come
+``runs_status.yaml``, ``CL`` resources against a cluster profile. ``CF`` codes are configuration problems and ``CM000``/``CM001`` come
 from loading, not from a rule module. A code is never reused.
 """
 
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from .cluster import RULES as CLUSTER
 from .common import RULES as COMMON
 from .plan import RULES as PLAN
 from .rungroup import RULES as RUNGROUP
 from .status import RULES as STATUS
 from .tasks import RULES as TASKS
 
-RULES: tuple[ModuleType, ...] = (*COMMON, *PLAN, *TASKS, *RUNGROUP, *STATUS)
+RULES: tuple[ModuleType, ...] = (*COMMON, *PLAN, *TASKS, *RUNGROUP, *STATUS, *CLUSTER)
 BY_CODE: dict[str, ModuleType] = {r.CODE: r for r in RULES}
 
 # Codes produced outside rule modules (loading and configuration), documented here.
