@@ -28,7 +28,9 @@ Keys::
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ KNOWN_KEYS = {
     "out": str,
 }
 SEVERITIES = {"error", "warning", "info", "off"}
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 @dataclass
@@ -104,7 +107,8 @@ def find_pyproject(start: Path) -> Path | None:
         if candidate.is_file():
             first = first or candidate
             try:
-                if "tool" in (data := tomllib.loads(candidate.read_text("utf-8"))) and "planc" in data["tool"]:
+                data = tomllib.loads(candidate.read_text("utf-8"))
+                if isinstance(data.get("tool"), dict) and "planc" in data["tool"]:
                     return candidate
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
                 return candidate
@@ -120,12 +124,15 @@ def _key_line(text: str, key: str) -> int:
     return 1
 
 
-def load_settings(start: Path | None = None, known_codes: set[str] | None = None
+def load_settings(start: Path | None = None, known_codes: set[str] | None = None,
+                  known_options: Mapping[str, Mapping[str, Any]] | None = None
                   ) -> tuple[Settings, list[Diagnostic]]:
     """Read ``[tool.planc]`` from the nearest pyproject.toml (searching up from ``start``).
 
     Returns settings and a list of configuration diagnostics (``CF001`` syntax, ``CF002``
-    unknown key, ``CF003`` bad value); all are gathered, none raised.
+    unknown key, ``CF003`` bad value); all are gathered, none raised. ``known_options``
+    (rule code → its ``OPTIONS`` defaults) enables checking ``[tool.planc.rules.CODE]``
+    option names (CF002) and value types against the defaults (CF003).
     """
     start = start or Path.cwd()
     path = find_pyproject(start)
@@ -138,8 +145,7 @@ def load_settings(start: Path | None = None, known_codes: set[str] | None = None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", 1) or 1
-        col = getattr(exc, "colno", 1) or 1
+        line, col = _toml_error_position(exc)
         diags.append(Diagnostic(rel, line, col, "CF001", Severity.ERROR,
                                 f"invalid TOML: {exc}", "config-syntax"))
         return settings, diags
@@ -149,8 +155,10 @@ def load_settings(start: Path | None = None, known_codes: set[str] | None = None
                                 "[tool.planc] must be a table", "config-value"))
         return settings, diags
 
-    def bad(key: str, message: str, code: str = "CF003", name: str = "config-value") -> None:
-        diags.append(Diagnostic(rel, _key_line(text, key), 1, code, Severity.ERROR, message, name))
+    def bad(key: str, message: str, code: str = "CF003", name: str = "config-value",
+            entry: str | None = None) -> None:
+        line = _key_line(text, key) if entry is None else _entry_line(text, key, entry)
+        diags.append(Diagnostic(rel, line, 1, code, Severity.ERROR, message, name))
 
     for key, value in table.items():
         if key not in KNOWN_KEYS:
@@ -170,22 +178,103 @@ def load_settings(start: Path | None = None, known_codes: set[str] | None = None
         elif key == "severity":
             for code, level in value.items():
                 if level not in SEVERITIES:
-                    bad(key, f"severity of {code} must be one of {sorted(SEVERITIES)}, not {level!r}")
+                    bad(key, f"severity of {code} must be one of {sorted(SEVERITIES)}, "
+                             f"not {level!r}", entry=code)
                 elif known_codes is not None and code not in known_codes:
-                    bad(key, f"severity set for unknown rule {code!r}", "CF002", "config-unknown-key")
+                    bad(key, f"severity set for unknown rule {code!r}", "CF002",
+                        "config-unknown-key", entry=code)
                 else:
                     settings.severity[code] = level
         elif key == "rules":
             for code, opts in value.items():
                 if known_codes is not None and code not in known_codes:
-                    bad(key, f"options set for unknown rule {code!r}", "CF002", "config-unknown-key")
+                    bad(key, f"options set for unknown rule {code!r}", "CF002",
+                        "config-unknown-key", entry=code)
                 elif not isinstance(opts, dict):
-                    bad(key, f"options of {code} must be a table")
+                    bad(key, f"options of {code} must be a table", entry=code)
+                elif known_options is not None and code in known_options:
+                    good = _check_options(code, opts, known_options[code], text, rel, diags)
+                    if good:
+                        settings.rules[code] = good
                 else:
                     settings.rules[code] = dict(opts)
         else:
             setattr(settings, key, value)
     return settings, diags
+
+
+def _toml_error_position(exc: tomllib.TOMLDecodeError) -> tuple[int, int]:
+    """1-based (line, column) of a TOML syntax error.
+
+    Python 3.14 gives ``lineno``/``colno``; before that tomllib only writes the position
+    into the message ("... (at line 3, column 1)"), so it is read from there.
+    """
+    line = getattr(exc, "lineno", None)
+    col = getattr(exc, "colno", None)
+    if isinstance(line, int) and isinstance(col, int):
+        return max(1, line), max(1, col)
+    m = _TOML_AT.search(str(exc))
+    if m:
+        return max(1, int(m.group(1))), max(1, int(m.group(2)))
+    return 1, 1
+
+
+def _entry_line(text: str, table: str, name: str) -> int:
+    """Line of ``name`` in ``[tool.planc.<table>]``, or of a ``[tool.planc.<table>.<name>]``
+    header; else the line of the table itself (tomllib keeps no positions)."""
+    lines = text.splitlines()
+    header = f"[tool.planc.{table}]"
+    sub = f"[tool.planc.{table}.{name}]"
+    for i, line in enumerate(lines):
+        compact = line.strip().replace(" ", "")
+        if compact in (sub, f'[tool.planc.{table}."{name}"]'):
+            return i + 1
+        if compact == header:
+            for j in range(i + 1, len(lines)):
+                s = lines[j].strip()
+                if s.startswith("["):
+                    break
+                if s.startswith((f"{name} ", f"{name}=", f'"{name}"')):
+                    return j + 1
+    return _key_line(text, table.split(".")[0])
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, list)
+    return isinstance(value, type(default))
+
+
+def _check_options(code: str, opts: dict[str, Any], defaults: Mapping[str, Any], text: str,
+                   rel: str, diags: list[Diagnostic]) -> dict[str, Any]:
+    """The valid options of rule ``code``; a diagnostic for each unknown or mistyped one."""
+    good: dict[str, Any] = {}
+    for name, value in opts.items():
+        line = _entry_line(text, f"rules.{code}", name)
+        if name not in defaults:
+            near = difflib.get_close_matches(name, list(defaults), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            diags.append(Diagnostic(rel, line, 1, "CF002", Severity.ERROR,
+                                    f"rule {code} has no option {name!r}{hint}",
+                                    "config-unknown-key"))
+        elif not _type_ok(value, defaults[name]):
+            want = type(defaults[name]).__name__
+            diags.append(Diagnostic(rel, line, 1, "CF003", Severity.ERROR,
+                                    f"option {name} of {code} must be a {want}, "
+                                    f"not {type(value).__name__}", "config-value"))
+        else:
+            good[name] = value
+    return good
 
 
 def _rel(path: Path) -> str:

@@ -28,22 +28,14 @@ def run(args: argparse.Namespace) -> int:
 
     known = set(BY_CODE) | set(BUILTIN_CODES)
     start = Path(args.paths[0]) if args.paths else Path.cwd()
-    settings, config_diags = load_settings(start, known)
+    options = {code: getattr(rule, "OPTIONS", {}) for code, rule in BY_CODE.items()}
+    settings, config_diags = load_settings(start, known, options)
     if args.select:
         settings.select = tuple(s.strip() for s in args.select.split(",") if s.strip())
     if args.ignore:
-        settings.ignore = settings.ignore + tuple(s.strip() for s in args.ignore.split(",") if s.strip())
+        extra = tuple(s.strip() for s in args.ignore.split(",") if s.strip())
+        settings.ignore = settings.ignore + extra
     strict = args.strict or settings.strict
-    for code, opts in settings.rules.items():
-        rule = BY_CODE.get(code)
-        for name in opts:
-            if rule is not None and name not in getattr(rule, "OPTIONS", {}):
-                from ..diagnostics import Diagnostic, Severity
-
-                config_diags.append(Diagnostic(str(settings.pyproject), 1, 1, "CF002",
-                                               Severity.ERROR,
-                                               f"rule {code} has no option {name!r}",
-                                               "config-unknown-key"))
     paths = args.paths or [str(settings.root / p) for p in settings.paths]
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
