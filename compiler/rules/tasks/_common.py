@@ -1,0 +1,47 @@
+"""Shared helpers of the ``TK`` rules: the cached task-plan model and keyword tests."""
+
+from __future__ import annotations
+
+import re
+
+from ...models.tasks import TaskPlan, task_plan
+from ..base import Context
+
+# Lenient keyword families for reflection tasks (seed 003 "Add mandatory reflection gates").
+EVIDENCE = re.compile(r"evidence|inspect|review|examin", re.IGNORECASE)
+FOLLOW_UP = re.compile(
+    r"follow[- ]?ups?|add (?:new |more )?(?:tasks?|phases?)|new (?:tasks?|phases?)", re.IGNORECASE)
+CRITERIA = re.compile(r"continu|re-?plan", re.IGNORECASE)
+
+
+def plan_of(ctx: Context) -> TaskPlan:
+    """The document's task-plan model, built once per document."""
+    return ctx.model("tasks", lambda doc: task_plan(doc))
+
+
+def count_option(ctx: Context, name: str) -> int:
+    """An integer option of the running rule (defaults merged with ``[tool.planc.rules]``)."""
+    return int(ctx.options[name])
+
+_REFLECT = re.compile(r"reflect", re.IGNORECASE)
+_MIDPOINT = re.compile(r"mid-?\s?point|midway|half-?way|interim", re.IGNORECASE)
+_FINAL = re.compile(r"\bfinal\b|end-of-|closing|wrap-?up", re.IGNORECASE)
+
+
+def reflection_tasks(plan: TaskPlan, which: str) -> list:
+    """Tasks whose description names a ``which`` (``"midpoint"``/``"final"``) reflection."""
+    rx = _MIDPOINT if which == "midpoint" else _FINAL
+    return [t for t in plan.tasks if t.is_task and _REFLECT.search(t.description.text)
+            and rx.search(t.description.text)]
+
+
+def missing_reflection_parts(text: str) -> list[str]:
+    """Which of the three things a reflection task must state are absent from ``text``."""
+    missing = []
+    if not EVIDENCE.search(text):
+        missing.append("the evidence to inspect")
+    if not FOLLOW_UP.search(text):
+        missing.append("when to add follow-up tasks")
+    if not CRITERIA.search(text):
+        missing.append("the criteria for continuing versus replanning")
+    return missing
