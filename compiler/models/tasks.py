@@ -392,8 +392,8 @@ def build_task_plan(doc: Document) -> TaskPlan:
     """Parse ``doc`` (kind ``tasks``) into a :class:`TaskPlan`. Never raises for bad input.
 
     The form is ``"abort"`` when the sentinel appears (or a misspelt one in a document
-    with neither phases nor a ``## Tasks`` list), ``"flat"`` for seed 002's ``## Tasks`` /
-    ``## Analysis`` layout without phases or ``[Pn-Tm]`` ids, and ``"phased"`` otherwise.
+    without phases or ``[Pn-Tm]`` ids), ``"flat"`` for seed 002's ``## Tasks`` /
+    ``## Analysis`` layout without phases or ids, and ``"phased"`` otherwise.
     """
     title = next((s for s in doc.sections if s.level == 1), None)
     h2 = [s for s in doc.sections if s.level == 2]
@@ -412,10 +412,10 @@ def build_task_plan(doc: Document) -> TaskPlan:
         form = "abort"
     elif phase_secs or "planning notes" in by_title or has_ids:
         form = "phased"
-    elif tasks_sec is not None or "analysis" in by_title:
-        form = "flat"
     elif near is not None:
         form = "abort"
+    elif tasks_sec is not None or "analysis" in by_title:
+        form = "flat"
     else:
         form = "phased"
 

@@ -45,6 +45,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         for task in ph.tasks:
             key = task.key
             if key is None or task.id is None:
+                if task.is_task:  # an id-less task (TK008) still takes its place in the order
+                    expected += 1
                 continue
             phase, index = key
             at = (task.id.line, task.id.column)

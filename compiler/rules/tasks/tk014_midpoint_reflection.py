@@ -47,6 +47,6 @@ def check(ctx: Context) -> Iterator[Finding]:
         missing = missing_reflection_parts(task.all_text)
         if missing:
             yield Finding(task.description.line, task.description.column,
-                          "midpoint reflection does not state " + ", ".join(missing),
+                          "midpoint reflection does not state " + "; ".join(missing),
                           "name the evidence, when to add follow-ups, and the "
                           "continue-vs-replan criteria")

@@ -46,6 +46,6 @@ def check(ctx: Context) -> Iterator[Finding]:
         missing = missing_reflection_parts(task.all_text)
         if missing:
             yield Finding(task.description.line, task.description.column,
-                          "final reflection does not state " + ", ".join(missing),
+                          "final reflection does not state " + "; ".join(missing),
                           "name the evidence, when to add follow-ups, and the "
                           "continue-vs-replan criteria")
