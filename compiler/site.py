@@ -225,7 +225,7 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path) -> None:
         return
     matrix = _matrix(view.doc, settings)
     view.matrix = matrix
-    group = getattr(matrix, "group", None)
+    group = getattr(matrix, "group", None) or _group_from_manifests(view.path, build_dir)
     group_dir = build_dir / group if group else None
     status: dict[str, Any] = {}
     results: dict[str, Any] = {}
@@ -270,6 +270,22 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path) -> None:
         if group_dir is not None:
             _attach_files(rv, group_dir, view.slug)
         view.runs.append(rv)
+
+
+def _group_from_manifests(plan_path: str, build_dir: Path) -> str | None:
+    """The compiled group whose ``manifest.json`` names ``plan_path`` as its source."""
+    if not build_dir.is_dir():
+        return None
+    for manifest in sorted(build_dir.glob("*/manifest.json")):
+        try:
+            data = json.loads(manifest.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        src = data.get("source") if isinstance(data, dict) else None
+        path = src.get("path") if isinstance(src, dict) else src or data.get("source_path")
+        if isinstance(path, str) and Path(path).as_posix() == Path(plan_path).as_posix():
+            return manifest.parent.name
+    return None
 
 
 def _read_text(path: Path) -> str | None:

@@ -1,0 +1,113 @@
+"""Build a small planc project for site tests: the shipped plans, a compiled group with
+statuses a job would have written, harvested results, logs with a secret in them, and a
+hostile plan whose text must be escaped."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from .conftest import ROOT, run_planc
+
+SECRET = "sk-live-0123456789abcdef"
+GROUP = "cap_8L_llama32_lora_comparison"
+HOSTILE_PLAN = """\
+## 📋 Plan: Escaping <script>alert('plan')</script> check
+
+### Objective
+Make sure text like <img src=x onerror=alert(1)> and `<b>code</b>` is shown, not run.
+
+### Compute Setup
+- Cluster type: cpu_only
+- GPU count: 0
+- gpuwrap: disabled
+- Environment: venv
+
+### Approach
+1. **Write** — a plan with hostile text.
+
+### Metrics
+- **Primary**: accuracy — shows the plan works
+
+### Success Criteria
+- [ ] the site escapes it
+
+### Risks & Mitigations
+- **Risk**: script injection → **Mitigation**: escape everything
+
+### Estimated Effort
+- **Runs**: 1
+- **Time**: 1 minute
+- **Resources**: one CPU
+
+### 💡 Workflow Improvements
+- none
+"""
+
+
+def build_project(tmp: Path) -> Path:
+    """A project folder with plans/, clusters/, mkdocs.yml, site/ and a compiled group."""
+    proj = tmp / "proj"
+    shutil.copytree(ROOT / "plans", proj / "plans")
+    if (ROOT / "clusters").is_dir():
+        shutil.copytree(ROOT / "clusters", proj / "clusters")
+    shutil.copytree(ROOT / "site", proj / "site")
+    shutil.copy(ROOT / "mkdocs.yml", proj / "mkdocs.yml")
+    (proj / "pyproject.toml").write_text("[tool.planc]\n")
+    (proj / "plans" / "hostile.md").write_text(HOSTILE_PLAN)
+    out = proj / "build" / "plans"
+    proc = run_planc("compile", "plans/cap_8L_llama32_lora_comparison/runs_plan.md",
+                     "--out", str(out), cwd=proj, env={"SOURCE_DATE_EPOCH": "1760796202"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    group = out / GROUP
+    status_path = group / "runs_status.yaml"
+    status = yaml.safe_load(status_path.read_text())
+    runs = status["runs"]
+    names = list(runs)
+    ft = [n for n in names if not n.endswith("_base")]
+    results: dict = {"schema_version": 1, "group": GROUP, "runs": {}}
+    for i, name in enumerate(ft):
+        rec = runs[name]
+        job = str(1000 + i)
+        log = group / name / f"slurm-{job}.out"
+        log.write_text(f"Step 1 | loss:2.5\nexport RESEARCH_AGENT_TOKEN={SECRET}\n"
+                       f"X-Auth-Token: {SECRET}\n<script>alert('log')</script>\n")
+        failed = i == len(ft) - 1
+        rec["finetune"].update(status="failed" if failed else "completed", job_id=job,
+                               output=str(log), last_updated=f"2025-10-18 15:0{i}:00")
+        if failed:
+            rec["finetune"].update(reason="OUT_OF_MEMORY", exit_code=137)
+        for key, ev in rec["evaluations"].items():
+            ev.update(status="pending" if failed else "completed", job_id=None if failed else str(2000 + i))
+        if failed:
+            continue
+        rank = 4 if "rank4" in name else 64
+        acc = 0.7 + (0.1 if rank == 64 else 0) + (0.05 if "3B" in name else 0)
+        results["runs"][name] = {
+            "training": {"final_loss": 1.0 / (i + 1), "steps": 4, "epochs": 2, "duration_s": 600.0 + i,
+                         "tokens_per_second": 1000.0, "it_per_s": 1.3, "peak_memory_gib": None,
+                         "checkpoint_gib": {"0": 2.4, "1": 2.4},
+                         "loss_curve": [[s, 3.0 - 0.2 * s - 0.1 * i] for s in range(1, 9)],
+                         "log": str(log)},
+            "evaluations": {
+                key: {"task": key.rsplit("_epoch_", 1)[0], "model": "hf/local", "status": "success",
+                      "epoch": int(key.rsplit("_", 1)[1]) if "_epoch_" in key else None,
+                      "samples": 100, "completed_samples": 100,
+                      "scores": {"match": {"accuracy": acc, "stderr": 0.02}},
+                      "duration_s": 60.0, "log": None, "error": None}
+                for key in rec["evaluations"]
+            },
+        }
+    status_path.write_text(yaml.safe_dump(status, sort_keys=False))
+    (group / "results.json").write_text(json.dumps(results, indent=2))
+    return proj
+
+
+def build_site(proj: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "compiler", "site", "build"], cwd=proj,
+                          capture_output=True, text=True, timeout=300)
