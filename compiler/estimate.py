@@ -1,0 +1,230 @@
+"""Compute estimates: seed 004's formulas (``../shared/reference/formats.md`` §12), learning
+from prior runs when given (``planc compile --history DIR``).
+
+Formulas (seed 004, "Steps to Estimate Time", "Evaluation Time Estimation", "Disk Space
+Estimation")::
+
+    steps/epoch  = ceil(train_samples ÷ (batch_size × gradient_accumulation_steps))
+    s/epoch      = steps/epoch ÷ it/s
+    train time   = s/epoch × epochs                             (seconds)
+    eval time    = (test_samples ÷ batch_size) ÷ (it/s × 2.5) + 60 s   per evaluation job
+    GPU hours    = train time × GPUs/job ÷ 3600 + Σ eval time × eval GPUs ÷ 3600
+    disk         = (epochs × checkpoint GiB + evaluations × 10 MB) × 1.15   (15 % margin)
+
+Speeds and checkpoint sizes come from history (same model name first, then the same size
+class, averaged over every prior run found), else from the seed's typical values per size
+class (:data:`SIZE_DEFAULTS`). Without split sizes, the seed's "no data" guesses per epoch
+are used. ``Run.estimate`` keys: ``train_seconds``, ``eval_seconds`` (all of the run's
+evaluation jobs), ``eval_job_seconds`` (one job), ``seconds`` (train + evals),
+``gpu_hours``, ``disk_gib``, ``it_s``, ``steps_per_epoch``. ``RunMatrix.totals`` keys:
+``train_seconds``, ``eval_seconds``, ``seconds`` (sequential wall clock),
+``parallel_seconds`` (longest fine-tune + longest evaluation), ``gpu_hours``, ``disk_gib``,
+``evaluations``, ``runs``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Seed 004 "Learning From Prior Runs" typical values (middle of each stated range):
+#   it/s (1B 5–15, 3B 3–7, 7B+ 1–3), checkpoint with LoRA (1B 2.3–2.5, 3B 6.1–6.3,
+#   7B 14.2–14.5, 70B 141–143 GiB), eval job (1B 2–3, 3B 4–5, 7B 8–10, 70B 20–30 min),
+#   no-data guess per epoch (1B 30–60 min, 3B 1–2 h, 7B+ 3–5 h).
+SIZE_DEFAULTS: dict[str, dict[str, float]] = {
+    "tiny": {"it_s": 2.0, "ckpt_gib": 0.03, "eval_job_s": 60.0, "epoch_guess_s": 60.0},
+    "1B": {"it_s": 10.0, "ckpt_gib": 2.4, "eval_job_s": 150.0, "epoch_guess_s": 2700.0},
+    "3B": {"it_s": 5.0, "ckpt_gib": 6.2, "eval_job_s": 270.0, "epoch_guess_s": 5400.0},
+    "7B": {"it_s": 2.0, "ckpt_gib": 14.35, "eval_job_s": 540.0, "epoch_guess_s": 14400.0},
+    "8B": {"it_s": 2.0, "ckpt_gib": 16.0, "eval_job_s": 540.0, "epoch_guess_s": 14400.0},
+    "70B": {"it_s": 0.5, "ckpt_gib": 142.0, "eval_job_s": 1500.0, "epoch_guess_s": 36000.0},
+}
+EVAL_SPEEDUP = 2.5          # inference ≈ 2–3× training speed (seed: use 2.5)
+EVAL_OVERHEAD_S = 60.0      # model load ~30 s + logging ~10 s, rounded to 1 min (seed)
+EVAL_LOG_GIB = 0.01         # ~10 MB of inspect-ai logs per evaluation (seed)
+DISK_MARGIN = 0.15          # 10–20 % safety margin (seed example: 15 %)
+TIME_SAFETY = 1.5           # later tool constant DEFAULT_SAFETY_MARGIN
+MIN_TIME_SECONDS = 300      # later tool constant MIN_TIME_SECONDS
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_SPEED = re.compile(r"([0-9]+(?:\.[0-9]+)?)(it/s|s/it)")
+_MEM = re.compile(r"GPU peak memory (active|alloc(?:ation)?|reserved): ([\d.]+) GiB")
+_CKPT = re.compile(r"(Model|Adapter|Recipe) checkpoint of size ([\d.]+) GiB saved to (\S+)")
+_STEP = re.compile(r"^Step (\d+) \| (.*)$")
+_PAIR = re.compile(r"(\w+):(\S+)")
+_EPOCH_DIR = re.compile(r"(?:^|/)epoch_(\d+)(?:/|$)")
+
+
+@dataclass
+class Observation:
+    """What one prior run's logs say: ``it_s`` (training iterations per second),
+    ``peak_mem_gib`` (GPU peak allocation), ``ckpt_gib`` (per-epoch checkpoint size),
+    ``tokens_per_second`` (DiskLogger), and the model it ran (guessed from the path)."""
+
+    path: str
+    model: str | None = None
+    it_s: float | None = None
+    peak_mem_gib: float | None = None
+    ckpt_gib: float | None = None
+    tokens_per_second: float | None = None
+
+
+@dataclass
+class History:
+    observations: list[Observation] = field(default_factory=list)
+
+    def mean(self, attr: str, model: str, size: str, sizes: dict[str, str]) -> float | None:
+        """Average of ``attr`` over runs of ``model``, else of the same size class."""
+        same = [getattr(o, attr) for o in self.observations
+                if o.model == model and getattr(o, attr) is not None]
+        if not same:
+            same = [getattr(o, attr) for o in self.observations
+                    if o.model and sizes.get(o.model) == size and getattr(o, attr) is not None]
+        return sum(same) / len(same) if same else None
+
+
+def parse_slurm_log(text: str) -> tuple[float | None, float | None, float | None]:
+    """(it/s, peak GPU memory GiB, per-epoch checkpoint GiB) from a ``slurm-*.out`` text.
+
+    tqdm lines are split on ``\\r`` and ``\\n`` with ANSI codes stripped; the **last** speed
+    wins (after warm-up); ``s/it`` is inverted (formats.md §9).
+    """
+    text = _ANSI.sub("", text)
+    it_s = None
+    peak = None
+    per_epoch: dict[str, float] = {}
+    for line in re.split(r"[\r\n]", text):
+        for m in _SPEED.finditer(line):
+            v = float(m.group(1))
+            if v > 0:
+                it_s = v if m.group(2) == "it/s" else 1.0 / v
+        m = _MEM.search(line)
+        if m and m.group(1).startswith("alloc"):
+            peak = max(peak or 0.0, float(m.group(2)))
+        m = _CKPT.search(line)
+        if m and m.group(1) in ("Model", "Adapter"):
+            e = _EPOCH_DIR.search(m.group(3))
+            key = e.group(1) if e else m.group(3)
+            per_epoch[key] = per_epoch.get(key, 0.0) + float(m.group(2))
+    ckpt = sum(per_epoch.values()) / len(per_epoch) if per_epoch else None
+    return it_s, peak, ckpt
+
+
+def parse_disklogger(text: str) -> float | None:
+    """Mean ``tokens_per_second_per_gpu`` over a DiskLogger ``log_*.txt`` text."""
+    values = []
+    for line in text.splitlines():
+        m = _STEP.match(line)
+        if not m:
+            continue
+        for k, v in _PAIR.findall(m.group(2)):
+            if k == "tokens_per_second_per_gpu":
+                try:
+                    values.append(float(v))
+                except ValueError:
+                    pass
+    return sum(values) / len(values) if values else None
+
+
+def _folder_gib(folder: Path) -> float:
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for f in files:
+            try:
+                total += (Path(root) / f).stat().st_size
+            except OSError:
+                pass
+    return total / 2**30
+
+
+def read_history(folder: Path, model_names: list[str] | tuple[str, ...] = ()) -> History:
+    """Observations from every prior run folder under ``folder``.
+
+    A run folder is any folder holding a ``slurm-*.out``, a ``logs/log_*.txt`` or
+    ``epoch_N/`` folders. The model is the longest registry name found in the folder's path
+    (run names start with it, seed 004 naming). Unreadable files are skipped.
+    """
+    hist = History()
+    runs: dict[Path, Observation] = {}
+    names = sorted(model_names, key=len, reverse=True)
+
+    def obs(run_dir: Path) -> Observation:
+        if run_dir not in runs:
+            model = next((n for n in names if n in str(run_dir)), None)
+            runs[run_dir] = Observation(path=str(run_dir), model=model)
+        return runs[run_dir]
+
+    if not folder.is_dir():
+        return hist
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        here = Path(root)
+        for f in sorted(files):
+            p = here / f
+            if f.startswith("slurm-") and f.endswith(".out"):
+                try:
+                    it_s, peak, ckpt = parse_slurm_log(p.read_text("utf-8", errors="replace"))
+                except OSError:
+                    continue
+                o = obs(here)
+                o.it_s = it_s if it_s is not None else o.it_s
+                o.peak_mem_gib = peak if peak is not None else o.peak_mem_gib
+                o.ckpt_gib = ckpt if ckpt is not None else o.ckpt_gib
+            elif f.startswith("log_") and f.endswith(".txt") and here.name == "logs":
+                try:
+                    tps = parse_disklogger(p.read_text("utf-8", errors="replace"))
+                except OSError:
+                    continue
+                if tps is not None:
+                    obs(here.parent).tokens_per_second = tps
+        epochs = [d for d in dirs if re.fullmatch(r"epoch_\d+", d)]
+        if epochs:
+            o = obs(here)
+            if o.ckpt_gib is None:
+                o.ckpt_gib = sum(_folder_gib(here / d) for d in epochs) / len(epochs)
+    hist.observations = [runs[k] for k in sorted(runs)]
+    return hist
+
+
+def steps_per_epoch(train_samples: int, batch_size: int, grad_accum: int = 1) -> int:
+    """Seed 004: samples × train_frac ÷ batch (here ÷ batch × gradient accumulation)."""
+    return max(1, math.ceil(train_samples / max(1, batch_size * max(1, grad_accum))))
+
+
+def train_seconds(train_samples: int | None, batch_size: int, grad_accum: int, epochs: int,
+                  it_s: float, epoch_guess_s: float) -> tuple[float, int | None]:
+    """(seconds, steps per epoch). Without a sample count, the seed's per-epoch guess."""
+    if not train_samples:
+        return epoch_guess_s * epochs, None
+    steps = steps_per_epoch(train_samples, batch_size, grad_accum)
+    return steps / it_s * epochs, steps
+
+
+def eval_job_seconds(test_samples: int | None, batch_size: int, it_s: float,
+                     default_s: float) -> float:
+    """Seed 004: (test ÷ batch) ÷ (it/s × 2.5) + 60 s; without a test size, the seed's
+    per-model-size typical eval time."""
+    if not test_samples:
+        return default_s
+    return (test_samples / max(1, batch_size)) / (it_s * EVAL_SPEEDUP) + EVAL_OVERHEAD_S
+
+
+def job_time_limit(seconds: float) -> float:
+    """A SLURM ``--time`` for an estimate: × 1.5 safety, at least 300 s, rounded up to 5 min."""
+    t = max(MIN_TIME_SECONDS, seconds * TIME_SAFETY)
+    return math.ceil(t / 300) * 300
+
+
+def disk_gib(epochs_saved: int, ckpt_gib: float, evaluations: int) -> float:
+    """Seed 004: (epochs × checkpoint + evaluations × 10 MB) × 1.15."""
+    return (epochs_saved * ckpt_gib + evaluations * EVAL_LOG_GIB) * (1 + DISK_MARGIN)
+
+
+def format_minutes(seconds: float) -> str:
+    """Seconds → ``"~N min"`` or ``"~H.h h"`` for READMEs."""
+    if seconds < 5400:
+        return f"~{max(1, round(seconds / 60))} min"
+    return f"~{seconds / 3600:.1f} h"
