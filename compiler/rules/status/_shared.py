@@ -1,0 +1,65 @@
+"""Helpers shared by the ``runs_status.yaml`` rules: positions, the sibling run plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ...document import load, node_position, value_position
+from ...models.rungroup_doc import RunPlanDoc, parse_run_plan
+from ..base import Context
+
+PLAN_NAME = "runs_plan.md"
+
+
+def key_pos(ctx: Context, loc: Sequence[Any]) -> tuple[int, int]:
+    """1-based (line, column) of the key at ``loc`` (nearest existing parent otherwise)."""
+    line, col, _ = node_position(ctx.doc.yaml_node, loc)
+    return line + 1, col + 1
+
+
+def val_pos(ctx: Context, loc: Sequence[Any]) -> tuple[int, int]:
+    """1-based (line, column) of the value at ``loc`` (the key's position when absent)."""
+    pos = value_position(ctx.doc.yaml_node, loc)
+    if pos is None:
+        return key_pos(ctx, loc)
+    return pos[0] + 1, pos[1] + 1
+
+
+def runs_of(ctx: Context) -> dict[str, Any]:
+    """The ``runs`` mapping of the tracker (``{}`` when absent or malformed)."""
+    data = ctx.doc.yaml_data
+    runs = data.get("runs") if isinstance(data, dict) else None
+    return runs if isinstance(runs, dict) else {}
+
+
+def iter_stage_locs(ctx: Context) -> Iterator[tuple[list[Any], dict[str, Any]]]:
+    """(YAML path, stage mapping) for every ``finetune``, ``run`` and evaluation stage."""
+    for name, rec in runs_of(ctx).items():
+        if not isinstance(rec, dict):
+            continue
+        for key in ("finetune", "run"):
+            if isinstance(rec.get(key), dict):
+                yield ["runs", name, key], rec[key]
+        evals = rec.get("evaluations")
+        if isinstance(evals, dict):
+            for ek, st in evals.items():
+                if isinstance(st, dict):
+                    yield ["runs", name, "evaluations", ek], st
+
+
+def _load_plan(doc) -> RunPlanDoc | None:  # type: ignore[no-untyped-def]
+    path = Path(doc.path).with_name(PLAN_NAME)
+    if not path.is_file():
+        return None
+    plan_doc = load(path)
+    if plan_doc.kind != "run-group":
+        return None
+    return parse_run_plan(plan_doc)
+
+
+def sibling_plan(ctx: Context) -> RunPlanDoc | None:
+    """The parsed ``runs_plan.md`` beside the status file (read once per status document),
+    or ``None`` when there is none or it is not a run plan."""
+    return ctx.model("status.sibling-plan", _load_plan)
