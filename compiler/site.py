@@ -417,6 +417,29 @@ def _diag_html(diags: list[Diagnostic]) -> str:
             f"planc lint</p><ul>{items}</ul></div>\n")
 
 
+def actual_totals(view: PlanView) -> dict[str, float]:
+    """Actuals in the units of the estimate totals: ``train_seconds``, ``eval_seconds``,
+    ``gpu_hours`` (duration × GPUs of the job ÷ 3600) and ``disk_gib`` (checkpoint sizes)."""
+    gpus = {r.name: r.train.gpus for r in getattr(view.matrix, "runs", ())}
+    out = {"train_seconds": 0.0, "eval_seconds": 0.0, "gpu_hours": 0.0, "disk_gib": 0.0}
+    seen = False
+    for run in view.runs:
+        res = run.results if isinstance(run.results, dict) else {}
+        tr = res.get("training") or {}
+        if isinstance(tr.get("duration_s"), (int, float)):
+            seen = True
+            out["train_seconds"] += tr["duration_s"]
+            out["gpu_hours"] += tr["duration_s"] * max(1, gpus.get(run.name, 1)) / 3600
+        ck = tr.get("checkpoint_gib")
+        if isinstance(ck, dict):
+            out["disk_gib"] += sum(v for v in ck.values() if isinstance(v, (int, float)))
+        for ev in (res.get("evaluations") or {}).values():
+            if isinstance(ev, dict) and isinstance(ev.get("duration_s"), (int, float)):
+                seen = True
+                out["eval_seconds"] += ev["duration_s"]
+    return {k: round(v, 3) for k, v in out.items()} if seen else {}
+
+
 def _eval_rows(view: PlanView) -> list[dict[str, Any]]:
     rows = []
     for run in view.runs:
@@ -497,7 +520,7 @@ def render_pages(views: list[PlanView], rules: tuple[Any, ...]) -> dict[str, str
         pages[f"plans/{view.slug}/index.md"] = env.get_template("plan.md.j2").render(
             view=view, body=markupsafe.Markup(render_plan_html(view.doc, view.diagnostics)),
             eval_rows=rows, best=_best(rows), plots={k: markupsafe.Markup(v) for k, v in _plots(view).items()},
-            tasks=_tasks(view), STATUS_ORDER=STATUS_ORDER,
+            tasks=_tasks(view), STATUS_ORDER=STATUS_ORDER, actual=actual_totals(view),
         )
         for run in view.runs:
             curve = ""
