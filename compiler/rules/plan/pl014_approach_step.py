@@ -1,0 +1,52 @@
+"""Each Approach step is ``**title** — description``.
+
+Seed 001: ``1. **Step 1 title** — Description of what to do``. The title is bold and is
+separated from the description by an em dash (an en dash ``–`` is accepted too). Reported: a
+step without a bold title, another separator (``:``, ``-``), or no description.
+
+Failing::
+
+    1. Run the baseline
+    2. **Sweep**: launch the grid
+    3. **Analyse** —
+
+Passing::
+
+    1. **Baseline** — run the default config once per seed
+    2. **Sweep** — create the sweep and one tracked run per configuration
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..base import Context, Finding
+from ._shared import plan
+
+CODE = "PL014"
+NAME = "approach-step-format"
+SEVERITY = "error"
+KINDS = ("plan",)
+OPTIONS: dict[str, object] = {}
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    doc = ctx.doc
+    for step in plan(ctx).approach:
+        if not step.bold:
+            first = step.text.split("\n", 1)[0][:20]
+            yield Finding(step.line, doc.col_of(step.line, first),
+                          "Approach step has no bold title",
+                          "write '**Step title** — description'")
+            continue
+        if step.dash not in ("—", "–"):
+            shown = f"'{step.dash}'" if step.dash else "nothing"
+            col = doc.col_of(step.line, "**" + (step.title or "")) + len(step.title or "") + 4
+            yield Finding(step.line, col,
+                          f"the step title is followed by {shown}, not an em dash",
+                          f"write '**{step.title}** — …'")
+            continue
+        if not step.description:
+            yield Finding(step.line, doc.col_of(step.line, step.dash),
+                          f"Approach step '{step.title}' has no description",
+                          "say what to do after the dash")

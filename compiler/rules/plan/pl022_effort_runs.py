@@ -1,0 +1,77 @@
+"""Estimated Runs equals the number of sweep combinations.
+
+Seed 001: "For grid search, create one run per configuration", so a plan with a
+Parameters to Sweep table runs the product of its value counts (4 ranks × 2 learning rates
+× 3 seeds = 24). Without a table, a front-matter ``sweep:`` that has only ``grid`` (with
+``seeds``/``repeats``) is counted the same way. A Runs note that adds extra runs to the
+sweep size (``13 (12 sweep + 1 baseline)``) is accepted.
+
+Failing::
+
+    | `rank` | 4, 8, 16, 32 | … |
+    | `seed` | 0, 1, 2 | … |
+    ...
+    - **Runs**: 8
+
+Passing::
+
+    - **Runs**: 12 (4 ranks × 3 seeds)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ...models.plan import sweep_size
+from ..base import Context, Finding
+from ._shared import plan
+
+CODE = "PL022"
+NAME = "effort-runs-match"
+SEVERITY = "warning"
+KINDS = ("plan",)
+OPTIONS: dict[str, object] = {}
+
+
+def _front_matter_size(fm: Any) -> int | None:
+    sweep = fm.get("sweep") if isinstance(fm, dict) else None
+    if not isinstance(sweep, dict) or not set(sweep) <= {"grid", "seeds", "repeats"}:
+        return None
+    grid = sweep.get("grid") or {}
+    if not isinstance(grid, dict) or not all(isinstance(v, list) for v in grid.values()):
+        return None
+    seeds = sweep.get("seeds") or []
+    repeats = sweep.get("repeats") or 1
+    if not isinstance(seeds, list) or not isinstance(repeats, int):
+        return None
+    size = math.prod(len(v) for v in grid.values()) * max(1, len(seeds)) * max(1, repeats)
+    return size if grid or seeds else None
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    model = plan(ctx)
+    effort = model.effort
+    if effort is None or effort.runs is None:
+        return
+    item = effort.items["runs"]
+    source = ""
+    size: int | None = None
+    if model.sweep is not None and model.sweep.rows:
+        if any(r.range_reason or not r.name for r in model.sweep.rows):
+            return  # PL016/PL017 report the table; no count to compare with
+        size = sweep_size([(r.name, r.values) for r in model.sweep.rows])
+        source = "the sweep table's " + " × ".join(str(len(r.values)) for r in model.sweep.rows)
+    else:
+        size = _front_matter_size(ctx.doc.front_matter)
+        source = "the front-matter sweep"
+    if not size or size == effort.runs:
+        return
+    note = item.raw[len(item.raw.split("(", 1)[0]):]
+    if "+" in note and str(size) in re.findall(r"\d+", note.replace(",", "")):
+        return
+    yield Finding(item.line, item.value_column,
+                  f"Runs is {effort.runs} but {source} = {size} runs",
+                  f"write '**Runs**: {size}' or explain the extra runs as '{size} sweep + N …'")
