@@ -1,0 +1,343 @@
+"""Run a compiled group's pending stages on this machine: the local backend of ``planc run``.
+
+The launcher logic (``../shared/reference/research-agent-api.md`` §5, planc policy):
+
+- **Slots.** With NVML GPUs (:mod:`compiler.gpus_free`), each job gets one free GPU through
+  ``CUDA_VISIBLE_DEVICES=<uuid>``; a GPU is free when it runs no compute process and has
+  at least ``min_free_gib`` free memory. NVML is asked again before each start, and GPUs
+  already handed to our own jobs are never handed out twice. Without GPUs (``cpu_only``:
+  no ``nvidia-ml-py``, no driver, no device) there are ``os.cpu_count()`` slots and
+  ``CUDA_VISIBLE_DEVICES`` is set to the empty string.
+- **Capacity** of a scheduling round: ``max(0, min(queued, slots - running))`` where
+  ``queued`` counts jobs whose dependencies are met; ``--max-parallel N`` caps ``slots``.
+- **Order.** A fine-tuned run's evaluations wait for its fine-tune (the local form of
+  SLURM's ``afterok``); when the fine-tune fails they become ``failed`` with reason
+  ``dependency failed`` (SLURM's ``kill_invalid_depend`` cancels them the same way).
+- **Statuses** go through :func:`compiler.tracker.update` (locked, atomic): ``running``
+  with ``job_id: "local-<pid>"``, ``output: <log>`` and ``gpu`` when started;
+  ``completed``/``failed`` with ``exit_code`` when done (a signal N is recorded as
+  ``128 + N``, the shell's convention). Each job's stdout and stderr go to
+  ``<script dir>/local-<stage>.out`` (the file ``planc results`` reads as console output).
+- **Interrupts.** On SIGINT (Ctrl-C) or SIGTERM every child process group gets SIGTERM,
+  then SIGKILL after :data:`KILL_GRACE_S` seconds, and every stage this run had started
+  goes back to ``pending`` with ``reason: interrupted`` (its partial log stays in
+  ``output``), so the next ``planc run`` resumes it. No stage is ever left ``running``.
+  :func:`run_local` then raises :class:`KeyboardInterrupt` (the CLI exits 130).
+
+Which script a stage runs is read from the compiled group (:func:`stage_script`), the files
+``planc compile`` writes: ``<run>/finetune.slurm``, ``<run>/run.slurm`` and one
+``eval.slurm`` per evaluation. ``#SBATCH`` lines are comments to bash, so the same script
+runs under SLURM and here; ``PLANC_LOCAL=1`` and ``PLANC_JOB_ID`` tell it where it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import tracker
+from .models.status import iter_stages
+
+STATUS_FILE = "runs_status.yaml"
+KILL_GRACE_S = 10.0
+POLL_S = 0.2
+DONE = ("completed", "skipped")
+
+
+class LocalRunError(Exception):
+    """The group cannot be run (no tracker, unreadable tracker); the message says why."""
+
+
+@dataclass
+class Job:
+    """One stage to run: ``stage`` is ``finetune``, ``run`` or ``evaluations/<key>``."""
+
+    run: str
+    stage: str
+    script: Path
+    after: str | None = None
+    log: Path = field(default_factory=Path)
+    proc: subprocess.Popen[bytes] | None = None
+    gpu: str | None = None
+    started: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.run}/{self.stage}"
+
+
+@dataclass
+class Outcome:
+    """What :func:`run_local` did: labels of completed, failed and skipped-over stages."""
+
+    completed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    mode: str = "cpu_only"
+    slots: int = 0
+
+
+def stage_script(group_dir: Path, run: str, stage: str) -> Path | None:
+    """The compiled script of one stage, or ``None`` when ``planc compile`` wrote none.
+
+    Fine-tune: ``<run>/finetune.slurm``; sweep run: ``<run>/run.slurm``; evaluation
+    ``<key>``: ``<run>/eval/<key>/eval.slurm`` (also accepted: ``<run>/evaluations/<key>/``
+    with ``eval.slurm`` or ``<key>.slurm``, the seed's layout).
+    """
+    run_dir = group_dir / run
+    if stage in ("finetune", "run"):
+        candidates = [run_dir / f"{stage}.slurm"]
+    else:
+        key = stage.split("/", 1)[1]
+        candidates = [run_dir / "eval" / key / "eval.slurm",
+                      run_dir / "evaluations" / key / "eval.slurm",
+                      run_dir / "evaluations" / key / f"{key}.slurm",
+                      run_dir / "eval" / f"{key}.slurm"]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def plan_jobs(group_dir: Path, data: dict[str, Any],
+              statuses: tuple[str, ...] = ("pending",)) -> tuple[list[Job], list[str]]:
+    """Jobs for every stage whose status is in ``statuses``, training stages first.
+
+    Returns ``(jobs, missing)``; ``missing`` names stages without a compiled script (they
+    are left as they are). An evaluation depends on its run's ``finetune`` unless that is
+    already ``completed`` or ``skipped``.
+    """
+    jobs: list[Job] = []
+    evals: list[Job] = []
+    missing: list[str] = []
+    runs = data.get("runs") if isinstance(data.get("runs"), dict) else {}
+    for run, stage, rec in iter_stages(data):
+        if rec.get("status") not in statuses:
+            continue
+        script = stage_script(group_dir, run, stage)
+        if script is None:
+            missing.append(f"{run}/{stage}")
+            continue
+        log = script.parent / f"local-{stage.replace('/', '-')}.out"
+        job = Job(run=run, stage=stage, script=script, log=log)
+        if stage.startswith("evaluations/"):
+            ft = runs.get(run, {}).get("finetune") if isinstance(runs.get(run), dict) else None
+            if isinstance(ft, dict) and ft.get("status") not in DONE:
+                job.after = "finetune"
+            evals.append(job)
+        else:
+            jobs.append(job)
+    return jobs + evals, missing
+
+
+def detect_slots(min_free_gib: float = 0.0) -> tuple[str, list[str], str]:
+    """``(mode, free GPU UUIDs, reason)`` from NVML via :mod:`compiler.gpus_free`."""
+    from .gpus_free import detect
+
+    found = detect(min_free_gib, os.environ.get("CUDA_VISIBLE_DEVICES"))
+    return found["mode"], [g["uuid"] for g in found["gpus"] if g["free"]], found["reason"]
+
+
+def capacity(queued: int, slots: int, running: int) -> int:
+    """Jobs to start now: ``max(0, min(queued, slots - running))``."""
+    return max(0, min(queued, slots - running))
+
+
+def _exit_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _set(status_path: Path, changes: list[tuple[str, str, dict[str, Any]]]) -> None:
+    def change(data: dict[str, Any] | None) -> dict[str, Any]:
+        if data is None:
+            raise tracker.TrackerError(f"{status_path} disappeared while runs were going")
+        for run, stage, fields in changes:
+            tracker.set_stage(data, run, stage, **fields)
+        return data
+
+    tracker.update(status_path, change)
+
+
+def _terminate(jobs: list[Job], grace_s: float) -> None:
+    for job in jobs:
+        if job.proc is not None and job.proc.poll() is None:
+            try:
+                os.killpg(job.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + grace_s
+    for job in jobs:
+        if job.proc is None:
+            continue
+        try:
+            job.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(job.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            job.proc.wait()
+
+
+def run_local(group_dir: Path | str, max_parallel: int | None = None, *,
+              min_free_gib: float = 0.0, statuses: tuple[str, ...] = ("pending",),
+              detect: Callable[[float], tuple[str, list[str], str]] = detect_slots,
+              echo: Callable[[str], None] = print, poll_s: float = POLL_S,
+              kill_grace_s: float = KILL_GRACE_S) -> Outcome:
+    """Run the group's stages whose status is in ``statuses`` on this machine.
+
+    ``max_parallel`` caps concurrent jobs; ``min_free_gib`` is the free memory a GPU needs
+    (GiB); ``detect`` returns ``(mode, free GPU UUIDs, reason)``. Progress lines go to
+    ``echo``. Returns an :class:`Outcome`. Raises :class:`LocalRunError` when the tracker is
+    missing or unreadable, :class:`KeyboardInterrupt` after an interrupt (see the module
+    docstring for what is recorded).
+    """
+    group = Path(group_dir).resolve()
+    status_path = group / STATUS_FILE
+    try:
+        data = tracker.read(status_path)
+    except tracker.TrackerError as exc:
+        raise LocalRunError(str(exc)) from exc
+    if data is None:
+        raise LocalRunError(f"{status_path}: not found; run `planc compile` first")
+    queue, missing = plan_jobs(group, data, statuses)
+    outcome = Outcome(missing=missing)
+    for label in missing:
+        echo(f"skip {label}: no compiled script (run `planc compile`)")
+    mode, free, reason = detect(min_free_gib)
+    outcome.mode = mode
+    slots = len(free) if mode == "gpu" else (os.cpu_count() or 1)
+    if max_parallel is not None:
+        slots = min(slots, max(1, max_parallel))
+    outcome.slots = slots
+    echo(f"{len(queue)} stage(s) to run; {mode} ({reason}); {slots} slot(s)")
+    if not queue:
+        return outcome
+    if mode == "gpu" and slots == 0:
+        echo("no free GPU now; waiting for one")
+    state: dict[str, str] = {}  # label → completed/failed, for dependencies
+    running: list[Job] = []
+    started: list[Job] = []
+    previous = _install_sigterm()
+    try:
+        while queue or running:
+            for job in list(running):
+                rc = job.proc.poll() if job.proc else 0
+                if rc is None:
+                    continue
+                running.remove(job)
+                status = "completed" if rc == 0 else "failed"
+                state[job.label] = status
+                fields: dict[str, Any] = {"status": status, "exit_code": _exit_code(rc),
+                                          "last_updated": tracker.now()}
+                if rc < 0:
+                    fields["reason"] = f"killed by signal {signal.Signals(-rc).name}"
+                _set(status_path, [(job.run, job.stage, fields)])
+                (outcome.completed if rc == 0 else outcome.failed).append(job.label)
+                took = time.monotonic() - job.started
+                echo(f"{status} {job.label} (exit {_exit_code(rc)}, {took:.1f} s, log {job.log})")
+            # evaluations whose fine-tune failed never run
+            dropped = []
+            for job in list(queue):
+                if job.after and state.get(f"{job.run}/{job.after}") == "failed":
+                    queue.remove(job)
+                    dropped.append(job)
+            if dropped:
+                _set(status_path, [(j.run, j.stage, {
+                    "status": "failed", "reason": f"dependency failed: {j.run}/{j.after}",
+                    "last_updated": tracker.now()}) for j in dropped])
+                for j in dropped:
+                    outcome.failed.append(j.label)
+                    echo(f"failed {j.label} (its {j.after} failed)")
+            ready = [j for j in queue
+                     if not j.after or state.get(f"{j.run}/{j.after}") == "completed"]
+            n = capacity(len(ready), slots, len(running))
+            gpus: list[str] = []
+            if n and mode == "gpu":
+                busy = {j.gpu for j in running}
+                _m, now_free, _r = detect(min_free_gib)
+                gpus = [g for g in now_free if g not in busy]
+                n = min(n, len(gpus))
+            for job in ready[:n]:
+                queue.remove(job)
+                job.gpu = gpus.pop(0) if mode == "gpu" else None
+                started.append(job)  # before the process exists: an interrupt sees it
+                try:
+                    _start(job, group)
+                except OSError as exc:
+                    state[job.label] = "failed"
+                    outcome.failed.append(job.label)
+                    _set(status_path, [(job.run, job.stage, {
+                        "status": "failed", "reason": f"could not start: {exc}",
+                        "last_updated": tracker.now()})])
+                    echo(f"failed {job.label} (could not start: {exc})")
+                    continue
+                running.append(job)
+                fields = {"status": "running", "job_id": f"local-{job.proc.pid}",
+                          "output": str(job.log), "exit_code": None, "reason": None,
+                          "last_updated": tracker.now()}
+                if job.gpu:
+                    fields["gpu"] = job.gpu
+                _set(status_path, [(job.run, job.stage, fields)])
+                echo(f"started {job.label} (pid {job.proc.pid}"
+                     + (f", GPU {job.gpu}" if job.gpu else "") + ")")
+            if queue and not running and not ready:
+                # nothing can ever become ready (dependency not in this run's queue)
+                for job in queue:
+                    echo(f"skip {job.label}: waits for {job.run}/{job.after}, which is not "
+                         "pending here")
+                break
+            if queue or running:
+                time.sleep(poll_s)
+    except KeyboardInterrupt:
+        live = [j for j in started if j.proc is not None and j.label not in state]
+        echo(f"interrupted: stopping {len(live)} job(s)")
+        _terminate(live, kill_grace_s)
+        if started:
+            unfinished = [j for j in started if j.label not in state]
+            _set(status_path, [(j.run, j.stage, {
+                "status": "pending", "reason": "interrupted", "job_id": None,
+                "exit_code": None, "last_updated": tracker.now()}) for j in unfinished])
+        raise
+    finally:
+        _restore_sigterm(previous)
+    return outcome
+
+
+def _start(job: Job, group: Path) -> None:
+    env = dict(os.environ)
+    env["PLANC_LOCAL"] = "1"
+    env["PLANC_GROUP_DIR"] = str(group)
+    env["PLANC_JOB_ID"] = f"local-{job.run}-{job.stage.replace('/', '-')}"
+    env["CUDA_VISIBLE_DEVICES"] = job.gpu or ""
+    if job.gpu:
+        env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
+    job.log.parent.mkdir(parents=True, exist_ok=True)
+    with open(job.log, "wb") as out:
+        # own session: a terminal's Ctrl-C reaches only planc, which stops children itself
+        job.proc = subprocess.Popen(["bash", str(job.script)], cwd=job.script.parent, env=env,
+                                    stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+    job.started = time.monotonic()
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _install_sigterm() -> Any:
+    try:
+        return signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        try:
+            signal.signal(signal.SIGTERM, previous)
+        except ValueError:
+            pass
