@@ -1,0 +1,422 @@
+"""``planc submit GROUP_DIR [--dry-run] [--retry-failed] [--only RUN ...]``: submit to SLURM.
+
+Submits a compiled group's pending stages with ``sbatch --parsable`` (via
+:mod:`compiler.backends.slurm`), training before evaluation:
+
+- **Per-run layout** (``<run>/finetune.slurm``, ``<run>/eval/<key>/eval.slurm``, sweeps'
+  ``<run>/run.slurm``): one job per stage; an evaluation waits for its run's fine-tune with
+  ``--dependency=afterok:<train id>``. A control run's fine-tune is ``skipped`` and its
+  evaluations go without dependency; so do evaluations whose fine-tune already completed.
+  Evaluations of a failed fine-tune are not submitted (``--retry-failed`` resubmits the
+  fine-tune and then them).
+- **Array layout** (``finetune_array.slurm`` + ``array_index.tsv``, compiled with
+  ``layout: array`` by :mod:`compiler.scripts`): one ``--array=<i,j,…>`` job for the pending
+  elements of ``finetune_array.slurm`` / ``run_array.slurm``, and one per
+  ``eval_array_<task>_epoch_<N>.slurm`` chained with ``--dependency=aftercorr:<train array>``
+  (``eval_array_<task>_base.slurm``, the control runs', without dependency). Element ids are
+  recorded as ``<array id>_<index>``.
+
+After **each** accepted sbatch the stage gets ``status: submitted``, ``job_id``,
+``submitted`` (timestamp), ``output`` (the expanded ``slurm-<id>.out`` path) and
+``last_updated`` through :func:`compiler.tracker.update` (file lock, atomic write), so a
+crash part-way loses nothing. Only ``pending`` stages are submitted (never ``submitted``,
+``running``, ``completed``); ``--retry-failed`` adds ``failed`` ones, keeping the old job id
+in ``previous_job_ids``. A refused job stops the submission with sbatch's message; nothing is
+recorded for it. One ``planc submit`` per group at a time (``runs_status.yaml.submit.lock``).
+
+Jobs get ``PLANC_GROUP_DIR`` (the group folder) and ``PLANC_PROJECT_ROOT`` (the current
+folder unless already set) in their environment, as ``submit_all.sh`` exports them.
+Exit codes: 0 submitted (or nothing to do), 1 a job was refused or a script is missing,
+2 no readable ``runs_status.yaml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import shlex
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import tracker
+from ..backends import slurm
+
+STATUS_FILE = "runs_status.yaml"
+EVAL_DIRS = ("eval", "evaluations")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("group", metavar="GROUP_DIR", help="a compiled group folder (holds "
+                   "runs_status.yaml)")
+    p.add_argument("--dry-run", "-n", action="store_true",
+                   help="print the sbatch command lines; submit and change nothing")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="also resubmit failed stages (and the evaluations of a failed fine-tune)")
+    p.add_argument("--only", nargs="+", action="extend", metavar="RUN", default=[],
+                   help="submit only these runs")
+
+
+@dataclass
+class Submitted:
+    """One sbatch call: the stages it covers (``(run, stage key)``), the job id (``None`` in
+    a dry run), the command line and the dependency."""
+
+    stages: list[tuple[str, str]]
+    job_id: str | None
+    command: str
+    dependency: str | None = None
+
+
+@dataclass
+class SubmitReport:
+    """What :func:`submit_group` did: jobs submitted, stages skipped with why, errors."""
+
+    jobs: list[Submitted] = field(default_factory=list)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    pass
+
+
+def _stage(data: dict[str, Any], run: str, key: str) -> dict[str, Any] | None:
+    rec = data.get("runs", {}).get(run)
+    if not isinstance(rec, dict):
+        return None
+    if key.startswith("evaluations/"):
+        evals = rec.get("evaluations")
+        st = evals.get(key.split("/", 1)[1]) if isinstance(evals, dict) else None
+    else:
+        st = rec.get(key)
+    return st if isinstance(st, dict) else None
+
+
+@contextlib.contextmanager
+def _submit_lock(path: Path) -> Iterator[None]:
+    lock = path.with_name(path.name + ".submit.lock")
+    with open(lock, "a") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _Refused(f"another planc submit is running for {path.parent}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def read_array_index(path: Path) -> list[tuple[int, str, str]]:
+    """Rows ``(index, run, kind)`` of ``array_index.tsv`` (``index<TAB>run<TAB>kind<TAB>…``;
+    ``#`` lines and rows whose first field is not a number are skipped)."""
+    rows: list[tuple[int, str, str]] = []
+    for line in path.read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].strip().isdigit():
+            continue
+        rows.append((int(parts[0]), parts[1].strip(), parts[2].strip() if len(parts) > 2 else ""))
+    return rows
+
+
+class _Submitter:
+    """Walks a group's tracker and submits what is due (see the module docstring)."""
+
+    def __init__(self, group: Path, *, dry_run: bool, retry: bool, only: set[str],
+                 runner: slurm.Runner, env: dict[str, str]) -> None:
+        self.group = group
+        self.path = group / STATUS_FILE
+        self.dry_run = dry_run
+        self.retry = retry
+        self.only = only
+        self.runner = runner
+        self.env = env
+        self.report = SubmitReport()
+        self.data: dict[str, Any] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+    def due(self, st: dict[str, Any] | None) -> bool:
+        if st is None:
+            return False
+        status = st.get("status", "pending")
+        return status == "pending" or (self.retry and status == "failed")
+
+    def record(self, stages: list[tuple[str, str, tuple[str, str | None]]]) -> None:
+        """Mark stages ``(run, stage key, (job id, output))`` submitted, in memory and on
+        disk (one :func:`compiler.tracker.update`, under the tracker lock)."""
+        stamp = tracker.now()
+
+        def apply(cur: dict[str, Any]) -> None:
+            for run, key, (job_id, output) in stages:
+                st = _stage(cur, run, key)
+                if st is None:
+                    continue
+                old = st.get("job_id")
+                if old and st.get("status") == "failed":
+                    prev = st.get("previous_job_ids")
+                    st["previous_job_ids"] = ([*prev] if isinstance(prev, list) else []) + [old]
+                st.update(status="submitted", job_id=job_id, output=output,
+                          last_updated=stamp, submitted=stamp)
+                for stale in ("reason", "exit_code"):
+                    st.pop(stale, None)
+
+        apply(self.data)
+        if self.dry_run:
+            return
+
+        def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+            if cur is None:
+                raise tracker.TrackerError(f"{self.path} disappeared during submit")
+            apply(cur)
+            return cur
+
+        tracker.update(self.path, change, stamp)
+
+    def sbatch(self, script: Path, *, dependency: str | None = None,
+               array: str | None = None) -> str | None:
+        argv = slurm.sbatch_argv(script.name, dependency=dependency, array=array)
+        command = f"cd {shlex.quote(str(script.parent))} && {shlex.join(argv)}"
+        if self.dry_run:
+            print(command)
+            return None
+        try:
+            return slurm.submit(script, dependency=dependency, array=array, env=self.env,
+                                runner=self.runner)
+        except slurm.SlurmError as exc:
+            self.report.errors.append(str(exc))
+            raise _Refused(str(exc)) from exc
+
+    def note_job(self, stages: list[tuple[str, str]], job_id: str | None, script: Path,
+                 dependency: str | None, array: str | None = None) -> None:
+        argv = slurm.sbatch_argv(script.name, dependency=dependency, array=array)
+        self.report.jobs.append(Submitted(stages, job_id, shlex.join(argv), dependency))
+
+    def skip(self, run: str, key: str, why: str) -> None:
+        self.report.skipped.append((run, key, why))
+
+    def runs(self) -> list[tuple[str, dict[str, Any]]]:
+        runs = self.data.get("runs")
+        if not isinstance(runs, dict):
+            return []
+        return [(str(n), r) for n, r in runs.items()
+                if isinstance(r, dict) and (not self.only or n in self.only)]
+
+    # -- per-run layout -------------------------------------------------------------------
+    def submit_one(self, run: str, key: str, script: Path, dependency: str | None) -> str | None:
+        if not script.is_file():
+            self.report.errors.append(f"{run}: {key} is {self.data_status(run, key)} but "
+                                      f"{script} does not exist (compile the group again)")
+            return None
+        job_id = self.sbatch(script, dependency=dependency)
+        output = None
+        if job_id is not None:
+            output = slurm.output_path(script, script.read_text("utf-8", "replace"), job_id)
+        self.record([(run, key, (job_id or f"<job id of {run}/{key}>", output))])
+        self.note_job([(run, key)], job_id, script, dependency)
+        return job_id or f"<job id of {run}/{key}>"
+
+    def data_status(self, run: str, key: str) -> str:
+        st = _stage(self.data, run, key)
+        return str(st.get("status")) if st else "missing"
+
+    def eval_script(self, run: str, ek: str) -> Path:
+        for d in EVAL_DIRS:
+            p = self.group / run / d / ek / "eval.slurm"
+            if p.is_file():
+                return p
+        return self.group / run / EVAL_DIRS[0] / ek / "eval.slurm"
+
+    def per_run(self) -> None:
+        for run, rec in self.runs():
+            if isinstance(rec.get("run"), dict):
+                if self.due(rec["run"]):
+                    self.submit_one(run, "run", self.group / run / "run.slurm", None)
+                continue
+            dependency, evals_ok, why = self.train_first(run, rec)
+            evals = rec.get("evaluations") if isinstance(rec.get("evaluations"), dict) else {}
+            for ek, ev in evals.items():
+                if not isinstance(ev, dict) or not self.due(ev):
+                    continue
+                key = f"evaluations/{ek}"
+                if not evals_ok:
+                    self.skip(run, key, why)
+                    continue
+                self.submit_one(run, key, self.eval_script(run, str(ek)), dependency)
+
+    def train_first(self, run: str, rec: dict[str, Any]) -> tuple[str | None, bool, str]:
+        """Submit the fine-tune if due; (dependency for evaluations, may they go, why not)."""
+        ft = rec.get("finetune")
+        if not isinstance(ft, dict):
+            return None, True, ""
+        if self.due(ft):
+            job = self.submit_one(run, "finetune", self.group / run / "finetune.slurm", None)
+            if job is None:
+                return None, False, "its fine-tune script is missing"
+            return f"afterok:{job}", True, ""
+        status = ft.get("status", "pending")
+        if status in ("submitted", "running"):
+            return (f"afterok:{ft['job_id']}" if ft.get("job_id") else None), True, ""
+        if status in ("completed", "skipped"):
+            return None, True, ""
+        if status == "failed":
+            return None, False, "its fine-tune failed (use --retry-failed)"
+        return None, False, f"its fine-tune is {status}"
+
+    # -- array layout ---------------------------------------------------------------------
+    def array_job(self, script: Path, elements: list[tuple[int, str, str]],
+                  dependency: str | None) -> str | None:
+        """Submit ``script`` for ``elements`` ``(index, run, stage key)``; record each."""
+        if not elements:
+            return None
+        text = script.read_text("utf-8", "replace")
+        spec = ",".join(str(i) for i, _r, _k in sorted(elements))
+        throttle = slurm.read_directives(text).get("array", "")
+        if "%" in throttle:
+            spec += "%" + throttle.split("%", 1)[1]
+        array_id = self.sbatch(script, dependency=dependency, array=spec)
+        label = array_id or f"<array id of {script.name}>"
+        stages = []
+        for i, run, key in elements:
+            output = None
+            if array_id is not None:
+                output = slurm.output_path(script, text, f"{array_id}_{i}", array_id=array_id,
+                                           task=i)
+            stages.append((run, key, (f"{label}_{i}", output)))
+        self.record(stages)
+        self.note_job([(r, k) for _i, r, k in elements], array_id, script, dependency, spec)
+        return label
+
+    def arrays(self) -> None:
+        rows = read_array_index(self.group / "array_index.tsv")
+        index_of = {run: i for i, run, _kind in rows}
+        selected = dict(self.runs())
+        # training (fine-tune array) and sweeps (run array)
+        for script_name, key in (("finetune_array.slurm", "finetune"), ("run_array.slurm", "run")):
+            script = self.group / script_name
+            elements = [(i, run, key) for i, run, _k in rows
+                        if run in selected and self.due(_stage(self.data, run, key))]
+            if not elements:
+                continue
+            if not script.is_file():
+                self.report.errors.append(f"{script} does not exist (compile the group again)")
+                continue
+            self.array_job(script, elements, None)
+        # (evaluation dependencies are read back from the job ids recorded just now)
+        # evaluations, grouped by the dependency each element needs
+        for script in sorted(self.group.glob("eval_array_*.slurm")):
+            stem = script.name[len("eval_array_"):-len(".slurm")]
+            base = stem.endswith("_base")
+            ek = stem[:-len("_base")] if base else stem
+            groups: dict[str | None, list[tuple[int, str, str]]] = {}
+            for run, rec in selected.items():
+                if run not in index_of:
+                    continue
+                is_control = isinstance(rec.get("finetune"), dict) and \
+                    rec["finetune"].get("status") == "skipped"
+                if base != is_control:
+                    continue
+                key = f"evaluations/{ek}"
+                if not self.due(_stage(self.data, run, key)):
+                    continue
+                dep, ok, why = self.array_dependency(run, rec, index_of[run])
+                if not ok:
+                    self.skip(run, key, why)
+                    continue
+                groups.setdefault(dep, []).append((index_of[run], run, key))
+            for dep, elements in groups.items():
+                self.array_job(script, elements, dep)
+
+    def array_dependency(self, run: str, rec: dict[str, Any],
+                         index: int) -> tuple[str | None, bool, str]:
+        ft = rec.get("finetune")
+        if not isinstance(ft, dict):
+            return None, True, ""
+        status = ft.get("status", "pending")
+        if status in ("completed", "skipped"):
+            return None, True, ""
+        if status in ("submitted", "running") and ft.get("job_id"):
+            job = str(ft["job_id"])
+            base, _, task = job.partition("_")
+            if task == str(index):
+                return f"aftercorr:{base}", True, ""
+            return f"afterok:{job}", True, ""
+        if status == "failed":
+            return None, False, "its fine-tune failed (use --retry-failed)"
+        return None, False, f"its fine-tune is {status}"
+
+    # -- entry --------------------------------------------------------------------------
+    def run(self) -> SubmitReport:
+        data = tracker.read(self.path)
+        if data is None:
+            raise tracker.TrackerError(f"{self.path} does not exist: compile the group first")
+        self.data = data
+        runs = data.get("runs")
+        known = set(runs) if isinstance(runs, dict) else set()
+        unknown = sorted(self.only - known)
+        if unknown:
+            self.report.errors.append(f"no such run(s) in {self.path}: {', '.join(unknown)}")
+            return self.report
+        array_layout = (self.group / "array_index.tsv").is_file() and any(
+            (self.group / n).is_file() for n in ("finetune_array.slurm", "run_array.slurm"))
+        try:
+            ctx = contextlib.nullcontext() if self.dry_run else _submit_lock(self.path)
+            with ctx:
+                if array_layout:
+                    self.arrays()
+                else:
+                    self.per_run()
+        except _Refused as exc:
+            if str(exc) not in self.report.errors:
+                self.report.errors.append(str(exc))
+        return self.report
+
+
+def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = False,
+                 only: list[str] | None = None, runner: slurm.Runner = slurm.run_command,
+                 env: dict[str, str] | None = None) -> SubmitReport:
+    """Submit the due stages of the group folder ``group`` (module docstring has the rules).
+
+    Raises :class:`compiler.tracker.TrackerError` when ``runs_status.yaml`` is missing or
+    unreadable. sbatch refusals and missing scripts are reported in ``SubmitReport.errors``.
+    """
+    group = group.resolve()
+    job_env = dict(os.environ if env is None else env)
+    job_env["PLANC_GROUP_DIR"] = str(group)
+    job_env.setdefault("PLANC_PROJECT_ROOT", os.getcwd())
+    sub = _Submitter(group, dry_run=dry_run, retry=retry_failed, only=set(only or ()),
+                     runner=runner, env=job_env)
+    return sub.run()
+
+
+def run(args: argparse.Namespace) -> int:
+    group = Path(args.group)
+    if group.name == STATUS_FILE:
+        group = group.parent
+    if not group.is_dir():
+        print(f"planc submit: {group} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        report = submit_group(group, dry_run=args.dry_run, retry_failed=args.retry_failed,
+                              only=args.only)
+    except tracker.TrackerError as exc:
+        print(f"planc submit: {exc}", file=sys.stderr)
+        return 2
+    if not args.dry_run:
+        for job in report.jobs:
+            stages = ", ".join(f"{r}/{k}" for r, k in job.stages)
+            dep = f" (after {job.dependency})" if job.dependency else ""
+            print(f"submitted {job.job_id}: {stages}{dep}")
+    for run_name, key, why in report.skipped:
+        print(f"not submitted {run_name}/{key}: {why}", file=sys.stderr)
+    for err in report.errors:
+        print(f"planc submit: {err}", file=sys.stderr)
+    n_stages = sum(len(j.stages) for j in report.jobs)
+    verb = "would submit" if args.dry_run else "submitted"
+    print(f"{verb} {len(report.jobs)} job(s) covering {n_stages} stage(s)", file=sys.stderr)
+    return 1 if report.errors else 0
