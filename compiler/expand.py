@@ -29,35 +29,41 @@ Recipes (``training.recipe: auto``; seed 004 "Recipe Selection Logic", formats.m
     **custom** recipe module the project must provide (torchtune 0.6.1 has no validation
     loop); validation on >1 GPU has no recipe (diagnostic). A named recipe is used as given.
 
-``RunMatrix.settings`` keys (stable; the script templates read them)
-    ``group`` (str) group folder name; ``out_root`` (str, absolute) root of checkpoints and
-    logs, a run writes to ``{out_root}/{run}``; ``layout`` ``"per-run"`` | ``"array"``;
+``RunMatrix.settings`` keys (stable; ``compiler.scripts`` reads them)
+    ``group`` (str) group folder name; ``outputs_root`` (str | None, absolute) root of
+    checkpoints and logs when the plan (``compute.output_dir``), the cluster profile
+    (``scratch_dir``/<group>) or ``--out-root`` gives one: a run then writes to
+    ``{outputs_root}/{run}``; without it each run writes to ``output/`` inside its own run
+    folder. ``out_root`` (the group folder's absolute location where jobs run) is **not**
+    set: scripts find the group folder at run time (``PLANC_GROUP_DIR``), so compiled files
+    do not depend on the machine that compiled them. ``project_root`` (str, absolute) only
+    when the plan states ``workdir``. ``layout`` ``"per-run"`` | ``"array"``;
     ``array_throttle`` (int | None) ``%K`` of ``--array``; ``activate`` (str | None) shell
-    line activating the environment; ``modules`` (list[str]) ``module load`` names;
-    ``env`` (dict[str, str]) exported variables (cluster env, plus ``HF_HUB_OFFLINE=1`` for
-    run groups); ``tune_command`` (``"tune"``); ``inspect_command`` (``"inspect"``);
-    ``eval_model_arg`` (``"hf/local"``, inspect ``--model``); ``workdir`` (str, absolute)
-    project root, where sweep commands and task scripts run; ``plan`` (str) plan path
-    relative to the project root; ``cluster_type`` ``"slurm"`` | ``"local_gpu"`` |
-    ``"cpu_only"``; ``account``, ``qos``, ``constraint``, ``mail_user`` (str | None).
+    line activating the environment; ``modules`` (list[str]) ``module load`` names; ``env``
+    (dict[str, str]) exported variables (cluster env, plus ``HF_HUB_OFFLINE=1`` for run
+    groups); ``tune_command`` (``"tune"``); ``inspect_command`` (``"inspect"``);
+    ``eval_model_provider`` (``"hf"``); ``plan`` (str) plan path relative to the project
+    root; ``cluster_type`` ``"slurm"`` | ``"local_gpu"`` | ``"cpu_only"``; ``account``,
+    ``qos``, ``constraint``, ``mail_user`` (str | None); sweeps also ``title``, ``goal``,
+    ``raw_markdown`` (the plan payload of ``api/plan.json``).
 
 ``Run.params`` keys
-    all runs: ``output_dir`` (absolute, ``{out_root}/{run}``). Fine-tuned and control runs:
-    ``model_path`` (absolute model folder), ``lora_rank``, ``lora_alpha`` (= 2 × rank),
+    all runs: ``output_dir`` (``{outputs_root}/{run}``, else ``output``: relative to the run
+    folder). Fine-tuned and control runs: ``model_path`` (absolute model folder),
+    ``system_prompt``. Fine-tuned runs also: ``lora_rank``, ``lora_alpha`` (= 2 × rank),
     ``batch_size``, ``gradient_accumulation_steps``, ``epochs``, ``lr``, ``weight_decay``,
-    ``seed``, ``packed``, ``validation``, ``system_prompt``, ``max_seq_len``,
+    ``seed``, ``packed``, ``validation``, ``run_val_every_n_steps``, ``max_seq_len``,
     ``data_path``, ``recipe`` (name or dotted module), ``recipe_builtin`` (bool),
-    ``nproc_per_node`` (int | None), ``tune_args`` (list[str]: the words after ``tune``,
-    e.g. ``["run", "lora_finetune_single_device", "--config", "finetune.yaml"]``; run from
-    the run folder), ``device`` (``cuda``/``cpu``). Control runs carry ``model_path`` and
-    ``system_prompt`` only besides ``output_dir``. Sweep runs: every parameter's value plus
-    ``output_dir``; ``Run.command`` is the filled command (values shell-quoted).
+    ``nproc_per_node`` (int | None), ``tune_args`` (list[str]: the words after ``tune``, e.g.
+    ``["run", "lora_finetune_single_device", "--config", "finetune.yaml"]``; run from the run
+    folder), ``device`` (``cuda``/``cpu``). Sweep runs: every parameter's value plus
+    ``output_dir``; ``Run.command`` is the filled command (values shell-quoted; ``{out}`` is
+    ``"$PLANC_RUN_DIR"/output`` without an outputs root).
 
-``Evaluation.args`` keys
-    ``model_path``, ``output_dir`` (``{out_root}/{run}/eval/{key}``), ``task_script``,
-    ``system_prompt``, ``epoch_select`` (``"fixed"`` | ``"best"`` | ``"base"``),
-    ``inspect_args`` (list[str]: the words after ``inspect``, e.g. ``["eval", script,
-    "--model", "hf/local", "-M", "model_path=…", "--log-dir", "…/logs", …]``).
+``Evaluation``
+    ``script`` (the task file), ``dataset`` (or None); ``args`` holds only inspect **task**
+    arguments (``-T k=v``) and is empty unless the plan gives some; the model path, output
+    folder and system prompt live in ``<run>/eval/<key>/eval.yaml``.
 
 ``Run.train``/``Run.eval`` are the fine-tune and evaluation job resources: the plan's
 ``compute`` (and ``compute.eval``) when stated, else the cluster defaults, with ``time``
@@ -172,10 +178,18 @@ def fill_command(template: str, values: dict[str, Any]) -> tuple[str, list[str]]
         if key not in values:
             unknown.append(key)
             return m.group(0)
-        return sh(values[key])
+        value = values[key]
+        return value.shell if isinstance(value, _RunDirOutput) else sh(value)
 
     out = _PLACEHOLDER.sub(repl, protected)
     return out.replace("\x00", "{").replace("\x01", "}"), unknown
+
+
+class _RunDirOutput:
+    """``{out}`` without an outputs root: the run folder's ``output/``, expanded by the shell
+    that runs the command (the scripts export ``PLANC_RUN_DIR``)."""
+
+    shell = '"$PLANC_RUN_DIR"/output'
 
 
 def recipe_for(recipe: str, gpus: int, validation: bool) -> tuple[str, int | None, str | None]:
@@ -281,7 +295,7 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
         p = cluster.partition()
         part = p.name if p else None
     eval_part = spec.eval_compute.get("partition") or part
-    out_root = _out_root(options, spec.compute.get("output_dir"), cluster, spec.name, root)
+    out_root = _out_root(options, spec.compute.get("output_dir"), cluster, spec.name)
     layout = options.layout or spec.layout
 
     # factors and combinations
@@ -367,7 +381,7 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
             diags.append(_diag(path, pos, "EX004", f"two runs are named {name!r}"))
             continue
         seen[name] = 1
-        out_dir = f"{out_root}/{name}"
+        out_dir = f"{out_root}/{name}" if out_root else "output"
         size = size_class(model, registry)
         defaults = est.SIZE_DEFAULTS.get(size, est.SIZE_DEFAULTS["1B"])
         hist = options.history
@@ -397,13 +411,11 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
         for tn in tnames:
             task = tasks[tn]
             if control:
-                evals.append(_evaluation(task, tn, None, "base", model_path, out_dir,
-                                         system_prompt, spec, combo))
+                evals.append(_evaluation(task, tn, None, combo))
                 continue
             sel = spec.eval_epochs
             if sel == "best":
-                evals.append(_evaluation(task, f"{tn}_best", None, "best", out_dir, out_dir,
-                                         system_prompt, spec, combo))
+                evals.append(_evaluation(task, f"{tn}_best", None, combo))
                 continue
             eps = (list(range(epochs)) if sel == "all" else [epochs - 1] if sel == "last"
                    else list(sel))
@@ -413,9 +425,7 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
                                        f"run {name}: epoch {e} is not one of the {epochs} "
                                        f"epochs (0-based: 0..{epochs - 1})"))
                     continue
-                evals.append(_evaluation(task, f"{tn}_epoch_{e}", e, "fixed",
-                                         f"{out_dir}/epoch_{e}", out_dir, system_prompt, spec,
-                                         combo))
+                evals.append(_evaluation(task, f"{tn}_epoch_{e}", e, combo))
         # params
         params: dict[str, Any] = {"output_dir": out_dir, "model_path": model_path,
                                   "system_prompt": system_prompt}
@@ -490,7 +500,7 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
         return None, diags
     runs.sort(key=lambda r: 0 if r.kind == "fine-tuned" else 1)  # stable: plan order inside
     settings_out = _matrix_settings(cluster, spec.name, out_root, layout, spec.array_throttle,
-                                    root, _rel(spec.source, root), group_env=True)
+                                    _rel(spec.source, root), group_env=True)
     matrix = RunMatrix(group=spec.name, kind="run-group", runs=tuple(runs), cluster=cluster,
                        source=_rel(spec.source, root), source_sha256=sha256,
                        created=spec.created,
@@ -531,50 +541,44 @@ def _fill_factors(text: str | None, combo: dict[str, Any]) -> str:
                             else m.group(0), text)
 
 
-def _evaluation(task: Any, key: str, epoch: int | None, select: str, model_path: str,
-                run_out: str, system_prompt: str, spec: Any, combo: dict[str, Any]
-                ) -> Evaluation:
-    out = f"{run_out}/eval/{key}"
+def _evaluation(task: Any, key: str, epoch: int | None, combo: dict[str, Any]) -> Evaluation:
     script = _fill_factors(task.script, combo)
     dataset = _fill_factors(task.dataset, combo) if task.dataset else None
-    inspect_args = ["eval", script, "--model", "hf/local", "-M", f"model_path={model_path}",
-                    "--log-dir", f"{out}/logs", "--log-level", "info",
-                    "--max-connections", str(spec.eval_max_connections)]
-    if spec.eval_seed is not None:
-        inspect_args += ["--seed", str(spec.eval_seed)]
-    if dataset:
-        inspect_args += ["-T", f"data_path={dataset}"]
-    if system_prompt:
-        inspect_args += ["-T", f"system_prompt={system_prompt}"]
-    return Evaluation(key=key, task=task.name, epoch=epoch, script=script, dataset=dataset,
-                      args={"model_path": model_path, "output_dir": out,
-                            "task_script": script, "system_prompt": system_prompt,
-                            "epoch_select": select, "inspect_args": inspect_args})
+    return Evaluation(key=key, task=task.name, epoch=epoch, script=script, dataset=dataset)
 
 
-def _out_root(options: Options, plan_out: str | None, cluster: ClusterProfile, group: str,
-              root: Path) -> str:
+def eval_model_path(run: Run, ev: Evaluation) -> str:
+    """The model an evaluation loads: ``<output_dir>/epoch_<N>`` for fine-tuned runs (the
+    run's output folder for ``best``), the base model for control runs."""
+    if run.kind == "control":
+        return str(run.params.get("model_path"))
+    out = str(run.params.get("output_dir"))
+    return out if ev.epoch is None else f"{out}/epoch_{ev.epoch}"
+
+
+def _out_root(options: Options, plan_out: str | None, cluster: ClusterProfile, group: str
+              ) -> str | None:
     if options.out_root:
         return str(options.out_root).rstrip("/")
     if plan_out:
         return str(plan_out).rstrip("/")
     if cluster.scratch_dir:
         return f"{cluster.scratch_dir.rstrip('/')}/{group}"
-    base = options.out_dir if options.out_dir is not None else root / "build" / "plans"
-    return (Path(base).resolve() / group / "outputs").as_posix()
+    return None
 
 
-def _matrix_settings(cluster: ClusterProfile, group: str, out_root: str, layout: str,
-                     throttle: int | None, root: Path, plan: str, group_env: bool
-                     ) -> dict[str, Any]:
+def _matrix_settings(cluster: ClusterProfile, group: str, out_root: str | None, layout: str,
+                     throttle: int | None, plan: str, group_env: bool,
+                     project_root: str | None = None) -> dict[str, Any]:
     env = dict(cluster.env)
     if group_env:
         env.setdefault("HF_HUB_OFFLINE", "1")
     return {
-        "group": group, "out_root": out_root, "layout": layout, "array_throttle": throttle,
+        "group": group, "outputs_root": out_root, "layout": layout, "array_throttle": throttle,
         "activate": cluster.activate, "modules": list(cluster.modules), "env": env,
-        "tune_command": "tune", "inspect_command": "inspect", "eval_model_arg": "hf/local",
-        "workdir": root.resolve().as_posix(), "plan": plan, "cluster_type": cluster.type,
+        "tune_command": "tune", "inspect_command": "inspect", "eval_model_provider": "hf",
+        **({"project_root": project_root} if project_root else {}),
+        "plan": plan, "cluster_type": cluster.type,
         "account": cluster.account, "qos": cluster.qos, "constraint": cluster.constraint,
         "mail_user": cluster.mail_user,
     }
@@ -616,6 +620,10 @@ class SweepSpec:
     array_throttle: int | None = None
     positions: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
     zipped: list[str] = dataclasses.field(default_factory=list)
+    workdir: str | None = None
+    title: str | None = None
+    goal: str | None = None
+    raw_markdown: str = ""
 
     def pos(self, key: str) -> tuple[int, int]:
         return self.positions.get(key, self.positions.get("", (1, 1)))
@@ -682,7 +690,10 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
                      compute=compute, cluster=model.cluster,
                      layout=getattr(model, "layout", None) or "per-run",
                      array_throttle=getattr(model, "array_throttle", None),
-                     positions=pos, zipped=zipped), []
+                     positions=pos, zipped=zipped,
+                     workdir=model.workdir if model.workdir and model.workdir.startswith("/")
+                     else None,
+                     title=model.title, goal=model.description, raw_markdown=doc.text), []
 
 
 def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
@@ -712,7 +723,7 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
             continue
         excluded.append(Exclusion(dict(levels), str(reason)))
     combos = [c for c in combos if not any(matches(e.levels, c) for e in excluded)]
-    out_root = _out_root(options, None, cluster, spec.name, root)
+    out_root = _out_root(options, None, cluster, spec.name)
     gpus = int(spec.compute.get("gpus") if spec.compute.get("gpus") is not None
                else (0 if cluster.type == "cpu_only" else cluster.defaults.gpus))
     part = None
@@ -734,8 +745,8 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
                                f"{name!r}"))
             continue
         seen.add(name)
-        out_dir = f"{out_root}/{name}"
-        values = {**combo, "out": out_dir, "run": name}
+        out_dir = f"{out_root}/{name}" if out_root else "output"
+        values = {**combo, "out": out_dir if out_root else _RunDirOutput(), "run": name}
         command, unknown = fill_command(spec.command, values)
         if unknown:
             diags.append(_diag(path, spec.pos("command"), "EX005",
@@ -751,7 +762,10 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
     if any(d.severity == Severity.ERROR for d in diags):
         return None, diags
     st = _matrix_settings(cluster, spec.name, out_root, options.layout or spec.layout,
-                          spec.array_throttle, root, _rel(spec.source, root), group_env=False)
+                          spec.array_throttle, _rel(spec.source, root), group_env=False,
+                          project_root=spec.workdir)
+    st.update({"title": spec.title or spec.name, "goal": spec.goal or "",
+               "raw_markdown": spec.raw_markdown})
     return RunMatrix(group=spec.name, kind="sweep", runs=tuple(runs), cluster=cluster,
                      source=_rel(spec.source, root), source_sha256=sha256,
                      created=spec.created,
