@@ -1,0 +1,508 @@
+"""Launch scripts of a group: SLURM job scripts and arrays, the local launcher, tracker payloads.
+
+:func:`render_scripts` turns a :class:`~compiler.matrix.RunMatrix` into ``{relpath: bytes}``,
+paths relative to the group folder. Every file comes from a jinja2 template
+(``compiler/templates/{slurm,local,api}/``); every plan value that reaches a shell line goes
+through the ``sh`` filter (``shlex.quote``); values that land in ``#SBATCH`` lines (which sbatch
+reads without a shell) are validated against a strict character set instead, and a value that
+does not fit raises ``ValueError``.
+
+Artifacts
+=========
+
+SLURM cluster (``cluster.type == "slurm"``), ``settings["layout"] == "per-run"`` (default):
+
+- ``<run>/finetune.slurm`` (fine-tuned runs): formats.md §8 with planc's fixes —
+  ``--job-name=<run>``, ``--output`` (see *Paths*), ``--time/--mem/--cpus-per-task`` from
+  ``Run.train``, ``--gres=gpu:N`` only when N > 0, ``--account/--partition/--constraint/--qos``
+  and ``--mail-user`` only when set; ``module purge`` + ``module load``, the profile's
+  ``activate`` line, ``export HF_HUB_OFFLINE=1`` and the profile's ``env``; ``mkdir -p
+  <output_dir>/logs/wandb``; ``tune run [--nproc_per_node N] <recipe> --config finetune.yaml``;
+  its exit code is captured and is the job's exit code (no ``mv`` of the ``.out`` file).
+- ``<run>/eval/<key>/eval.slurm`` (one per :class:`~compiler.matrix.Evaluation`): job name
+  ``eval-<task>-ep<N>`` (``eval-<task>`` for control runs, formats.md §8), running
+  ``inspect eval <script> --model <provider/name> -M model_path=<path> [-M k=v] [-T k=v]
+  --log-dir <eval dir>/logs``; ``<path>`` is ``<output_dir>/epoch_<N>`` for fine-tuned runs,
+  the base model path for control runs.
+- ``<run>/run.slurm`` (sweep runs): ``cd`` to the project root, ``export PLANC_RUN_DIR``,
+  then ``bash -c <Run.command>`` (the whole command is one quoted word).
+- ``submit_all.sh``: submits with ``sbatch --parsable`` from each job's own folder, chains each
+  evaluation to its run's fine-tune with ``--dependency=afterok:<id>``, and prints one
+  ``SUBMITTED <run> <stage> <jobid>`` line per job (``SKIPPED <run> <stage> <why>``
+  otherwise). Stage statuses come from ``runs_status.yaml`` through a small embedded
+  ``python3`` + PyYAML snippet (PyYAML ships with torchtune and inspect-ai, so the activated
+  environment has it; ``planc`` itself is not needed on the cluster). Only ``pending``
+  stages are submitted; a pending evaluation whose fine-tune is ``submitted``/``running``
+  chains to that job id, one whose fine-tune ``completed`` runs without dependency, other
+  cases are skipped. No status file: every stage is pending. Unreadable status file: exit 2.
+  ``PLANC_SUBMIT_DELAY`` (seconds, default ``settings["submit_delay"]``) staggers
+  submissions (formats.md §8: HF cache collisions).
+
+SLURM cluster, ``settings["layout"] == "array"`` (formats.md §13):
+
+- ``array_index.tsv``: ``index<TAB>run<TAB>kind<TAB>config`` (``#`` lines are comments);
+  fine-tuned runs first (indices ``0..F-1``), then control runs. Fields never contain a tab or
+  a newline, and they are read with ``IFS=$'\\t' read -r``, never evaluated.
+- ``finetune_array.slurm``: ``#SBATCH --array=0-<F-1>[%<throttle>]``; element *i* reads row
+  *i* of ``array_index.tsv``, ``cd``s to its run folder, and logs to
+  ``<run>/slurm-<array id>_<i>.out``.
+- ``eval_array_<task>_epoch_<N>.slurm``: one per (task, epoch) of fine-tuned runs; element *i*
+  evaluates run *i* (same index as in the training array) and is submitted with
+  ``--dependency=aftercorr:<train array id>``. ``eval_array_<task>_base.slurm``: the control
+  runs' evaluations of a task, no dependency.
+- ``run_array.slurm`` (sweeps): element *i* runs sweep run *i*'s command.
+- ``submit_all.sh``: submits only the pending elements (``--array=<i,j,…>[%K]`` on the
+  command line overrides the script's range) and prints ``SUBMITTED <run> <stage>
+  <array id>_<i>`` lines.
+
+Local clusters (``local_gpu`` and ``cpu_only``):
+
+- ``<run>/run_local.sh [STAGE…]``: runs the run's stages in order on this machine (fine-tune,
+  then its evaluations; a sweep run's ``run``), with whatever ``CUDA_VISIBLE_DEVICES`` it was
+  given; writes ``<run>/exit_code`` (first failing stage's code, else 0) and
+  ``<run>/eval/<key>/exit_code``.
+- ``launch_local.sh``: runs the group's pending runs, each as ``run_local.sh`` with its pending
+  stages, output to ``<run>/local.log``. ``local_gpu``: free GPUs come from
+  ``python3 -m compiler.gpus_free --min-free-gib X`` at launch (``PLANC_GPUS`` overrides, a
+  comma list); each run gets ``Run.train.gpus`` (at least 1) of them, never all, through
+  ``CUDA_VISIBLE_DEVICES``; ``cpu_only``: ``settings["cpu_slots"]`` or ``nproc`` slots
+  (``PLANC_CPU_SLOTS`` overrides) and an empty ``CUDA_VISIBLE_DEVICES``. Capacity is
+  ``max(0, min(queued, slots - running))`` (seed 003), recomputed as runs finish; it prints
+  ``CAPACITY``, ``STARTED <run> <devices>`` and ``FINISHED <run> <rc>`` lines.
+
+Tracker payloads (every cluster type), research-agent-api.md §2–§5:
+
+- ``api/plan.json`` (``POST /plans``), ``api/sweep.json`` (``POST /sweeps/wild``),
+  ``api/runs/<run>.json`` (``POST /runs``; ``sweep_id`` null until submission;
+  ``auto_start`` from ``settings["api_auto_start"]``, default false; ``gpuwrap_config``
+  ``{"enabled": false}`` on slurm, ``{"enabled": true}`` on local_gpu, absent on cpu_only).
+  Commands ``cd`` to the run folder; SLURM commands use ``sbatch --wait`` so the run's status
+  follows the job; local commands activate the environment and pin GPUs round-robin with an
+  explicit ``CUDA_VISIBLE_DEVICES=<i>`` prefix (none on cpu_only).
+- ``submit_api.sh``: reads ``RESEARCH_AGENT_URL`` and (optional) ``RESEARCH_AGENT_TOKEN``
+  from the environment, sends the token as an ``X-Auth-Token`` header through a file
+  descriptor (never argv, never a file), posts the plan, the sweep, then each run with the
+  sweep id filled in (``jq`` if present, else ``python3``), and prints ``CREATED <what>
+  [<run>] <id>`` lines.
+
+Paths
+=====
+
+``settings["out_root"]`` (absolute group folder on the machine that runs the jobs): when set,
+``#SBATCH --output`` and every ``cd`` use it. When absent, SLURM scripts write
+``--output=slurm-%j.out`` relative to the submit directory (``submit_all.sh`` ``cd``s to each
+job's folder before ``sbatch``, as upstream did) and find the group folder through
+``PLANC_GROUP_DIR``, which ``submit_all.sh`` exports (sbatch passes the environment on);
+``submit_api.sh`` prefixes commands with ``export PLANC_GROUP_DIR=<abs>``.
+``settings["project_root"]`` (absolute) is where sweep commands run and what relative
+evaluation script paths are joined to; absent, ``PLANC_PROJECT_ROOT`` is used, which the
+group scripts export as the directory they were started from.
+
+Keys read
+=========
+
+``RunMatrix.settings``: ``layout`` ("per-run" | "array"), ``array_throttle`` (int, the ``%K``
+of ``--array``; absent: no throttle), ``out_root``, ``project_root``, ``submit_delay``
+(seconds, default 0), ``tune_command`` (default ``tune``), ``recipe`` (group default),
+``eval_model_provider`` (default ``hf``), ``eval_model_args`` (dict → ``-M k=v``),
+``min_free_gib`` (GiB, default 0), ``cpu_slots`` (int), ``api_auto_start`` (bool),
+``title``, ``goal``, ``raw_markdown``, ``sections`` (plan payload).
+
+``Run.params``: ``output_dir`` (torchtune ``output_dir``; absolute, or relative to the run
+folder; default ``output``), ``recipe`` (default ``lora_finetune_single_device`` for one GPU,
+``lora_finetune_distributed`` for more, formats.md §8), ``model_path`` (control runs' base
+model; else ``<cluster.models_dir>/<Run.model>``), ``eval_model`` (``provider/name``
+override). ``Run.train``/``Run.eval`` give resources, ``Run.command`` a sweep run's command.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from .matrix import Evaluation, Run, RunMatrix, check_name
+from .models.cluster import parse_slurm_time
+
+DEFAULT_OUTPUT_DIR = "output"
+EVAL_DIR = "eval"
+SINGLE_RECIPE = "lora_finetune_single_device"
+DISTRIBUTED_RECIPE = "lora_finetune_distributed"
+
+# sbatch reads #SBATCH lines itself, without a shell: values there must be plain tokens.
+_SBATCH_VALUE = re.compile(r"^[A-Za-z0-9_./%:@+,=|&*-]+$")
+_MEM = re.compile(r"^\d+(?:\.\d+)?[KMGT]?B?$", re.IGNORECASE)
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FIELD_BREAKERS = ("\t", "\n", "\r")
+
+
+def sbatch_value(value: Any, what: str) -> str:
+    """Return ``str(value)`` when it is safe in an ``#SBATCH`` line, else raise ``ValueError``."""
+    text = str(value)
+    if not _SBATCH_VALUE.match(text):
+        raise ValueError(f"{what} {text!r} cannot go into an #SBATCH line (allowed: letters, "
+                         "digits and _ . / % : @ + , = | & * -; no spaces or quotes)")
+    return text
+
+
+def _one_line(value: str, what: str) -> str:
+    if any(c in value for c in ("\n", "\r", "\0")):
+        raise ValueError(f"{what} must be a single line: {value!r}")
+    return value
+
+
+def _ident(name: str, what: str) -> str:
+    if not _IDENT.match(str(name)):
+        raise ValueError(f"{what} {name!r} must be an identifier ([A-Za-z_][A-Za-z0-9_]*)")
+    return str(name)
+
+
+@dataclass(frozen=True)
+class PathRef:
+    """A path in a script: ``absolute`` ones are literal; others are relative to the run folder
+    (templates prefix the run folder variable)."""
+
+    path: str
+
+    @property
+    def absolute(self) -> bool:
+        return self.path.startswith("/")
+
+    def join(self, *parts: str) -> PathRef:
+        return PathRef(posixpath.join(self.path, *parts))
+
+
+def _resources(res: Any, cluster_type: str, what: str) -> dict[str, Any]:
+    parse_slurm_time(res.time)  # raises ValueError for a malformed time
+    if not _MEM.match(str(res.mem)):
+        raise ValueError(f"{what}: memory {res.mem!r} is not like 16G or 16000M")
+    if int(res.cpus_per_task) < 1 or int(res.gpus) < 0:
+        raise ValueError(f"{what}: cpus_per_task must be >= 1 and gpus >= 0")
+    return {
+        "time": sbatch_value(res.time, "time"),
+        "mem": sbatch_value(res.mem, "mem"),
+        "cpus_per_task": int(res.cpus_per_task),
+        "gpus": int(res.gpus) if cluster_type == "slurm" else 0,
+        "partition": sbatch_value(res.partition, "partition") if res.partition else None,
+    }
+
+
+def _directives(matrix: RunMatrix) -> list[str]:
+    """``#SBATCH`` option lines common to every job (only the ones the profile sets)."""
+    c = matrix.cluster
+    out: list[str] = []
+    for key, value in (("account", c.account), ("constraint", c.constraint), ("qos", c.qos)):
+        if value:
+            out.append(f"--{key}={sbatch_value(value, key)}")
+    if c.mail_user:
+        out.append("--mail-type=END,FAIL")
+        out.append(f"--mail-user={sbatch_value(c.mail_user, 'mail_user')}")
+    return out
+
+
+def _recipe(run: Run, settings: Mapping[str, Any]) -> str:
+    recipe = run.params.get("recipe") or settings.get("recipe")
+    if not recipe:
+        recipe = DISTRIBUTED_RECIPE if run.train.gpus > 1 else SINGLE_RECIPE
+    return _one_line(str(recipe), "recipe")
+
+
+def _check_fields(*values: str) -> None:
+    for v in values:
+        if any(b in v for b in _FIELD_BREAKERS):
+            raise ValueError(f"{v!r} contains a tab or newline")
+
+
+def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping[str, Any],
+                  output_dir: PathRef) -> dict[str, Any]:
+    check_name(ev.key, "evaluation key")
+    task = check_name(ev.task, "evaluation task")
+    if run.kind == "fine-tuned":
+        if ev.epoch is None:
+            raise ValueError(f"evaluation {ev.key} of fine-tuned run {run.name} has no epoch")
+        model_path = output_dir.join(f"epoch_{int(ev.epoch)}")
+        job_name = f"eval-{task}-ep{int(ev.epoch)}"
+        default_model = f"{settings.get('eval_model_provider', 'hf')}/{run.name}_epoch_{ev.epoch}"
+    else:
+        base = run.params.get("model_path")
+        if not base and matrix.cluster.models_dir and run.model:
+            base = posixpath.join(matrix.cluster.models_dir, run.model)
+        if not base:
+            raise ValueError(f"control run {run.name}: no base model path (set params.model_path "
+                             "or the cluster's models_dir)")
+        model_path = PathRef(str(base))
+        job_name = f"eval-{task}"
+        default_model = f"{settings.get('eval_model_provider', 'hf')}/{run.model or run.name}"
+    model = _one_line(str(run.params.get("eval_model") or default_model), "eval model")
+    model_args = {_ident(k, "model argument"): v
+                  for k, v in (settings.get("eval_model_args") or {}).items()}
+    task_args = {_ident(k, "task argument"): v for k, v in (ev.args or {}).items()}
+    return {
+        "key": ev.key,
+        "task": task,
+        "epoch": ev.epoch,
+        "script": PathRef(_one_line(str(ev.script), "evaluation script")),
+        "job_name": job_name,
+        "model": model,
+        "model_path": model_path,
+        "model_args": model_args,
+        "task_args": task_args,
+        "dir": f"{run.name}/{EVAL_DIR}/{ev.key}",
+    }
+
+
+def _run_context(run: Run, index: int, matrix: RunMatrix,
+                 settings: Mapping[str, Any]) -> dict[str, Any]:
+    check_name(run.name)
+    output_dir = PathRef(_one_line(str(run.params.get("output_dir") or DEFAULT_OUTPUT_DIR),
+                                   "output_dir"))
+    _check_fields(output_dir.path)
+    ctype = matrix.cluster.type
+    ctx: dict[str, Any] = {
+        "name": run.name,
+        "index": index,
+        "kind": run.kind,
+        "train": _resources(run.train, ctype, f"run {run.name} (train)"),
+        "eval_res": _resources(run.eval, ctype, f"run {run.name} (eval)"),
+        "output_dir": output_dir,
+        "evaluations": [_eval_context(run, ev, matrix, settings, output_dir)
+                        for ev in run.evaluations],
+        "local_gpus": max(1, int(run.train.gpus)),
+    }
+    if run.kind == "fine-tuned":
+        ctx["recipe"] = _recipe(run, settings)
+        ctx["nproc"] = int(run.train.gpus)
+    if run.kind == "sweep":
+        if not run.command:
+            raise ValueError(f"sweep run {run.name} has no command")
+        ctx["command"] = run.command
+    return ctx
+
+
+def _eval_arrays(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group evaluations by status key (``<task>_epoch_<N>`` for fine-tuned runs, ``<task>``
+    for controls) and run kind: one array per group, element index = the run's index."""
+    arrays: dict[tuple[str, bool], dict[str, Any]] = {}
+    for run in runs:
+        for ev in run["evaluations"]:
+            base = run["kind"] == "control"
+            key = (ev["key"], base)
+            if key not in arrays:
+                file = (f"eval_array_{ev['task']}_base.slurm" if base
+                        else f"eval_array_{ev['task']}_epoch_{ev['epoch']}.slurm")
+                arrays[key] = {"file": file, "task": ev["task"], "epoch": ev["epoch"],
+                               "base": base, "key": ev["key"], "elements": [],
+                               "job_name": ev["job_name"]}
+            arrays[key]["elements"].append({"run": run, "ev": ev})
+    return list(arrays.values())
+
+
+def _max_res(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Array jobs share one header: take the largest request of their elements."""
+    def mem_mib(m: str) -> float:
+        m = m.upper().rstrip("B")
+        scale = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+        if m[-1] in scale:
+            return float(m[:-1]) * scale[m[-1]]
+        return float(m)
+    best = dict(items[0])
+    for r in items[1:]:
+        if parse_slurm_time(r["time"]) > parse_slurm_time(best["time"]):
+            best["time"] = r["time"]
+        if mem_mib(r["mem"]) > mem_mib(best["mem"]):
+            best["mem"] = r["mem"]
+        best["cpus_per_task"] = max(best["cpus_per_task"], r["cpus_per_task"])
+        best["gpus"] = max(best["gpus"], r["gpus"])
+        best["partition"] = best["partition"] or r["partition"]
+    return best
+
+
+def _commands_for_api(runs: list[dict[str, Any]], matrix: RunMatrix,
+                      settings: Mapping[str, Any]) -> dict[str, str]:
+    """The ``command`` of each ``POST /runs`` body (research-agent-api.md §4, §5, §7)."""
+    from .render import sh
+
+    out_root = settings.get("out_root")
+    group = sh(out_root) if out_root else '"$PLANC_GROUP_DIR"'
+    ctype = matrix.cluster.type
+    activate = matrix.cluster.activate
+    gpu_total = max(1, int(matrix.cluster.gpu_count or 1))
+    cursor = 0
+    commands: dict[str, str] = {}
+    for run in runs:
+        parts = [f"cd {group}/{sh(run['name'])}"]
+        if ctype == "slurm":
+            if run["kind"] == "fine-tuned":
+                parts.append("sbatch --wait finetune.slurm")
+            elif run["kind"] == "sweep":
+                parts.append("sbatch --wait run.slurm")
+            for ev in run["evaluations"]:
+                parts.append(f"(cd {sh(EVAL_DIR + '/' + ev['key'])} && sbatch --wait eval.slurm)")
+        else:
+            if activate:
+                parts.append(_one_line(activate, "activate"))
+            prefix = ""
+            if ctype == "local_gpu":
+                n = min(run["local_gpus"], gpu_total)
+                devices = ",".join(str((cursor + i) % gpu_total) for i in range(n))
+                cursor = (cursor + n) % gpu_total
+                prefix = f"CUDA_VISIBLE_DEVICES={devices} "
+            parts.append(f"{prefix}bash run_local.sh")
+        commands[run["name"]] = " && ".join(parts)
+    return commands
+
+
+def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
+                settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /plans``, ``POST /sweeps/wild`` and ``POST /runs`` bodies."""
+    title = str(settings.get("title") or matrix.group)
+    goal = str(settings.get("goal") or "")
+    sections = settings.get("sections")
+    if sections is None:
+        sections = {
+            "group": matrix.group,
+            "kind": matrix.kind,
+            "source": matrix.source,
+            "cluster": {"name": matrix.cluster.name, "type": matrix.cluster.type},
+            "factors": {k: list(v) for k, v in matrix.factors.items()},
+            "runs": [{"name": r.name, "kind": r.kind, "factors": dict(r.factors)}
+                     for r in matrix.runs],
+            "excluded": [{"levels": dict(e.levels), "reason": e.reason} for e in matrix.excluded],
+        }
+    plan = {"title": title, "goal": goal, "session_id": None, "sections": sections,
+            "raw_markdown": str(settings.get("raw_markdown") or "")}
+    sweep = {"name": matrix.group, "goal": goal, "chat_session_id": None}
+    commands = _commands_for_api(runs, matrix, settings)
+    out_root = settings.get("out_root")
+    ctype = matrix.cluster.type
+    run_bodies: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        body: dict[str, Any] = {
+            "name": run["name"],
+            "command": commands[run["name"]],
+            "workdir": posixpath.join(out_root, run["name"]) if out_root else None,
+            "sweep_id": None,
+            "parent_run_id": None,
+            "origin_alert_id": None,
+            "chat_session_id": None,
+            "auto_start": bool(settings.get("api_auto_start", False)),
+        }
+        if ctype == "slurm":
+            body["gpuwrap_config"] = {"enabled": False}
+        elif ctype == "local_gpu":
+            body["gpuwrap_config"] = {"enabled": True}
+        run_bodies[run["name"]] = body
+    return {"plan": plan, "sweep": sweep, "runs": run_bodies}
+
+
+def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, bytes]:
+    """Render every launch script and tracker payload of ``matrix``.
+
+    Returns ``{path relative to the group folder: UTF-8 bytes}`` (artifacts in the module
+    docstring). Raises ``ValueError`` for values that cannot be written safely (a run name
+    or evaluation key that is not a safe path component, an ``#SBATCH`` value with spaces or
+    quotes, a multi-line activation line, a control run without a base model path) and
+    ``jinja2.UndefinedError`` for a template that uses a value it was not given.
+    """
+    settings: Mapping[str, Any] = matrix.settings or {}
+    layout = settings.get("layout", "per-run")
+    if layout not in ("per-run", "array"):
+        raise ValueError(f"settings.layout {layout!r} must be 'per-run' or 'array'")
+    throttle = settings.get("array_throttle")
+    if throttle is not None and (not isinstance(throttle, int) or throttle < 1):
+        raise ValueError(f"settings.array_throttle {throttle!r} must be a positive integer")
+    out_root = settings.get("out_root")
+    project_root = settings.get("project_root")
+    for what, value in (("out_root", out_root), ("project_root", project_root)):
+        if value is not None and not str(value).startswith("/"):
+            raise ValueError(f"settings.{what} {value!r} must be an absolute path")
+        if value is not None:
+            _one_line(str(value), what)
+    if out_root:
+        sbatch_value(out_root, "out_root")
+    check_name(matrix.group, "group name")
+    cluster = matrix.cluster
+    if cluster.activate:
+        _one_line(cluster.activate, "cluster activate line")
+    for k in cluster.env:
+        _ident(k, "environment variable")
+
+    runs = [_run_context(r, i, matrix, settings) for i, r in enumerate(
+        [r for r in matrix.runs if r.kind != "control"] + list(matrix.controls))]
+    fine_tuned = [r for r in runs if r["kind"] == "fine-tuned"]
+    sweeps = [r for r in runs if r["kind"] == "sweep"]
+    needs_project_root = bool(sweeps) or any(
+        not ev["script"].absolute for r in runs for ev in r["evaluations"])
+    ctx: dict[str, Any] = {
+        "matrix": matrix,
+        "cluster": cluster,
+        "source": matrix.source,
+        "sha256": matrix.source_sha256,
+        "out_root": out_root,
+        "project_root": project_root,
+        "needs_project_root": needs_project_root,
+        "directives": _directives(matrix),
+        "runs": runs,
+        "fine_tuned": fine_tuned,
+        "controls": [r for r in runs if r["kind"] == "control"],
+        "sweeps": sweeps,
+        "throttle": throttle,
+        "submit_delay": f"{float(settings.get('submit_delay', 0) or 0):g}",
+        "tune": _one_line(str(settings.get("tune_command") or "tune"), "tune_command"),
+        "eval_dir": EVAL_DIR,
+        "min_free_gib": float(settings.get("min_free_gib", 0) or 0),
+        "cpu_slots": int(settings["cpu_slots"]) if settings.get("cpu_slots") else None,
+        "layout": layout,
+    }
+    files: dict[str, str] = {}
+
+    def render(template: str, **extra: Any) -> str:
+        return env.get_template(template).render(**ctx, **extra)
+
+    if cluster.type == "slurm":
+        if layout == "per-run":
+            for run in runs:
+                if run["kind"] == "fine-tuned":
+                    files[f"{run['name']}/finetune.slurm"] = render("slurm/finetune.slurm.j2",
+                                                                    run=run)
+                if run["kind"] == "sweep":
+                    files[f"{run['name']}/run.slurm"] = render("slurm/run.slurm.j2", run=run)
+                for ev in run["evaluations"]:
+                    files[f"{ev['dir']}/eval.slurm"] = render("slurm/eval.slurm.j2",
+                                                              run=run, ev=ev)
+            files["submit_all.sh"] = render("slurm/submit_all.sh.j2")
+        else:
+            for run in runs:
+                _check_fields(run["name"], run["kind"])
+            files["array_index.tsv"] = render("slurm/array_index.tsv.j2")
+            arrays = _eval_arrays(runs)
+            if fine_tuned:
+                files["finetune_array.slurm"] = render(
+                    "slurm/finetune_array.slurm.j2",
+                    res=_max_res([r["train"] for r in fine_tuned]))
+            if sweeps:
+                files["run_array.slurm"] = render(
+                    "slurm/run_array.slurm.j2", res=_max_res([r["train"] for r in sweeps]))
+            for arr in arrays:
+                if arr["file"] in files:
+                    raise ValueError(f"two evaluation keys map to {arr['file']}")
+                files[arr["file"]] = render(
+                    "slurm/eval_array.slurm.j2", arr=arr,
+                    res=_max_res([e["run"]["eval_res"] for e in arr["elements"]]))
+            files["submit_all.sh"] = render("slurm/submit_all_array.sh.j2", arrays=arrays)
+    else:
+        for run in runs:
+            files[f"{run['name']}/run_local.sh"] = render("local/run_local.sh.j2", run=run)
+        files["launch_local.sh"] = render("local/launch_local.sh.j2")
+
+    bodies = _api_bodies(runs, matrix, settings)
+    files["api/plan.json"] = render("api/body.json.j2", body=bodies["plan"])
+    files["api/sweep.json"] = render("api/body.json.j2", body=bodies["sweep"])
+    for name, body in bodies["runs"].items():
+        files[f"api/runs/{name}.json"] = render("api/body.json.j2", body=body)
+    files["submit_api.sh"] = render("api/submit_api.sh.j2")
+    return {path: text.encode("utf-8") for path, text in files.items()}
