@@ -18,15 +18,19 @@ bad input: anything that does not fit is kept with ``None`` parts for the rules 
 
 Positions are 1-based file lines and character columns (transcripts included: a document
 extracted from ``<plan> … </plan>`` keeps the transcript's line numbers).
-Build a model once per document with ``doc.cached(MODEL_KEY, build_task_plan)``.
+Build a model once per document with :func:`task_plan` (``doc.cached``).
+
+The model types are slotted dataclasses and named tuples rather than pydantic models: they
+are built from markdown tokens, so there is nothing to validate, and pydantic's per-object
+validation cost more than all the TK rules together (lint must stay cheap next to parsing).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
-
-from pydantic import BaseModel, Field
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
 
 from ..document import Document, ListItem, Section, normalise_title
 
@@ -57,7 +61,7 @@ _CONTRACT_KEYS = {
 }
 
 
-class Part(BaseModel):
+class Part(NamedTuple):
     """A located piece of text: ``text`` starts at 1-based ``line``/``column`` of the file."""
 
     text: str
@@ -65,7 +69,8 @@ class Part(BaseModel):
     column: int
 
 
-class Heading(BaseModel):
+@dataclass(slots=True)
+class Heading:
     """A heading: its title, level, position, and whether text follows it in its section."""
 
     title: str
@@ -75,7 +80,8 @@ class Heading(BaseModel):
     nonempty: bool
 
 
-class Task(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Task:
     """One seed-003 task line (``- [ ] [P2-T3] desc | deliverable: … | done-when: …``).
 
     ``mark`` is the checkbox content (``" "``, ``"x"``, ``"/"`` or anything else written),
@@ -84,8 +90,9 @@ class Task(BaseModel):
     ``done_when`` and ``depends`` are the field values (located at the value, or at the key
     when the value is empty); ``None`` when the field is absent. ``depends_ids`` and
     ``depends_other`` split the depends value into ids and tokens that are not ids.
-    ``details`` holds the text of nested list items under the task. ``section_phase`` is
-    the number of the phase heading the task sits under (``None`` if it has none).
+    ``details`` holds the text of nested list items under the task, ``lower`` the text and
+    details lower-cased (for keyword rules). ``section_phase`` is the number of the phase
+    heading the task sits under (``None`` if it has none).
     """
 
     line: int
@@ -101,9 +108,10 @@ class Task(BaseModel):
     deliverable: Part | None = None
     done_when: Part | None = None
     depends: Part | None = None
-    depends_ids: list[Part] = Field(default_factory=list)
-    depends_other: list[Part] = Field(default_factory=list)
+    depends_ids: list[Part] = field(default_factory=list)
+    depends_other: list[Part] = field(default_factory=list)
     section_phase: int | None = None
+    lower: str = ""
 
     @property
     def key(self) -> tuple[int, int] | None:
@@ -123,7 +131,8 @@ class Task(BaseModel):
         return f"{self.text}\n{self.details}" if self.details else self.text
 
 
-class Phase(BaseModel):
+@dataclass(slots=True)
+class Phase:
     """A ``## Phase N - Title`` section. ``number``/``title`` are ``None``/``""`` when the
     heading does not carry them; ``tasks`` are its top-level list items in order."""
 
@@ -132,10 +141,11 @@ class Phase(BaseModel):
     title: str
     line: int
     column: int
-    tasks: list[Task] = Field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
 
 
-class FlatTask(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class FlatTask:
     """One seed-002 line ``- [ ] Task N: description`` (``number`` ``None`` when absent)."""
 
     line: int
@@ -148,7 +158,8 @@ class FlatTask(BaseModel):
     description: Part
 
 
-class ContractItem(BaseModel):
+@dataclass(slots=True)
+class ContractItem:
     """A ``- Key: value`` item of the Shared Metrics and Analytics Contract; ``kind`` is
     ``primary``/``secondary``/``statistical``/``artifacts`` or ``None`` for other keys."""
 
@@ -159,7 +170,8 @@ class ContractItem(BaseModel):
     column: int
 
 
-class TaskPlan(BaseModel):
+@dataclass(slots=True)
+class TaskPlan:
     """A parsed task plan. ``form`` decides which rules apply (see the module docstring)."""
 
     form: Form
@@ -167,13 +179,13 @@ class TaskPlan(BaseModel):
     goal: Heading | None = None
     notes: Heading | None = None
     tasks_heading: Heading | None = None
-    phases: list[Phase] = Field(default_factory=list)
-    flat_tasks: list[FlatTask] = Field(default_factory=list)
-    flat_items: list[FlatTask] = Field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)
+    flat_tasks: list[FlatTask] = field(default_factory=list)
+    flat_items: list[FlatTask] = field(default_factory=list)
     contract: Heading | None = None
-    contract_items: list[ContractItem] = Field(default_factory=list)
+    contract_items: list[ContractItem] = field(default_factory=list)
     sentinel: Part | None = None
-    boxes: list[Part] = Field(default_factory=list)
+    boxes: list[Part] = field(default_factory=list)
 
     @property
     def tasks(self) -> list[Task]:
@@ -188,8 +200,10 @@ class TaskPlan(BaseModel):
 
 
 # -- text-level parsing (offsets into one list item's text) ----------------------------
-class ParsedLine(BaseModel):
-    """Offsets (0-based, into the item text) of a task line's parts; values stripped."""
+@dataclass(slots=True)
+class ParsedLine:
+    """Offsets (0-based, into the item text) of a task line's parts; values stripped.
+    ``fields`` maps ``deliverable``/``done-when``/``depends`` to ``(value, offset)``."""
 
     mark: str | None = None
     mark_at: int = 0
@@ -199,7 +213,7 @@ class ParsedLine(BaseModel):
     index: int | None = None
     description: str = ""
     description_at: int = 0
-    fields: dict[str, tuple[str, int]] = Field(default_factory=dict)
+    fields: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -276,24 +290,54 @@ def format_task_line(phase: int, index: int, description: str, deliverable: str,
 
 
 # -- document-level building ------------------------------------------------------------
+class Locator:
+    """Maps 0-based offsets in a list item's ``text`` (its first paragraph, starting on file
+    line ``item_line``) to 1-based file (line, column).
+
+    markdown-it strips a continuation line's indentation (and a blockquote's ``>``) from the
+    paragraph text, so each text line is found again in its source line once, here.
+    """
+
+    __slots__ = ("_doc", "_line", "_text", "_starts", "_bases")
+
+    def __init__(self, doc: Document, item_line: int, text: str) -> None:
+        self._doc, self._line, self._text = doc, item_line, text
+        self._starts = [0]
+        if "\n" in text:
+            self._starts += [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self._bases: list[int | None] = [None] * len(self._starts)
+
+    def _base(self, k: int) -> int:
+        base = self._bases[k]
+        if base is None:
+            start = self._starts[k]
+            stop = self._starts[k + 1] - 1 if k + 1 < len(self._starts) else len(self._text)
+            segment = self._text[start:stop]
+            line = self._line + k
+            base = self._doc.line_text(line).rfind(segment) if segment else -1
+            if base < 0:
+                base = self._doc.col_of(line) - 1
+            self._bases[k] = base
+        return base
+
+    def at(self, offset: int) -> tuple[int, int]:
+        """File (line, column) of ``offset`` (clamped to the text)."""
+        offset = max(0, min(offset, len(self._text)))
+        k = 0
+        if len(self._starts) > 1:
+            k = bisect_right(self._starts, offset) - 1
+        return self._line + k, self._base(k) + offset - self._starts[k] + 1
+
+    def part(self, text: str, offset: int) -> Part:
+        """A :class:`Part` holding ``text``, located at ``offset``."""
+        line, col = self.at(offset)
+        return Part(text, line, col)
+
+
 def locate(doc: Document, item_line: int, text: str, offset: int) -> tuple[int, int]:
     """File (line, column), 1-based, of 0-based ``offset`` in a list item's ``text`` (the
     item's first paragraph, which starts on file line ``item_line``)."""
-    offset = max(0, min(offset, len(text)))
-    line = item_line + text.count("\n", 0, offset)
-    seg_start = text.rfind("\n", 0, offset) + 1
-    seg_end = text.find("\n", offset)
-    segment = text[seg_start : seg_end if seg_end >= 0 else len(text)]
-    source = doc.line_text(line)
-    base = source.rfind(segment) if segment else -1
-    if base < 0:
-        base = doc.col_of(line) - 1
-    return line, base + (offset - seg_start) + 1
-
-
-def _part(doc: Document, item: ListItem, text: str, offset: int) -> Part:
-    line, col = locate(doc, item.line, item.text, offset)
-    return Part(text=text, line=line, column=col)
+    return Locator(doc, item_line, text).at(offset)
 
 
 def _heading(doc: Document, sec: Section | None) -> Heading | None:
@@ -320,54 +364,55 @@ def _top_items(doc: Document, sec: Section) -> list[tuple[ListItem, list[str]]]:
 
 def _task(doc: Document, item: ListItem, details: list[str], section_phase: int | None) -> Task:
     p = parse_task_text(item.text)
-    content = _part(doc, item, item.text, 0)
-    task = Task(
+    loc = Locator(doc, item.line, item.text)
+    fields: dict[str, object] = {}
+    depends_ids: list[Part] = []
+    depends_other: list[Part] = []
+    for name, (value, at) in p.fields.items():
+        part = loc.part(value, at)
+        if name != "depends":
+            fields["deliverable" if name == "deliverable" else "done_when"] = part
+            continue
+        fields["depends"] = part
+        for m in _DEP_TOKEN.finditer(value):
+            tok = m.group(0)
+            if tok.lower().strip("`*_") in _DEP_NONE:
+                continue
+            dm = _DEP_ID.match(tok)
+            if dm:
+                label = f"P{int(dm.group(1))}-T{int(dm.group(2))}"
+                depends_ids.append(loc.part(label, at + m.start()))
+            else:
+                depends_other.append(loc.part(tok, at + m.start()))
+    return Task(
         line=item.line,
         column=item.column,
         text=item.text,
         details="\n".join(details),
-        content=content,
-        description=_part(doc, item, p.description, p.description_at),
-        section_phase=section_phase,
+        content=loc.part(item.text, 0),
+        mark=None if p.mark is None else loc.part(p.mark, p.mark_at),
+        id=None if p.id is None else loc.part(p.id, p.id_at),
         phase=p.phase,
         index=p.index,
+        description=loc.part(p.description, p.description_at),
+        depends_ids=depends_ids,
+        depends_other=depends_other,
+        section_phase=section_phase,
+        lower=(f"{item.text}\n{joined}" if (joined := "\n".join(details)) else item.text).lower(),
+        **fields,  # type: ignore[arg-type]
     )
-    if p.mark is not None:
-        task.mark = _part(doc, item, p.mark, p.mark_at)
-    if p.id is not None:
-        task.id = _part(doc, item, p.id, p.id_at)
-    for name, (value, at) in p.fields.items():
-        part = _part(doc, item, value, at)
-        if name == "deliverable":
-            task.deliverable = part
-        elif name == "done-when":
-            task.done_when = part
-        else:
-            task.depends = part
-            for m in _DEP_TOKEN.finditer(value):
-                tok = m.group(0)
-                if tok.lower().strip("`*_") in _DEP_NONE:
-                    continue
-                dm = _DEP_ID.match(tok)
-                where = _part(doc, item, tok, at + m.start())
-                if dm:
-                    where.text = f"P{int(dm.group(1))}-T{int(dm.group(2))}"
-                    task.depends_ids.append(where)
-                else:
-                    task.depends_other.append(where)
-    return task
 
 
 def _flat(doc: Document, item: ListItem) -> FlatTask:
     mark, number, number_at, desc, desc_at = parse_flat_text(item.text)
-    ft = FlatTask(line=item.line, column=item.column, text=item.text,
-                  content=_part(doc, item, item.text, 0), number=number,
-                  description=_part(doc, item, desc, desc_at))
-    if mark is not None:
-        ft.mark = _part(doc, item, mark, 0)
-    if number is not None:
-        ft.number_part = _part(doc, item, str(number), number_at)
-    return ft
+    loc = Locator(doc, item.line, item.text)
+    return FlatTask(
+        line=item.line, column=item.column, text=item.text,
+        content=loc.part(item.text, 0), number=number,
+        mark=None if mark is None else loc.part(mark, 0),
+        number_part=None if number is None else loc.part(str(number), number_at),
+        description=loc.part(desc, desc_at),
+    )
 
 
 def _find_sentinel(doc: Document) -> tuple[Part | None, Part | None]:
@@ -432,7 +477,7 @@ def build_task_plan(doc: Document) -> TaskPlan:
         for item in doc.iter_list_items():
             m = _BOX.match(item.text)
             if m:
-                plan.boxes.append(_part(doc, item, m.group(1), 0))
+                plan.boxes.append(Locator(doc, item.line, item.text).part(m.group(1), 0))
         return plan
     if form == "flat":
         if tasks_sec is not None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
-from ...models.tasks import TaskPlan, task_plan
+from ...models.tasks import Task, TaskPlan, task_plan
 from ..base import Context
 
 # Lenient keyword families for reflection tasks (seed 003 "Add mandatory reflection gates").
-EVIDENCE = re.compile(r"evidence|inspect|review|examin", re.IGNORECASE)
+# They match lower-cased text (Task.lower): IGNORECASE alternations are slow in ``re``.
+EVIDENCE = re.compile(r"evidence|inspect|review|examin")
 FOLLOW_UP = re.compile(
-    r"follow[- ]?ups?|add (?:new |more )?(?:tasks?|phases?)|new (?:tasks?|phases?)", re.IGNORECASE)
-CRITERIA = re.compile(r"continu|re-?plan", re.IGNORECASE)
+    r"follow[- ]?ups?|add (?:new |more )?(?:tasks?|phases?)|new (?:tasks?|phases?)")
+CRITERIA = re.compile(r"continu|re-?plan")
 
 
 def plan_of(ctx: Context) -> TaskPlan:
@@ -23,20 +24,25 @@ def count_option(ctx: Context, name: str) -> int:
     """An integer option of the running rule (defaults merged with ``[tool.planc.rules]``)."""
     return int(ctx.options[name])
 
-_REFLECT = re.compile(r"reflect", re.IGNORECASE)
-_MIDPOINT = re.compile(r"mid-?\s?point|midway|half-?way|interim", re.IGNORECASE)
-_FINAL = re.compile(r"\bfinal\b|end-of-|closing|wrap-?up", re.IGNORECASE)
+_MIDPOINT = re.compile(r"mid-?\s?point|midway|half-?way|interim")
+_FINAL = re.compile(r"\bfinal\b|end-of-|closing|wrap-?up")
 
 
-def reflection_tasks(plan: TaskPlan, which: str) -> list:
+def reflection_tasks(plan: TaskPlan, which: str) -> list[Task]:
     """Tasks whose description names a ``which`` (``"midpoint"``/``"final"``) reflection."""
     rx = _MIDPOINT if which == "midpoint" else _FINAL
-    return [t for t in plan.tasks if t.is_task and _REFLECT.search(t.description.text)
-            and rx.search(t.description.text)]
+    out = []
+    for t in plan.tasks:
+        if "reflect" in t.lower and t.is_task:
+            desc = t.description.text.lower()
+            if "reflect" in desc and rx.search(desc):
+                out.append(t)
+    return out
 
 
 def missing_reflection_parts(text: str) -> list[str]:
-    """Which of the three things a reflection task must state are absent from ``text``."""
+    """Which of the three things a reflection task must state are absent from the
+    lower-cased ``text``."""
     missing = []
     if not EVIDENCE.search(text):
         missing.append("the evidence to inspect")

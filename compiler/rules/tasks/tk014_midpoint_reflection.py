@@ -44,7 +44,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                       "add a 'Midpoint reflection' task after the first baseline and main result")
         return
     for task in tasks:
-        missing = missing_reflection_parts(task.all_text)
+        missing = missing_reflection_parts(task.lower)
         if missing:
             yield Finding(task.description.line, task.description.column,
                           "midpoint reflection does not state " + "; ".join(missing),

@@ -43,7 +43,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                       "add a 'Final reflection' task in the last phase")
         return
     for task in tasks:
-        missing = missing_reflection_parts(task.all_text)
+        missing = missing_reflection_parts(task.lower)
         if missing:
             yield Finding(task.description.line, task.description.column,
                           "final reflection does not state " + "; ".join(missing),

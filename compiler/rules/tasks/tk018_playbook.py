@@ -36,13 +36,13 @@ def check(ctx: Context) -> Iterator[Finding]:
     plan = plan_of(ctx)
     if plan.form != "phased" or not plan.phases:
         return
-    tasks = [t for t in plan.tasks if t.is_task and "prompt_skill_playbook.md" in t.all_text]
+    tasks = [t for t in plan.tasks if t.is_task and "prompt_skill_playbook.md" in t.lower]
     if not tasks:
         line, col = plan.anchor()
         yield Finding(line, col, "no task writes prompt_skill_playbook.md",
                       "add a planning task that writes prompt_skill_playbook.md next to tasks.md")
         return
-    if not any("execution ops protocol" in t.all_text.lower() for t in tasks):
+    if not any("execution ops protocol" in t.lower for t in tasks):
         t = tasks[0]
         yield Finding(t.description.line, t.description.column,
                       "playbook task does not name the 'Execution Ops Protocol' section",
