@@ -261,7 +261,7 @@ def sweep_files(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, bytes]:
 def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None = None,
          *, data_format: str = "json", dataset_type: str = "instruct_dataset",
          splits: dict[str, Any] | None = None, git: str | None = None,
-         ) -> dict[str, bytes]:
+         inputs: str | None = None) -> dict[str, bytes]:
     """Every file of the group: planc's own, ``compiler.scripts.render_scripts``'s, the
     compiled ``runs_status.yaml`` (before merging) and ``manifest.json`` (last).
 
@@ -284,13 +284,14 @@ def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None =
         files = sweep_files(matrix, env)
     files.update(scripts)
     files[STATUS] = status_text(status_data(matrix), matrix).encode("utf-8")
-    files[MANIFEST] = manifest_bytes(matrix, files, git)
+    files[MANIFEST] = manifest_bytes(matrix, files, git, inputs)
     return dict(sorted(files.items()))
 
 
-def manifest_data(matrix: RunMatrix, files: dict[str, bytes], git: str | None
-                  ) -> dict[str, Any]:
-    """The manifest mapping: banner, versions, source identity, file hashes (sorted)."""
+def manifest_data(matrix: RunMatrix, files: dict[str, bytes], git: str | None,
+                  inputs: str | None = None) -> dict[str, Any]:
+    """The manifest mapping: banner, versions, source identity, the inputs fingerprint
+    (``compiler.commands.compile.fingerprint``), file hashes (sorted)."""
     banner = header("", matrix.source, matrix.source_sha256).replace("\n", " ").strip()
     return {
         "_generated_by": banner,
@@ -300,11 +301,13 @@ def manifest_data(matrix: RunMatrix, files: dict[str, bytes], git: str | None
         "source": {"path": matrix.source, "sha256": matrix.source_sha256},
         "git_commit": git,
         "created": matrix.created or None,
+        "inputs_sha256": inputs,
         "files": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())
                   if k != MANIFEST},
     }
 
 
-def manifest_bytes(matrix: RunMatrix, files: dict[str, bytes], git: str | None) -> bytes:
-    return (json.dumps(manifest_data(matrix, files, git), indent=2, ensure_ascii=False)
+def manifest_bytes(matrix: RunMatrix, files: dict[str, bytes], git: str | None,
+                   inputs: str | None = None) -> bytes:
+    return (json.dumps(manifest_data(matrix, files, git, inputs), indent=2, ensure_ascii=False)
             + "\n").encode("utf-8")

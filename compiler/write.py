@@ -1,0 +1,268 @@
+"""Write a compiled group (``{relpath: bytes}``) into its folder, safely.
+
+Rules (issue 3, "safe to re-run"):
+
+- Only files whose bytes change are written, each atomically (temporary file in the same
+  folder, then ``os.replace``); small batches use :func:`compiler.tracker.atomic_write`
+  (fsync per file), large batches write every temporary file, ``os.sync()`` once, then
+  rename — the same atomicity (a reader sees the old or the new file, never a torn one) at a
+  fraction of the cost for 10,000-run groups.
+- A path that is absolute, contains ``..`` or resolves outside the group folder is refused.
+- A file planc did not write (no entry in the previous ``manifest.json``) or one edited since
+  planc wrote it (its sha256 differs from the previous manifest) is never overwritten
+  without ``force``; it is reported as *kept*.
+- ``runs_status.yaml`` is merged, never overwritten (:func:`compiler.tracker.merge`, under
+  the tracker's lock): statuses, job ids and results stay; new runs and stages are added as
+  pending; runs the plan dropped are kept and reported.
+- ``check`` mode writes nothing and returns the stale files (what a compile would change,
+  plus kept foreign/edited files).
+
+``manifest.json`` is written last (the emitter's bytes: the hashes of what planc
+generated; the ``runs_status.yaml`` entry is the compiled, pre-merge tracker).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import tracker
+
+try:
+    from yaml import CSafeLoader as _LOADER
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _LOADER  # type: ignore[assignment]
+
+MANIFEST = "manifest.json"
+STATUS = "runs_status.yaml"
+BULK_THRESHOLD = 64
+
+
+@dataclass
+class WriteReport:
+    """What a write did (paths relative to the group folder)."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept_foreign: list[str] = field(default_factory=list)
+    kept_edited: list[str] = field(default_factory=list)
+    forced: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    orphaned: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    merge: tracker.MergeReport | None = None
+    fast_path: bool = False
+
+    @property
+    def kept(self) -> list[str]:
+        return sorted(self.kept_foreign + self.kept_edited)
+
+
+def safe_relpath(rel: str, group_dir: Path) -> Path | None:
+    """``group_dir / rel`` when ``rel`` is a relative path that stays inside ``group_dir``,
+    else ``None``."""
+    if not rel or "\x00" in rel or "\\" in rel:
+        return None
+    pp = PurePosixPath(rel)
+    if pp.is_absolute() or any(part in ("..", "") for part in pp.parts) or rel.startswith("~"):
+        return None
+    target = group_dir / Path(*pp.parts)
+    try:
+        base = group_dir.resolve()
+        resolved = target.resolve()
+    except OSError:
+        return None
+    if resolved != base and base not in resolved.parents:
+        return None
+    return target
+
+
+def read_manifest(group_dir: Path) -> dict[str, Any] | None:
+    """The previous ``manifest.json`` as a mapping, or ``None`` (absent, unreadable, or not
+    one of planc's)."""
+    try:
+        data = json.loads((group_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return None
+    return data
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def plan_writes(group_dir: Path, files: dict[str, bytes], force: bool = False
+                ) -> tuple[dict[Path, bytes], WriteReport, dict[str, Any] | None]:
+    """Decide what to write (no side effects). Returns (path → bytes to write, report,
+    previous manifest). ``runs_status.yaml`` and ``manifest.json`` are handled by
+    :func:`write_group`."""
+    report = WriteReport()
+    prev = read_manifest(group_dir)
+    prev_files: dict[str, str] = dict(prev["files"]) if prev else {}
+    todo: dict[Path, bytes] = {}
+    for rel, data in files.items():
+        if rel in (MANIFEST, STATUS):
+            continue
+        target = safe_relpath(rel, group_dir)
+        if target is None:
+            report.refused.append(rel)
+            continue
+        try:
+            current = target.read_bytes()
+        except FileNotFoundError:
+            todo[target] = data
+            report.written.append(rel)
+            continue
+        except IsADirectoryError:
+            report.kept_foreign.append(rel)
+            continue
+        if current == data:
+            report.unchanged.append(rel)
+            continue
+        known = prev_files.get(rel)
+        if known is not None and known == _sha(current):
+            todo[target] = data
+            report.written.append(rel)
+        elif force:
+            todo[target] = data
+            report.written.append(rel)
+            report.forced.append(rel)
+        elif known is None:
+            report.kept_foreign.append(rel)
+        else:
+            report.kept_edited.append(rel)
+    report.orphaned = sorted(k for k in prev_files if k not in files)
+    return todo, report, prev
+
+
+def _bulk_write(todo: dict[Path, bytes]) -> None:
+    if len(todo) <= BULK_THRESHOLD:
+        for path, data in todo.items():
+            tracker.atomic_write(path, data)
+        return
+    made: set[Path] = set()
+    tmps: list[tuple[str, Path]] = []
+    try:
+        for path, data in todo.items():
+            parent = path.parent
+            if parent not in made:
+                parent.mkdir(parents=True, exist_ok=True)
+                made.add(parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+            tmps.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        os.sync()  # one flush for the batch instead of one fsync per file
+        for tmp, path in tmps:
+            os.replace(tmp, path)
+        tmps = []
+    finally:
+        for tmp, _ in tmps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _status(group_dir: Path, compiled: bytes, check: bool, report: WriteReport,
+            prev: dict[str, Any] | None, compiled_data: dict[str, Any] | None) -> None:
+    path = group_dir / STATUS
+    prev_hash = (prev or {}).get("files", {}).get(STATUS)
+
+    def merged_with(existing: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
+        nonlocal compiled_data
+        if compiled_data is None:
+            import yaml
+
+            compiled_data = yaml.load(compiled.decode("utf-8"), Loader=_LOADER)
+        return tracker.merge(existing, compiled_data)
+
+    try:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        current = None
+    if current == compiled:
+        report.unchanged.append(STATUS)
+        return
+    if current is not None and prev_hash == _sha(compiled):
+        # The plan's runs are what they were at the last compile, so a merge cannot add
+        # anything: the tracker on disk (with its statuses) is kept as it is.
+        report.unchanged.append(STATUS)
+        return
+    if check:
+        existing = tracker.read(path)
+        merged, rep = merged_with(existing)
+        report.merge = rep
+        if existing is None or merged != existing:
+            report.stale.append(STATUS)
+        return
+    with tracker.locked(path):
+        existing = tracker.read(path)
+        if existing is None:
+            tracker.atomic_write(path, compiled)
+            report.written.append(STATUS)
+            return
+        merged, rep = merged_with(existing)
+        report.merge = rep
+        if merged != existing:
+            stamp = None
+            for line in compiled.decode("utf-8").splitlines()[:4]:
+                if line.startswith("# Last updated: "):
+                    stamp = line[len("# Last updated: "):]
+            tracker.atomic_write(path, tracker.dump(merged, stamp or tracker.now())
+                                 .encode("utf-8"))
+            report.written.append(STATUS)
+        else:
+            report.unchanged.append(STATUS)
+
+
+def write_group(group_dir: Path, files: dict[str, bytes], *, force: bool = False,
+                check: bool = False, status_data: dict[str, Any] | None = None
+                ) -> WriteReport:
+    """Write ``files`` under ``group_dir`` following the module's rules.
+
+    Raises :class:`compiler.tracker.TrackerError` when the existing ``runs_status.yaml``
+    cannot be read (it is left untouched) and ``OSError`` for file-system failures.
+    """
+    todo, report, prev = plan_writes(group_dir, files, force)
+    manifest = files.get(MANIFEST)
+    if check:
+        report.stale = sorted(report.written + report.kept)
+        report.written = []
+        if STATUS in files:
+            _status(group_dir, files[STATUS], True, report, prev, status_data)
+        if manifest is not None:
+            try:
+                current = (group_dir / MANIFEST).read_bytes()
+            except OSError:
+                current = None
+            if current != manifest:
+                report.stale.append(MANIFEST)
+        report.stale.sort()
+        return report
+    if report.refused:
+        return report
+    group_dir.mkdir(parents=True, exist_ok=True)
+    _bulk_write(todo)
+    if STATUS in files:
+        _status(group_dir, files[STATUS], False, report, prev, status_data)
+    if manifest is not None:
+        mpath = group_dir / MANIFEST
+        try:
+            current = mpath.read_bytes()
+        except OSError:
+            current = None
+        if current == manifest:
+            report.unchanged.append(MANIFEST)
+        elif current is not None and prev is None and not force:
+            report.kept_foreign.append(MANIFEST)
+        else:
+            tracker.atomic_write(mpath, manifest)
+            report.written.append(MANIFEST)
+    return report
