@@ -95,6 +95,7 @@ _SPLIT_DASH = re.compile(r"\s+(?P<dash>—|–)\s+|(?P<dash2>—)")
 _ARROW = re.compile(r"\s*(?:→|->|⟶|=>)\s*")
 _CHECKBOX = re.compile(r"^\[(?P<mark>[^\]]?)\]\s*(?P<text>.*)$", re.DOTALL)
 _CODE_SPAN = re.compile(r"`+([^`]*)`+")
+_EMPHASIS = re.compile(r"(?<![\w*])(\*\*|__)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
 _PAREN = re.compile(r"\s*\([^()]*\)")
 _INT_HEAD = re.compile(r"^\s*(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?![\d.,]\d)(?P<rest>.*)$", re.DOTALL)
 _NUMBER = re.compile(
@@ -109,8 +110,7 @@ _RANGE_WORDS = re.compile(
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _DASH_RANGE = re.compile(rf"^{_NUM}\s*(?:-|–|—)\s*{_NUM}$")
 _ABBREV = re.compile(
-    r"\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|fig|eq|al|resp|w\.r\.t|no|dr|mr|ms|st|"
-    r"[A-Za-z])\.$",
+    r"\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|fig|eq|al|resp|w\.r\.t|no|dr|mr|ms|st)\.$",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s|$)")
@@ -303,11 +303,22 @@ def fix_punct(text: str) -> str:
     return text
 
 
+def strip_markup(text: str) -> str:
+    """Code-span backticks and wrapping ``**``/``__`` emphasis removed; the content of code
+    spans is kept verbatim (``__init__`` stays), stray markers stay."""
+    out = []
+    last = 0
+    for m in _CODE_SPAN.finditer(text):
+        out.append(_EMPHASIS.sub(r"\2", text[last : m.start()]))
+        out.append(m.group(1))
+        last = m.end()
+    out.append(_EMPHASIS.sub(r"\2", text[last:]))
+    return "".join(out)
+
+
 def plain(text: str) -> str:
-    """Markdown inline markup removed: code-span backticks, ``**``/``__`` emphasis, quotes."""
-    text = _CODE_SPAN.sub(r"\1", text)
-    text = text.replace("**", "").replace("__", "")
-    return text.strip().strip("\"'").strip()
+    """Markdown inline markup removed (:func:`strip_markup`) and surrounding quotes."""
+    return strip_markup(text).strip().strip("\"'").strip()
 
 
 def normalise_section_title(title: str) -> str:
@@ -377,28 +388,29 @@ def parse_values(cell: str) -> ParsedValues:
     ``0.1–0.5``). Negative numbers and exponents (``-1``, ``1e-5``) are concrete.
     """
     text = fix_punct(cell)
-    text = _CODE_SPAN.sub(r"\1", text).replace("**", "").replace("__", "")
-    text = _PAREN.sub("", text).strip()
+    text = _PAREN.sub("", strip_markup(text)).strip()
     if len(text) >= 2 and text[0] + text[-1] in ("[]", "{}"):
         text = text[1:-1].strip()
     if not text:
         return ParsedValues(values=[], items=[], range_reason="no values")
     m = _RANGE_WORDS.search(text)
     if m:
-        return ParsedValues(values=[], items=[text], range_reason=f"{m.group(0)!r} describes a range")
+        reason = f"{m.group(0)!r} describes a range"
+        return ParsedValues(values=[], items=[text], range_reason=reason)
     if ";" in text or "," in text:
         spaced = ";" in text or re.search(r",\s", text) is not None
         if spaced:
             protected = _THOUSANDS.sub("\x00", text)
             parts = re.split(r"\s*[;,]\s*", protected)
             parts = [p.replace("\x00", ",") for p in parts]
-        elif re.fullmatch(r"\d{1,3}(?:,\d{3})+", text) and re.search(r",0", text):
+        elif re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+", text) and re.search(r",0", text):
             parts = [text]  # "1,000": one number; "100,200" stays two items
         else:
             parts = text.split(",")
     else:
         words = text.split()
-        parts = words if len(words) > 1 and all(parse_number(w) is not None for w in words) else [text]
+        numeric = len(words) > 1 and all(parse_number(w) is not None for w in words)
+        parts = words if numeric else [text]
     items: list[str] = []
     for i, part in enumerate(parts):
         p = part.strip().strip("\"'").strip()
@@ -420,7 +432,7 @@ def parse_values(cell: str) -> ParsedValues:
 
 def count_sentences(text: str) -> int:
     """Sentences in prose: a run of ``.``/``!``/``?`` followed by a space (or the end)
-    ends one, except after abbreviations (e.g., i.e., etc., vs., single initials).
+    ends one, except after abbreviations (e.g., i.e., etc., vs., approx.).
     Numbers such as ``1e-3`` or ``0.5`` never end a sentence; code spans are ignored. A
     trailing fragment without final punctuation counts as one sentence."""
     text = _CODE_SPAN.sub("x", text.replace("\n", " ")).strip()
@@ -469,7 +481,10 @@ def _title_match(title: str) -> re.Match[str] | None:
     return _TITLE.match(title.strip())
 
 
-def _plan_sections(doc: Document) -> tuple[list[tuple[int, int, int, str | None, str]], list[PlanSection]]:
+TitleInfo = tuple[int, int, int, str | None, str]  # line, column, level, prefix, title
+
+
+def _plan_sections(doc: Document) -> tuple[list[TitleInfo], list[PlanSection]]:
     heads: list[tuple[int, int, str, int]] = []  # (token index, level, title, line)
     toks = doc.tokens
     for i, tok in enumerate(toks):
@@ -477,12 +492,13 @@ def _plan_sections(doc: Document) -> tuple[list[tuple[int, int, int, str | None,
             inline = toks[i + 1] if i + 1 < len(toks) else None
             title = inline.content if inline is not None and inline.type == "inline" else ""
             heads.append((i, int(tok.tag[1]), title.strip(), doc.line_of(tok)))
-    titles: list[tuple[int, int, int, str | None, str]] = []
+    titles: list[TitleInfo] = []
     title_index: int | None = None
     for n, (_i, level, title, line) in enumerate(heads):
         m = _title_match(title)
         if m and level <= 3:
-            titles.append((line, doc.col_of(line), level, m.group("prefix"), m.group("title").strip()))
+            prefix, text = m.group("prefix"), m.group("title").strip()
+            titles.append((line, doc.col_of(line), level, prefix, text))
             if title_index is None:
                 title_index = n
     start = 0 if title_index is None else title_index + 1
@@ -540,10 +556,9 @@ def _setup_value(fieldname: str | None, raw: str) -> tuple[str | int | None, str
         word = re.split(r"[\s,;—–]", low, maxsplit=1)[0]
         return (word if word in CLUSTER_TYPES else None), note
     if fieldname == "environment":
-        for word in re.findall(r"[a-z_]+", low):
-            if word in ENVIRONMENTS:
-                return word, note
-        return None, note
+        # "uv venv (.venv)" is venv; "venv / conda / system" (the template) is no choice
+        found = {w for w in re.findall(r"[a-z_]+", low) if w in ENVIRONMENTS}
+        return (found.pop() if len(found) == 1 else None), note
     return None, note  # pragma: no cover - all fields handled above
 
 
@@ -698,7 +713,8 @@ def _effort(doc: Document, sec: PlanSection) -> Effort:
         if key in items:
             continue
         first_line = raw.split("\n", 1)[0]
-        vcol = doc.col_of(item.line, first_line) if first_line else len(doc.line_text(item.line)) + 1
+        vcol = (doc.col_of(item.line, first_line) if first_line
+                else len(doc.line_text(item.line)) + 1)
         items[key] = EffortItem(key=parts[0], raw=raw, line=item.line, column=item.column,
                                 value_column=vcol)
     runs = parse_int(items["runs"].raw) if "runs" in items else None

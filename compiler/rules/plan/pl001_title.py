@@ -56,5 +56,6 @@ def check(ctx: Context) -> Iterator[Finding]:
         at = text.find(prefix) if prefix else text.find("Plan:")
         what = f"'{prefix}'" if prefix else "no emoji"
         yield Finding(line, at + 1 if at >= 0 else col,
-                      f"the plan title has {what} before 'Plan:'; seed 001 writes '{TITLE_EMOJI} Plan:'",
+                      f"the plan title has {what} before 'Plan:'; "
+                      f"seed 001 writes '{TITLE_EMOJI} Plan:'",
                       f"write '## {TITLE_EMOJI} Plan: {model.title}'")

@@ -39,8 +39,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         if not sec.key:
             continue
         if sec.key in seen:
+            title = SECTION_TITLES[sec.key]
             yield Finding(sec.line, sec.column,
-                          f"section '{SECTION_TITLES[sec.key]}' again (first on line {seen[sec.key]})",
+                          f"section '{title}' again (first on line {seen[sec.key]})",
                           "merge the two sections")
         else:
             seen[sec.key] = sec.line

@@ -50,7 +50,8 @@ def _fix(fieldname: str, raw: str) -> str:
         for word, env in _ENV_HINTS.items():
             if word in low.split() or low.startswith(word):
                 return f"use '{env}'"
-    near = difflib.get_close_matches(low.replace(" ", "_").replace("-", "_"), choices, n=1, cutoff=0.6)
+    word = low.replace(" ", "_").replace("-", "_")
+    near = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if near:
         return f"did you mean '{near[0]}'?"
     return "choose one of " + ", ".join(choices)

@@ -45,7 +45,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     primary_line = 0
     for m in model.metrics:
         if m.role is None:
-            yield Finding(m.line, m.column, "metric without a '**Primary**:' or '**Secondary**:' label",
+            yield Finding(m.line, m.column,
+                          "metric without a '**Primary**:' or '**Secondary**:' label",
                           "write '- **Secondary**: <metric> — <why>'")
             continue
         if m.role not in ("primary", "secondary"):

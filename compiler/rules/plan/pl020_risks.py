@@ -42,7 +42,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         return
     for r in model.risks:
         if r.risk is None:
-            yield Finding(r.line, r.column, "risk item does not start with '**Risk**: <description>'",
+            yield Finding(r.line, r.column,
+                          "risk item does not start with '**Risk**: <description>'",
                           "write '- **Risk**: <description> → **Mitigation**: <how>'")
         elif r.mitigation is None:
             yield Finding(r.line, r.column, "risk without '→ **Mitigation**: <how to handle>'",

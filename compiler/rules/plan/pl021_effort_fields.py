@@ -14,7 +14,7 @@ Failing::
 
     ### Estimated Effort
     - **Runs**: ~20-30
-    - **Time**: 
+    - **Time**:
 
 Passing::
 

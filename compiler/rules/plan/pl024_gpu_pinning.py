@@ -47,7 +47,8 @@ _PATTERNS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
         (re.compile(_WRAP_ON), "on Slurm gpuwrap is disabled; the scheduler allocates GPUs"),
     ),
     "local_gpu": (
-        (re.compile(r"--gres\b"), "--gres is a Slurm flag; pin local GPUs with CUDA_VISIBLE_DEVICES"),
+        (re.compile(r"--gres\b"),
+         "--gres is a Slurm flag; pin local GPUs with CUDA_VISIBLE_DEVICES"),
     ),
 }
 

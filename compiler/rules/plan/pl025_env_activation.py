@@ -9,11 +9,11 @@ front-matter ``command:`` is not checked (planc's job templates activate the env
 
 Failing::
 
-    -d '{"name": "lr-1e-4", "command": "cd /work && python train.py --lr 1e-4"}'
+    -d '{"name": "a", "command": "cd /work && python train.py --lr 1e-4"}'
 
 Passing::
 
-    -d '{"name": "lr-1e-4", "command": "source .venv/bin/activate && cd /work && python train.py --lr 1e-4"}'
+    -d '{"name": "a", "command": "source .venv/bin/activate && python train.py --lr 1e-4"}'
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ OPTIONS: dict[str, object] = {}
 _COMMAND = re.compile(r'"command"\s*:\s*"(?P<cmd>(?:[^"\\]|\\.)*)"')
 _ACTIVATE = {
     "venv": re.compile(r"(?:source|\.)\s+\S*activate\b|/bin/python|\buv\s+run\b|\bpoetry\s+run\b"),
-    "conda": re.compile(r"\b(?:conda|micromamba|mamba)\s+(?:activate|run)\b|(?:source|\.)\s+\S*activate\b"
-                        r"|/envs/\S+/bin/python"),
+    "conda": re.compile(r"\b(?:conda|micromamba|mamba)\s+(?:activate|run)\b"
+                        r"|(?:source|\.)\s+\S*activate\b|/envs/\S+/bin/python"),
 }
 
 

@@ -1,0 +1,166 @@
+"""The plan rules (compiler/rules/plan): registry shape, coverage by fixtures, the shipped
+example plan through the real CLI, and behaviour the fixtures do not pin down (options,
+mojibake, tracked commands)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from compiler.config import Settings
+from compiler.document import load
+from compiler.lint import lint_document
+from compiler.rules import BY_CODE
+from compiler.rules.plan import RULES
+
+from .conftest import FIXTURES, run_planc
+
+PLAN_FIXTURES = FIXTURES / "plan"
+
+
+def _lint(text: str, select: tuple[str, ...] = ("PL",), rules: dict | None = None,
+          path: str = "plan.md") -> list[tuple[int, int, str]]:
+    settings = Settings(root=Path.cwd(), select=select, rules=rules or {})
+    return [(d.line, d.column, d.code) for d in lint_document(load(path, text=text), settings)]
+
+
+# -- registry -----------------------------------------------------------------------------
+def test_codes_are_sequential_unique_and_match_module_names() -> None:
+    codes = [r.CODE for r in RULES]
+    assert codes == [f"PL{n:03d}" for n in range(1, len(RULES) + 1)]
+    for rule in RULES:
+        assert rule.__name__.rsplit(".", 1)[-1].startswith(rule.CODE.lower() + "_")
+        assert BY_CODE[rule.CODE] is rule
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.CODE)
+def test_rule_module_declares_its_contract(rule) -> None:
+    assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.NAME)
+    assert rule.SEVERITY in ("error", "warning", "info")
+    assert rule.KINDS == ("plan",)
+    assert isinstance(rule.OPTIONS, dict)
+    doc = rule.__doc__ or ""
+    assert doc.strip().splitlines()[0].strip(), "first docstring line is the summary"
+    assert "Failing::" in doc and "Passing::" in doc
+    assert "seed" in doc.lower(), "rules cite the seed (or say why they have none)"
+
+
+def test_names_are_unique() -> None:
+    names = [r.NAME for r in RULES]
+    assert len(names) == len(set(names))
+
+
+def test_every_rule_has_a_bad_fixture() -> None:
+    covered: set[str] = set()
+    for exp in (PLAN_FIXTURES / "bad").glob("*.expected"):
+        for line in exp.read_text("utf-8").splitlines():
+            m = re.match(r"^\d+:\d+: (PL\d{3})$", line.strip())
+            if m:
+                covered.add(m.group(1))
+    assert {r.CODE for r in RULES} - covered == set()
+
+
+# -- the shipped example --------------------------------------------------------------------
+def test_shipped_lr_sweep_plan_lints_clean_through_the_cli() -> None:
+    proc = run_planc("lint", "plans/lr-sweep/plan.md")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert "1 file(s) checked: 0 error(s), 0 warning(s)" in proc.stderr
+
+
+def test_shipped_lr_sweep_plan_is_clean_even_with_strict() -> None:
+    proc = run_planc("lint", "--strict", "--format", "json", "plans/lr-sweep/plan.md")
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]"
+
+
+# -- behaviour ------------------------------------------------------------------------------
+def test_mojibake_plan_is_left_to_cm004() -> None:
+    good = (PLAN_FIXTURES / "good" / "seed-style-lora-sweep.md").read_text("utf-8")
+    broken = good.encode("utf-8").decode("cp1252", errors="replace")
+    codes = {code for _l, _c, code in _lint(broken, select=())}
+    assert codes == {"CM004"}
+
+
+def test_plan_sections_without_front_matter_are_detected_as_plan() -> None:
+    doc = load(PLAN_FIXTURES / "good" / "seed-style-lora-sweep.md")
+    assert (doc.kind, doc.kind_source) == ("plan", "structure")
+
+
+_DIRECT = """## 📋 Plan: t
+
+### Approach
+1. **Analyse** — `python scripts/analyze_results.py` and `bash setup_env.sh`
+"""
+
+
+def test_direct_execution_allow_scripts_option() -> None:
+    assert _lint(_DIRECT, select=("PL015",)) == []
+    strict = _lint(_DIRECT, select=("PL015",), rules={"PL015": {"allow_scripts": []}})
+    assert strict == [(4, 19, "PL015"), (4, 59, "PL015")]
+
+
+def test_tracked_runs_body_is_not_direct_execution() -> None:
+    text = """## 📋 Plan: t
+
+### Approach
+1. **Runs** — create them:
+   ```bash
+   curl -X POST $SERVER/runs -d '{"command": "source .venv/bin/activate && python train.py"}'
+   ```
+   ```yaml
+   command: python train.py --lr {lr}
+   ```
+"""
+    assert _lint(text, select=("PL015",)) == []
+
+
+def test_direct_execution_in_a_paragraph_and_an_indented_code_block() -> None:
+    text = """## 📋 Plan: t
+
+### Approach
+Start with python train.py --lr 1e-4 and wait.
+
+    torchrun --nproc_per_node 8 train.py
+"""
+    assert _lint(text, select=("PL015",)) == [(4, 12, "PL015"), (6, 5, "PL015")]
+
+
+def test_objective_sentence_limit_option() -> None:
+    text = "## 📋 Plan: t\n\n### Objective\nOne. Two. Three.\n"
+    assert _lint(text, select=("PL009",)) == [(4, 1, "PL009")]
+    assert _lint(text, select=("PL009",), rules={"PL009": {"max_sentences": 3}}) == []
+
+
+def test_runs_mismatch_is_quiet_when_the_table_has_ranges() -> None:
+    text = """## 📋 Plan: t
+
+### Parameters to Sweep
+| Parameter | Values | Rationale |
+|---|---|---|
+| lr | 1e-5 to 1e-3 | range |
+
+### Estimated Effort
+- **Runs**: 5
+- **Time**: 1 h
+- **Resources**: 1 GPU
+"""
+    assert _lint(text, select=("PL022",)) == []
+
+
+def test_sections_accept_emoji_less_workflow_and_colon_titles() -> None:
+    text = (PLAN_FIXTURES / "good" / "seed-style-lora-sweep.md").read_text("utf-8")
+    text = text.replace("### 💡 Workflow Improvements", "### Workflow Improvements:")
+    assert _lint(text) == []
+
+
+def test_misordered_sections_report_the_fewest_moves() -> None:
+    text = (PLAN_FIXTURES / "good" / "cpu-no-sweep.md").read_text("utf-8")
+    blocks = text.split("\n### ")
+    head, rest = blocks[0], blocks[1:]
+    rest = [rest[-1], *rest[:-1]]  # Workflow Improvements moved to the front
+    moved = head + "".join("\n### " + b for b in rest)
+    diags = _lint(moved, select=("PL005",))
+    assert len(diags) == 1 and diags[0][2] == "PL005"
+    assert load("x.md", text=moved).lines[diags[0][0] - 1].endswith("Workflow Improvements")
