@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ..document import Document, Section, normalise_title
+from ..document import Document, ListItem, Section, normalise_title
 
 T = TypeVar("T")
 
@@ -53,7 +53,7 @@ _TOTAL_RUNS = re.compile(
     r"(\d+)\s*\(\s*(\d+)\s*fine[- ]?tuned\s*\+\s*(\d+)\s*control", re.I)
 _SPLIT = re.compile(r"([A-Za-z]+)\s*\(\s*([\d,]+)\s*\)")
 _TOTAL_EVALS = re.compile(r"^\s*\**\s*total\s*:?\s*\**\s*:?\s*~?\s*([\d,]+)\s*evaluations?", re.I)
-_BS = re.compile(r"(\d+)\s*(?:\(([^)]*)\))?")
+_BS = re.compile(r"(\d+)\s*\(([^()]*)\)|\([^()]*\)|(\d+)")
 _EPOCH_N = re.compile(r"epoch[_ ]?(\d+)", re.I)
 _TITLE = re.compile(r"^Run Plan:\s*(.*)$")
 
@@ -176,6 +176,7 @@ class Estimates:
     backed: bool = False  # names a prior run directory
     hedged: bool = False  # says estimated / preliminary / conservative
     claims: list[Located[str]] = field(default_factory=list)  # "based on actual …" claims
+    items: list[ListItem] = field(default_factory=list)  # every bullet of the section
 
 
 @dataclass
@@ -289,17 +290,17 @@ def parse_batch_sizes(text: str) -> dict[str, int]:
     """
     out: dict[str, int] = {}
     clean = strip_md(text)
-    for part in re.split(r",|;|/(?=\s*\d)", clean):
-        m = _BS.search(part)
-        if not m:
-            continue
-        label = (m.group(2) or "").strip()
+    for m in _BS.finditer(clean):
+        if m.group(1) is not None:
+            number, label = int(m.group(1)), m.group(2).strip()
+        elif m.group(3) is not None:
+            number, label = int(m.group(3)), ""
+        else:
+            continue  # a parenthetical note after the sizes
         # "8 (unpacked, 80 GB GPU defaults)" style notes are not labels
         if label and not re.search(r"\d+\s*B\b|[A-Za-z]+-\d", label):
             label = ""
-        if label in out:
-            continue
-        out[label] = int(m.group(1))
+        out.setdefault(label, number)
     return out
 
 
@@ -415,6 +416,7 @@ def build_run_plan(doc: Document) -> RunPlanDoc:
         _configuration(doc, sec, plan)
     if (sec := h2.get("compute estimates")) is not None:
         _estimates(doc, sec, plan)
+    _system_prompts(doc, plan)
     return plan
 
 
@@ -568,15 +570,23 @@ def _configuration(doc: Document, sec: Section, plan: RunPlanDoc) -> None:
         key, value, _ = kv
         loc = _located(doc, item.line, strip_md(value))
         plan.config.setdefault(key, loc)
-    _system_prompts(doc, plan)
 
 
 _PROMPT = re.compile(r"system prompt\**\s*:?\s*\**\s*:?\s*(.*)$", re.I)
 
 
 def _system_prompts(doc: Document, plan: RunPlanDoc) -> None:
-    """Every ``System prompt: "…"`` bullet of the document (training and evaluation)."""
-    for item in doc.iter_list_items():
+    """Every ``System prompt: "…"`` bullet of Configuration and Evaluations (training and
+    evaluation prompts), in document order."""
+    for sec in plan.sections:
+        if normalise_title(sec.title) in ("configuration", "evaluations"):
+            _prompts_in(doc, plan, doc.iter_list_items(doc.section_tokens(sec)))
+
+
+def _prompts_in(doc: Document, plan: RunPlanDoc, items) -> None:  # type: ignore[no-untyped-def]
+    for item in items:
+        if "ystem prompt" not in item.text:
+            continue
         kv = split_key(item.text)
         if not kv or "system prompt" not in kv[0]:
             continue
@@ -658,7 +668,12 @@ def _estimates(doc: Document, sec: Section, plan: RunPlanDoc) -> None:
             elif "safety margin" in low:
                 tail = tok.content.split("=")[-1] if "=" in tok.content else ""
                 est.margin_gib = _gib_of(tail) if tail else None
-    items = list(doc.iter_list_items(toks))
+    items = est.items = list(doc.iter_list_items(toks))
+
+    def within(sub: Section) -> list:  # type: ignore[type-arg]
+        end = doc.line_of(doc.tokens[sub.end]) if sub.end < len(doc.tokens) else 10**9
+        return [it for it in items if sub.line < it.line < end]
+
     for item in items:
         if _HEDGE.search(item.text):
             est.hedged = True
@@ -672,7 +687,7 @@ def _estimates(doc: Document, sec: Section, plan: RunPlanDoc) -> None:
     if training is not None:
         blocks = [(ln, m.group(1)) for ln, c in headers if (m := _BLOCK.match(c.strip()))
                   and training.line < ln]
-        for item in doc.iter_list_items(doc.section_tokens(training)):
+        for item in within(training):
             owner = None
             for ln, model in blocks:
                 if ln < item.line:
@@ -718,15 +733,14 @@ def _estimates(doc: Document, sec: Section, plan: RunPlanDoc) -> None:
                     me.gpu_hours = Located(v, item.line, doc.col_of(item.line, ":") + 2)
     evaluation = subs.get("evaluation time estimates")
     if evaluation is not None:
-        for item in doc.iter_list_items(doc.section_tokens(evaluation)):
+        for item in within(evaluation):
             if strip_md(item.text).lower().startswith("gpu hours"):
                 v = parse_number(item.text.split(":", 1)[-1])
                 if v is not None:
                     est.eval_gpu_hours = Located(v, item.line, doc.col_of(item.line, ":") + 2)
     disk = subs.get("disk space estimates")
     if disk is not None:
-        dtoks = doc.section_tokens(disk)
-        for item in doc.iter_list_items(dtoks):
+        for item in within(disk):
             low = strip_md(item.text).lower()
             if "per epoch" in low and "×" not in item.text and ":" in item.text:
                 name, value = item.text.split(":", 1)

@@ -29,7 +29,7 @@ import operator
 import re
 from collections.abc import Iterator
 
-from ...document import Document
+from ...document import Document, ListItem
 from ...models.rungroup_doc import gib, strip_md
 from ..base import Context, Finding
 from ._shared import fmt, plan_of
@@ -155,7 +155,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                         doc.col_of(line)
                     yield Finding(line, col, f"{left} is {fmt(computed)}, not {stated}")
         if sec.title.strip().lower() == "compute estimates":
-            yield from _scenarios(ctx, toks, tol)
+            yield from _scenarios(ctx, plan.estimates.items, tol)
     for key, (line, cells) in plan.estimates.summary.items():
         if len(cells) < 4:
             continue
@@ -173,10 +173,10 @@ def check(ctx: Context) -> Iterator[Finding]:
                           f"{strip_md(cells[2])} does not give {cell}")
 
 
-def _scenarios(ctx: Context, toks, tol: float) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+def _scenarios(ctx: Context, items: list[ListItem], tol: float) -> Iterator[Finding]:
     doc = ctx.doc
     parts: dict[str, tuple[float, int]] = {}
-    for item in doc.iter_list_items(toks):
+    for item in items:
         low = strip_md(item.text).lower()
         key = low.split(":", 1)[0].strip()
         if key in ("training", "evaluations") and ":" in low:
