@@ -11,7 +11,7 @@ Failing::
 
 Passing::
 
-    - [ ] [P2-T1] Run the baseline | deliverable: base.csv | done-when: 5 rows | depends: P1-T3
+    - [ ] [P2-T1] Run the baseline | deliverable: base.csv | done-when: 5 rows
     - [ ] [P2-T2] Tabulate | deliverable: table.md | done-when: written | depends: P2-T1
 
 Seed: 003 ("Include task dependencies where needed").

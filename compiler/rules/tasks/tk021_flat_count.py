@@ -11,7 +11,11 @@ Failing::
 Passing::
 
     ## Tasks
-    - [ ] Task 1: … (five to fifteen lines)
+    - [ ] Task 1: Read train.py and its configs
+    - [ ] Task 2: Seed NumPy and torch from --seed
+    - [ ] Task 3: Create the sweep through POST /sweeps/wild
+    - [ ] Task 4: Create one run per learning rate through POST /runs
+    - [ ] Task 5: Tabulate test accuracy per run from GET /runs
 
 Options: ``min_total`` (5), ``max_total`` (15).
 
