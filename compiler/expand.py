@@ -674,6 +674,8 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
         seeds = list(sw.seeds) or (list(range(1, sw.repeats + 1)) if sw.repeats else [])
         if seeds and "seed" not in factors:
             factors["seed"] = seeds
+        if zipped and set(factors) - set(zipped):
+            design = "zip+grid"  # repeats (and grid factors) multiply the zipped rows
     else:
         from .models.plan import sweep_parameters
 

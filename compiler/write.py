@@ -222,6 +222,20 @@ def _status(group_dir: Path, compiled: bytes, check: bool, report: WriteReport,
             report.unchanged.append(STATUS)
 
 
+def _adjusted_manifest(manifest: bytes, report: WriteReport, prev: dict[str, Any] | None
+                       ) -> bytes:
+    """The manifest as it must be on disk when files were kept: a foreign file stays
+    unowned (no entry), an edited one keeps the hash planc last wrote."""
+    data = json.loads(manifest)
+    prev_files = (prev or {}).get("files", {})
+    for rel in report.kept_foreign:
+        data["files"].pop(rel, None)
+    for rel in report.kept_edited:
+        if rel in prev_files:
+            data["files"][rel] = prev_files[rel]
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def write_group(group_dir: Path, files: dict[str, bytes], *, force: bool = False,
                 check: bool = False, status_data: dict[str, Any] | None = None
                 ) -> WriteReport:
@@ -233,6 +247,8 @@ def write_group(group_dir: Path, files: dict[str, bytes], *, force: bool = False
     todo, report, prev = plan_writes(group_dir, files, force)
     manifest = files.get(MANIFEST)
     if check:
+        if manifest is not None and report.kept:
+            manifest = _adjusted_manifest(manifest, report, prev)
         report.stale = sorted(report.written + report.kept)
         report.written = []
         if STATUS in files:
@@ -252,6 +268,8 @@ def write_group(group_dir: Path, files: dict[str, bytes], *, force: bool = False
     _bulk_write(todo)
     if STATUS in files:
         _status(group_dir, files[STATUS], False, report, prev, status_data)
+    if manifest is not None and report.kept:
+        manifest = _adjusted_manifest(manifest, report, prev)
     if manifest is not None:
         mpath = group_dir / MANIFEST
         try:

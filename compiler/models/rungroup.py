@@ -512,7 +512,8 @@ def spec_from_run_plan(rp: Any, doc: Any) -> tuple[RunGroupSpec | None, list[Dia
             diags.append(_missing(doc, line, 1, f"run {rname}: batch size missing in the "
                                   "All Runs table"))
         explicit.append({"name": rname, "model": full_model, "type": "fine-tuned",
-                         "factors": {}, "lora_rank": row.lora_rank,
+                         "factors": {"model": full_model, "lora_rank": row.lora_rank},
+                         "lora_rank": row.lora_rank,
                          "batch_size": row.batch_size})
         if getattr(row, "est_time", None):
             stated["est_time"][rname] = (str(row.est_time), line)
