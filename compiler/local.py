@@ -16,18 +16,21 @@ The launcher logic (``../shared/reference/research-agent-api.md`` §5, planc pol
 - **Statuses** go through :func:`compiler.tracker.update` (locked, atomic): ``running``
   with ``job_id: "local-<pid>"``, ``output: <log>`` and ``gpu`` when started;
   ``completed``/``failed`` with ``exit_code`` when done (a signal N is recorded as
-  ``128 + N``, the shell's convention). Each job's stdout and stderr go to
-  ``<script dir>/local-<stage>.out`` (the file ``planc results`` reads as console output).
+  ``128 + N``, the shell's convention). Each job's stdout and stderr go to its log (below),
+  the stage's ``output``, which ``planc results`` reads as console output.
 - **Interrupts.** On SIGINT (Ctrl-C) or SIGTERM every child process group gets SIGTERM,
   then SIGKILL after :data:`KILL_GRACE_S` seconds, and every stage this run had started
   goes back to ``pending`` with ``reason: interrupted`` (its partial log stays in
   ``output``), so the next ``planc run`` resumes it. No stage is ever left ``running``.
   :func:`run_local` then raises :class:`KeyboardInterrupt` (the CLI exits 130).
 
-Which script a stage runs is read from the compiled group (:func:`stage_script`), the files
-``planc compile`` writes: ``<run>/finetune.slurm``, ``<run>/run.slurm`` and one
-``eval.slurm`` per evaluation. ``#SBATCH`` lines are comments to bash, so the same script
-runs under SLURM and here; ``PLANC_LOCAL=1`` and ``PLANC_JOB_ID`` tell it where it runs.
+What a stage runs is read from the compiled group (:func:`stage_command`): ``bash
+<run>/run_local.sh <stage>`` for groups compiled for a local cluster, else the per-stage
+SLURM script (``<run>/finetune.slurm``, ``<run>/run.slurm``, ``<run>/eval/<key>/eval.slurm``;
+``#SBATCH`` lines are comments to bash). Jobs get ``PLANC_GROUP_DIR`` (the group),
+``PLANC_PROJECT_ROOT`` (planc's working directory unless already set), ``PLANC_LOCAL=1`` and
+``PLANC_JOB_ID``. Logs: ``<run>/local-finetune.out``, ``<run>/local-run.out``,
+``<run>/eval/<key>/local.out``.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ class Job:
 
     run: str
     stage: str
-    script: Path
+    argv: list[str]
+    cwd: Path
     after: str | None = None
     log: Path = field(default_factory=Path)
     proc: subprocess.Popen[bytes] | None = None
@@ -84,22 +88,43 @@ class Outcome:
 
 
 def stage_script(group_dir: Path, run: str, stage: str) -> Path | None:
-    """The compiled script of one stage, or ``None`` when ``planc compile`` wrote none.
-
-    Fine-tune: ``<run>/finetune.slurm``; sweep run: ``<run>/run.slurm``; evaluation
-    ``<key>``: ``<run>/eval/<key>/eval.slurm`` (also accepted: ``<run>/evaluations/<key>/``
-    with ``eval.slurm`` or ``<key>.slurm``, the seed's layout).
-    """
-    run_dir = group_dir / run
+    """The compiled per-stage SLURM script of one stage (``compiler/scripts.py``, per-run
+    layout), or ``None``: ``<run>/finetune.slurm``, ``<run>/run.slurm``, or
+    ``<run>/eval/<key>/eval.slurm`` for ``evaluations/<key>``."""
     if stage in ("finetune", "run"):
-        candidates = [run_dir / f"{stage}.slurm"]
+        path = group_dir / run / f"{stage}.slurm"
     else:
-        key = stage.split("/", 1)[1]
-        candidates = [run_dir / "eval" / key / "eval.slurm",
-                      run_dir / "evaluations" / key / "eval.slurm",
-                      run_dir / "evaluations" / key / f"{key}.slurm",
-                      run_dir / "eval" / f"{key}.slurm"]
-    return next((p for p in candidates if p.is_file()), None)
+        path = stage_dir(group_dir, run, stage) / "eval.slurm"
+    return path if path.is_file() else None
+
+
+def stage_dir(group_dir: Path, run: str, stage: str) -> Path:
+    """The folder a stage works in: ``<run>/eval/<key>`` for an evaluation (its logs go to
+    ``logs/`` there), else ``<run>``. Layout of ``compiler/scripts.py`` (``EVAL_DIR``)."""
+    if stage.startswith("evaluations/"):
+        from .scripts import EVAL_DIR
+
+        return group_dir / run / EVAL_DIR / stage.split("/", 1)[1]
+    return group_dir / run
+
+
+def stage_command(group_dir: Path, run: str, stage: str) -> tuple[list[str], Path] | None:
+    """``(argv, cwd)`` that runs one stage, from the compiled files, or ``None``.
+
+    Local clusters (``local_gpu``, ``cpu_only``) compile ``<run>/run_local.sh [STAGE…]``:
+    it runs as ``bash run_local.sh finetune|run|<eval key>``. SLURM clusters (per-run
+    layout) compile one script per stage (:func:`stage_script`), run as ``bash <script>``
+    from its folder with ``PLANC_GROUP_DIR`` exported (what ``submit_all.sh`` exports).
+    Array layouts have no per-stage script: ``None``.
+    """
+    launcher = group_dir / run / "run_local.sh"
+    if launcher.is_file():
+        name = stage.split("/", 1)[1] if stage.startswith("evaluations/") else stage
+        return ["bash", str(launcher), name], group_dir / run
+    script = stage_script(group_dir, run, stage)
+    if script is not None:
+        return ["bash", str(script)], script.parent
+    return None
 
 
 def plan_jobs(group_dir: Path, data: dict[str, Any],
@@ -117,12 +142,14 @@ def plan_jobs(group_dir: Path, data: dict[str, Any],
     for run, stage, rec in iter_stages(data):
         if rec.get("status") not in statuses:
             continue
-        script = stage_script(group_dir, run, stage)
-        if script is None:
+        command = stage_command(group_dir, run, stage)
+        if command is None:
             missing.append(f"{run}/{stage}")
             continue
-        log = script.parent / f"local-{stage.replace('/', '-')}.out"
-        job = Job(run=run, stage=stage, script=script, log=log)
+        argv, cwd = command
+        name = "local.out" if stage.startswith("evaluations/") else f"local-{stage}.out"
+        job = Job(run=run, stage=stage, argv=argv, cwd=cwd,
+                  log=stage_dir(group_dir, run, stage) / name)
         if stage.startswith("evaluations/"):
             ft = runs.get(run, {}).get("finetune") if isinstance(runs.get(run), dict) else None
             if isinstance(ft, dict) and ft.get("status") not in DONE:
@@ -311,6 +338,7 @@ def _start(job: Job, group: Path) -> None:
     env = dict(os.environ)
     env["PLANC_LOCAL"] = "1"
     env["PLANC_GROUP_DIR"] = str(group)
+    env.setdefault("PLANC_PROJECT_ROOT", os.getcwd())
     env["PLANC_JOB_ID"] = f"local-{job.run}-{job.stage.replace('/', '-')}"
     env["CUDA_VISIBLE_DEVICES"] = job.gpu or ""
     if job.gpu:
@@ -318,7 +346,7 @@ def _start(job: Job, group: Path) -> None:
     job.log.parent.mkdir(parents=True, exist_ok=True)
     with open(job.log, "wb") as out:
         # own session: a terminal's Ctrl-C reaches only planc, which stops children itself
-        job.proc = subprocess.Popen(["bash", str(job.script)], cwd=job.script.parent, env=env,
+        job.proc = subprocess.Popen(job.argv, cwd=job.cwd, env=env,
                                     stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True)
     job.started = time.monotonic()

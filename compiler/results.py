@@ -65,9 +65,11 @@ TIME_REAL = re.compile(r"^real\s+([\d.]+)\s*$")
 EPOCH_DIR = re.compile(r"^epoch_(\d+)$")
 EPOCH_KEY = re.compile(r"_epoch_(\d+)$")
 JOB_EPOCH = re.compile(r"-ep(\d+)$")
-# Exit codes the generated scripts and the local runner record (compiler/scripts.py ends
-# jobs with ``exit $TUNE_EXIT_CODE``; planc's scripts echo the line below first).
-EXIT_CODE = re.compile(r"(?:planc: )?exit(?:ed with)? code[:= ]\s*(-?\d+)", re.IGNORECASE)
+# Exit codes as planc's generated scripts echo them before exiting (compiler/templates/slurm
+# and local: "planc: tune run exited with 3", "planc: stage finetune exited with 0"), and the
+# generic "exit code: N" form.
+EXIT_CODE = re.compile(r"planc: .*?exited with (-?\d+)|exit code[:= ]\s*(-?\d+)",
+                       re.IGNORECASE)
 LOG_SUFFIXES = (".eval", ".json")
 
 
@@ -304,14 +306,15 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
 
 def parse_slurm_out(text: str) -> dict[str, Any]:
     """Console text → ``it_per_s`` (last tqdm speed), ``real_s`` (``/usr/bin/time -p``
-    ``real X``, seconds; the last one), ``exit_code`` (the last recorded ``exit code N``
-    line, else ``None``). Source: formats.md §9."""
+    ``real X``, seconds; the last one), ``exit_code`` (the last ``planc: … exited with N``
+    line the generated scripts print, or ``exit code: N``; else ``None``). Source:
+    formats.md §9."""
     lines = console_lines(text)
     real = last_match(TIME_REAL, [line.strip() for line in lines])
     code = last_match(EXIT_CODE, lines)
     return {"it_per_s": it_per_s(lines),
             "real_s": float(real.group(1)) if real else None,
-            "exit_code": int(code.group(1)) if code else None}
+            "exit_code": int(code.group(1) or code.group(2)) if code else None}
 
 
 def harvest_slurm_out(path: Path | str) -> dict[str, Any]:
@@ -449,26 +452,26 @@ def _load_yaml_mapping(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _resolve(path_text: Any, group: Path, config: dict[str, Any] | None = None) -> Path | None:
+def _resolve(path_text: Any, base: Path, config: dict[str, Any] | None = None) -> Path | None:
     """A path from a compiled file or the tracker: ``${output_dir}`` interpolated (the only
-    OmegaConf interpolation planc's configs use), relative paths taken from the group."""
+    OmegaConf interpolation planc's configs use), relative paths joined to ``base``."""
     if not isinstance(path_text, str) or not path_text:
         return None
     if config and "${output_dir}" in path_text and isinstance(config.get("output_dir"), str):
         path_text = path_text.replace("${output_dir}", config["output_dir"])
     p = Path(path_text)
-    return p if p.is_absolute() else group / p
+    return p if p.is_absolute() else base / p
 
 
-def _console_file(group: Path, run: str, stage: dict[str, Any], *dirs: Path) -> Path | None:
-    """The stage's console output: its ``output`` path, else ``slurm-<job_id>.out`` in the
-    run folder or the given folders."""
+def _console_file(group: Path, stage: dict[str, Any], *dirs: Path) -> Path | None:
+    """The stage's console output: its ``output`` path (relative: from the group), else
+    ``slurm-<job_id>.out`` in one of ``dirs`` (the stage's folder first)."""
     out = _resolve(stage.get("output"), group)
     if out is not None and out.is_file():
         return out
     job = stage.get("job_id")
     if isinstance(job, str) and job:
-        for d in (group / run, *dirs):
+        for d in dirs:
             candidate = d / f"slurm-{job}.out"
             if candidate.is_file():
                 return candidate
@@ -477,26 +480,29 @@ def _console_file(group: Path, run: str, stage: dict[str, Any], *dirs: Path) -> 
 
 def training_paths(group: Path, run: str) -> tuple[Path | None, Path | None]:
     """``(output_dir, log_dir)`` of a run's fine-tune, read from its compiled
-    ``<run>/finetune.yaml`` (``output_dir``, ``metric_logger.log_dir``)."""
-    config = _load_yaml_mapping(group / run / "finetune.yaml")
+    ``<run>/finetune.yaml`` (``output_dir``, ``metric_logger.log_dir``); relative paths are
+    taken from the run folder, where ``tune run`` starts."""
+    run_dir = group / run
+    config = _load_yaml_mapping(run_dir / "finetune.yaml")
     if config is None:
         return None, None
-    out_dir = _resolve(config.get("output_dir"), group, config)
+    out_dir = _resolve(config.get("output_dir"), run_dir, config)
     logger = config.get("metric_logger")
-    log_dir = _resolve(logger.get("log_dir"), group, config) if isinstance(logger, dict) else None
+    if isinstance(logger, dict) and isinstance(config.get("output_dir"), str):
+        # interpolate the output_dir as resolved, so a relative one stays under the run
+        config = {**config, "output_dir": str(out_dir)}
+    log_dir = _resolve(logger.get("log_dir"), run_dir, config) if isinstance(logger, dict) else None
     return out_dir, log_dir
 
 
 def eval_logs(group: Path, run: str, key: str, stage: dict[str, Any]) -> list[Path]:
-    """inspect-ai logs of one evaluation, oldest first: ``*.eval``/``*.json`` in ``logs/``
-    of the folder its compiled script runs in (``--log-dir ./logs`` after ``cd`` there) and
-    of the folder of its console output."""
-    from .local import stage_script
+    """inspect-ai logs of one evaluation, oldest first: ``*.eval``/``*.json`` in
+    ``<run>/eval/<key>/logs`` (the ``--log-dir`` of the compiled ``eval.slurm`` and
+    ``run_local.sh``, :func:`compiler.local.stage_dir`) and in ``logs/`` beside the
+    stage's console output."""
+    from .local import stage_dir
 
-    dirs: list[Path] = []
-    script = stage_script(group, run, f"evaluations/{key}")
-    if script is not None:
-        dirs.append(script.parent / "logs")
+    dirs: list[Path] = [stage_dir(group, run, f"evaluations/{key}") / "logs"]
     out = _resolve(stage.get("output"), group)
     if out is not None:
         dirs.append(out.parent / "logs")
@@ -512,8 +518,8 @@ def eval_logs(group: Path, run: str, key: str, stage: dict[str, Any]) -> list[Pa
 
 def eval_epoch(group: Path, run: str, key: str) -> int | None:
     """The epoch of an evaluation: ``<task>_epoch_<N>`` in its status key, else
-    ``-ep<N>`` at the end of its script's ``--job-name`` (formats.md §8); ``None`` for a
-    base-model evaluation."""
+    ``-ep<N>`` at the end of its compiled ``eval.slurm``'s ``--job-name`` (formats.md §8);
+    ``None`` for a base-model evaluation."""
     m = EPOCH_KEY.search(key)
     if m:
         return int(m.group(1))
@@ -573,10 +579,12 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
     ``results:`` summaries in ``runs_status.yaml`` (when ``store``).
 
     Paths come from the compiled files and the tracker: a fine-tune's ``output_dir`` from
-    ``<run>/finetune.yaml``, its console from the stage's ``output``; evaluation logs from
-    the ``logs/`` folder of the evaluation's compiled script; a sweep run's
-    ``metrics.json`` from its run folder. Unreadable files are listed under ``problems``
-    (never raised). Returns the results mapping (schema in the module docstring).
+    ``<run>/finetune.yaml``, its console from the stage's ``output`` (else
+    ``slurm-<job_id>.out`` in the run folder); evaluation logs from ``<run>/eval/<key>/logs``
+    (the compiled ``--log-dir``); a sweep run's ``metrics.json`` from its run folder
+    (``$PLANC_RUN_DIR`` in the compiled ``run.slurm``) or one or two levels below it.
+    Unreadable files are listed under ``problems`` (never raised). Returns the results
+    mapping (schema in the module docstring).
 
     Raises :class:`HarvestError` when ``runs_status.yaml`` is missing or unreadable.
     """
@@ -588,6 +596,8 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
         raise HarvestError(str(exc)) from exc
     if data is None or not isinstance(data.get("runs"), dict):
         raise HarvestError(f"{status_path}: no runs_status.yaml with runs; run `planc compile`")
+    from .local import stage_dir
+
     problems: list[str] = []
     runs: dict[str, Any] = {}
     for name, rec in data["runs"].items():
@@ -599,7 +609,7 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
         ft = rec.get("finetune")
         if isinstance(ft, dict) and ft.get("status") != "skipped":
             out_dir, log_dir = training_paths(group, name)
-            console = _console_file(group, name, ft, *(d for d in (out_dir,) if d))
+            console = _console_file(group, ft, group / name, *(d for d in (out_dir,) if d))
             if (out_dir is not None and out_dir.is_dir()) or console is not None:
                 try:
                     entry["training"] = harvest_torchtune(out_dir or group / name, console,
@@ -619,7 +629,7 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
                 problems.append(str(exc))
                 continue
             ev["epoch"] = eval_epoch(group, name, str(key))
-            console = _console_file(group, name, st)
+            console = _console_file(group, st, stage_dir(group, name, f"evaluations/{key}"))
             if console is not None:
                 try:
                     ev["wall_s"] = harvest_slurm_out(console)["real_s"]

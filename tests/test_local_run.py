@@ -89,7 +89,35 @@ def test_plan_jobs_orders_training_first_and_reports_missing_scripts(tmp_path):
         ("r1/finetune", None), ("r1/evaluations/cap_epoch_0", "finetune"),
         ("base/evaluations/cap", None)]
     assert missing == ["base/evaluations/gone"]
-    assert jobs[1].log == group / "r1/eval/cap_epoch_0/local-evaluations-cap_epoch_0.out"
+    assert jobs[0].log == group / "r1/local-finetune.out"
+    assert jobs[1].log == group / "r1/eval/cap_epoch_0/local.out"
+    assert (jobs[1].argv, jobs[1].cwd) == (
+        ["bash", str(group / "r1/eval/cap_epoch_0/eval.slurm")], group / "r1/eval/cap_epoch_0")
+
+
+def test_run_local_sh_of_local_clusters_runs_one_stage_per_job(tmp_path):
+    """Groups compiled for local_gpu/cpu_only have ``<run>/run_local.sh [STAGE…]``."""
+    runs = {"r1": {"type": "fine-tuned", "finetune": stage(),
+                   "evaluations": {"cap_epoch_0": stage(), "cap_epoch_1": stage()}}}
+    group = make_group(tmp_path, runs, {"r1/run_local.sh": (
+        'echo "$1 group=$PLANC_GROUP_DIR project=$PLANC_PROJECT_ROOT" >> stages.txt\n'
+        '[ "$1" != cap_epoch_1 ] || exit 4\n')})
+    jobs, missing = plan_jobs(group, tracker.read(group / "runs_status.yaml"))
+    assert missing == []
+    assert [j.argv[2:] for j in jobs] == [["finetune"], ["cap_epoch_0"], ["cap_epoch_1"]]
+    assert {j.cwd for j in jobs} == {group / "r1"}
+    proc = run_planc("run", str(group), "--local", "--max-parallel", "1", cwd=tmp_path,
+                     env=no_gpu_env(tmp_path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (group / "r1/stages.txt").read_text().splitlines() == [
+        f"{s} group={group} project={tmp_path}" for s in ("finetune", "cap_epoch_0", "cap_epoch_1")]
+    st = status_of(group)["r1"]
+    assert st["finetune"]["status"] == "completed"
+    assert st["evaluations"]["cap_epoch_0"]["status"] == "completed"
+    assert st["evaluations"]["cap_epoch_1"]["status"] == "failed"
+    assert st["evaluations"]["cap_epoch_1"]["exit_code"] == 4
+    assert st["evaluations"]["cap_epoch_1"]["output"] == str(
+        group / "r1/eval/cap_epoch_1/local.out")
 
 
 def test_cpu_only_group_statuses_exit_codes_and_order(tmp_path):

@@ -189,6 +189,11 @@ def test_harvest_slurm_out_exit_code_and_unreadable(tmp_path):
                                               "path": str(out)}
     with pytest.raises(results.HarvestError, match="cannot read"):
         results.harvest_slurm_out(tmp_path / "missing.out")
+    # the lines planc's generated scripts print (compiler/templates/slurm, local)
+    for line, code in (("planc: tune run exited with 3", 3),
+                       ("planc: inspect eval exited with 0", 0),
+                       ("planc: stage cap_epoch_1 exited with 4", 4)):
+        assert results.parse_slurm_out(f"x\n{line}\n")["exit_code"] == code
 
 
 def test_harvest_metrics_json(tmp_path):
