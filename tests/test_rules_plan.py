@@ -164,3 +164,31 @@ def test_misordered_sections_report_the_fewest_moves() -> None:
     diags = _lint(moved, select=("PL005",))
     assert len(diags) == 1 and diags[0][2] == "PL005"
     assert load("x.md", text=moved).lines[diags[0][0] - 1].endswith("Workflow Improvements")
+
+
+def test_direct_execution_negation_survives_abbreviations_and_preface_is_ignored() -> None:
+    text = """Preface by the agent: I would normally run python train.py myself.
+
+## 📋 Plan: t
+
+### Approach
+1. **Runs** — never run experiments directly (e.g. `python train.py`, `bash run.sh`).
+2. **Quote** — each run's command: `source .venv/bin/activate && python train.py --lr 1e-4`
+3. **Bad** — then python train.py. After that, e.g. `bash run.sh` again.
+"""
+    assert _lint(text, select=("PL015",)) == [(8, 19, "PL015"), (8, 54, "PL015")]
+
+
+def test_metric_label_with_metric_word_and_risk_without_arrow() -> None:
+    text = """## 📋 Plan: t
+
+### Metrics
+- **Primary metric**: accuracy — graded
+
+### Risks & Mitigations
+- **Risk**: OOM. **Mitigation**: smaller batch
+"""
+    diags = lint_document(load("p.md", text=text),
+                          Settings(root=Path.cwd(), select=("PL018", "PL020")))
+    assert [(d.line, d.code, d.message) for d in diags] == [
+        (7, "PL020", "risk and mitigation are not separated by '→'")]

@@ -102,12 +102,16 @@ _NUMBER = re.compile(
     r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?$|^[-+]?\.\d+(?:[eE][-+]?\d+)?$"
 )
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+# Words that always mean "not a list", and "to"/"between"/"from" only between numbers
+# ("from scratch, pretrained" is a list of two strings).
 _RANGE_WORDS = re.compile(
-    r"\b(?:to|between|from|through|thru|range|up to|uniform|log-uniform|loguniform|sampled?|"
-    r"etc|tbd|todo)\b|…|\.\.\.|~",
+    r"\b(?:up to|uniform|log-uniform|loguniform|sampled?|etc|tbd|todo)\b|…|\.\.\.|~"
+    rf"|{_NUM}[A-Za-z%]*\s*(?:to|through|thru|until)\s+[-+]?[\d.]"
+    rf"|\bbetween\s+{_NUM}|\bfrom\s+{_NUM}",
     re.IGNORECASE,
 )
-_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_RANGE_CALL = re.compile(r"\b(?:range|linspace|logspace|arange)\s*\(", re.IGNORECASE)
 _DASH_RANGE = re.compile(rf"^{_NUM}\s*(?:-|–|—)\s*{_NUM}$")
 _ABBREV = re.compile(
     r"\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|fig|eq|al|resp|w\.r\.t|no|dr|mr|ms|st)\.$",
@@ -219,10 +223,12 @@ class Criterion(Model):
 
 
 class Risk(Model):
-    """``- **Risk**: … → **Mitigation**: …``; missing parts are ``None``."""
+    """``- **Risk**: … → **Mitigation**: …``; missing parts are ``None``; ``arrow`` is
+    whether an arrow (``→``/``->``) separates the two."""
 
     risk: str | None
     mitigation: str | None
+    arrow: bool
     text: str
     line: int
     column: int
@@ -246,7 +252,10 @@ class Effort(Model):
 
 class PlanModel(Model):
     """A parsed plan. ``title`` is ``None`` without a ``Plan:`` heading; ``titles`` lists
-    every such heading (line, column, level, prefix, text)."""
+    every such heading (line, column, level, prefix, text). ``body_start`` indexes
+    ``doc.tokens`` at the title heading (0 without one): text above it, such as an agent's
+    preface, is not part of the saved plan (seed 001: ``raw_markdown`` starts "from
+    ``## 📋 Plan: ...``")."""
 
     title: str | None
     title_line: int
@@ -254,6 +263,7 @@ class PlanModel(Model):
     title_level: int
     title_prefix: str | None
     titles: list[tuple[int, int, int, str | None, str]]
+    body_start: int
     sections: list[PlanSection]
     objective: str | None
     objective_line: int
@@ -373,7 +383,7 @@ def parse_values(cell: str) -> ParsedValues:
     """Read one Values cell of the sweep table into concrete values.
 
     Rules (documented for plan authors): markup and parenthetical notes are dropped and
-    surrounding ``[...]``/``{...}`` removed. Items are separated by ``;`` or by commas;
+    surrounding ``[...]``/``{...}`` removed. Items are separated by ``;``, `` / `` or commas;
     when the cell uses ", " (comma and space) anywhere, a bare comma inside a number
     followed by three digits is a thousands separator (``1,000, 2,000`` → 1000, 2000),
     otherwise bare commas separate items (``4,8,16``; ``1,200`` is 1 and 200) except in a
@@ -383,25 +393,30 @@ def parse_values(cell: str) -> ParsedValues:
     ``float``; everything else stays a string.
 
     The cell is a *range*, not a list (``range_reason`` set, ``values`` empty) when it says
-    "to", "between", "from", "range", "up to", "uniform"/"sampled", "etc", "TBD", uses an
-    ellipsis (``…``/``...``) or ``~``, or an item is ``a-b`` of two numbers (``1-5``,
-    ``0.1–0.5``). Negative numbers and exponents (``-1``, ``1e-5``) are concrete.
+    "to"/"through" between numbers, "between <n>", "from <n>", "range(", "up to",
+    "uniform"/"sampled", "etc", "TBD", uses an ellipsis (``…``/``...``) or ``~``, or an
+    item is ``a-b`` of two numbers (``1-5``, ``0.1–0.5``). Negative numbers and exponents
+    (``-1``, ``1e-5``) are concrete, and so are words such as "from scratch".
     """
     text = fix_punct(cell)
-    text = _PAREN.sub("", strip_markup(text)).strip()
+    text = strip_markup(text)
+    if _RANGE_CALL.search(text):
+        return ParsedValues(values=[], items=[text.strip()],
+                            range_reason=f"{text.strip()!r} describes a range, not values")
+    text = _PAREN.sub("", text).strip()
     if len(text) >= 2 and text[0] + text[-1] in ("[]", "{}"):
         text = text[1:-1].strip()
     if not text:
         return ParsedValues(values=[], items=[], range_reason="no values")
     m = _RANGE_WORDS.search(text)
     if m:
-        reason = f"{m.group(0)!r} describes a range"
+        reason = f"{text!r} describes a range, not values"
         return ParsedValues(values=[], items=[text], range_reason=reason)
-    if ";" in text or "," in text:
-        spaced = ";" in text or re.search(r",\s", text) is not None
+    if ";" in text or "," in text or " / " in text:
+        spaced = ";" in text or " / " in text or re.search(r",\s", text) is not None
         if spaced:
             protected = _THOUSANDS.sub("\x00", text)
-            parts = re.split(r"\s*[;,]\s*", protected)
+            parts = re.split(r"\s*[;,]\s*|\s+/\s+", protected)
             parts = [p.replace("\x00", ",") for p in parts]
         elif re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+", text) and re.search(r",0", text):
             parts = [text]  # "1,000": one number; "100,200" stays two items
@@ -484,7 +499,7 @@ def _title_match(title: str) -> re.Match[str] | None:
 TitleInfo = tuple[int, int, int, str | None, str]  # line, column, level, prefix, title
 
 
-def _plan_sections(doc: Document) -> tuple[list[TitleInfo], list[PlanSection]]:
+def _plan_sections(doc: Document) -> tuple[list[TitleInfo], list[PlanSection], int]:
     heads: list[tuple[int, int, str, int]] = []  # (token index, level, title, line)
     toks = doc.tokens
     for i, tok in enumerate(toks):
@@ -513,7 +528,8 @@ def _plan_sections(doc: Document) -> tuple[list[TitleInfo], list[PlanSection]]:
         key, exact = classify_section(title)
         sections.append(PlanSection(title=title, key=key, exact=exact, level=level, line=line,
                                     column=doc.col_of(line), start=i + 3, end=end))
-    return titles, sections
+    body_start = heads[title_index][0] if title_index is not None else 0
+    return titles, sections, body_start
 
 
 def _setup(doc: Document, sec: PlanSection) -> list[SetupItem]:
@@ -658,7 +674,9 @@ def _metrics(doc: Document, sec: PlanSection) -> list[Metric]:
         role = None
         body = text
         if parts:
-            role, body = parts[0].strip().lower(), parts[1]
+            # "**Primary metric**:" reads as Primary
+            role = re.sub(r"\s+metrics?$", "", " ".join(parts[0].lower().split()))
+            body = parts[1]
         name, _dash, why = split_dash(body)
         out.append(Metric(role=role, name=plain(name), why=why.strip(), text=item.text,
                           line=item.line, column=item.column))
@@ -695,8 +713,8 @@ def _risks(doc: Document, sec: PlanSection) -> list[Risk]:
             second = split_label(halves[1])
             if second and second[0].lower() == "mitigation" and second[1].strip():
                 mitigation = second[1].strip()
-        out.append(Risk(risk=risk, mitigation=mitigation, text=item.text, line=item.line,
-                        column=item.column))
+        out.append(Risk(risk=risk, mitigation=mitigation, arrow=len(halves) == 2,
+                        text=item.text, line=item.line, column=item.column))
     return out
 
 
@@ -729,7 +747,7 @@ def _objective(doc: Document, sec: PlanSection) -> tuple[str | None, int]:
 
 
 def _build(doc: Document) -> PlanModel:
-    titles, sections = _plan_sections(doc)
+    titles, sections, body_start = _plan_sections(doc)
     first = titles[0] if titles else None
     by_key: dict[str, PlanSection] = {}
     for sec in sections:
@@ -749,6 +767,7 @@ def _build(doc: Document) -> PlanModel:
         title_level=first[2] if first else 0,
         title_prefix=first[3] if first else None,
         titles=titles,
+        body_start=body_start,
         sections=sections,
         objective=objective,
         objective_line=objective_line,

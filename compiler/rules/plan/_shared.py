@@ -15,12 +15,14 @@ def plan(ctx: Context) -> PlanModel:
     return ctx.model("plan", parse_plan)
 
 
-def iter_text(doc: Document, sec: PlanSection | None = None) -> Iterator[tuple[int, str, bool]]:
+def iter_text(doc: Document, sec: PlanSection | None = None, start: int = 0
+              ) -> Iterator[tuple[int, str, bool]]:
     """``(first line, text, is_code)`` for every inline block (paragraph, list item,
-    heading, table cell) and every code block in ``sec`` (default: the whole body).
+    heading, table cell) and every code block in ``sec`` (default: the body from token
+    ``start``, e.g. the plan's ``body_start``).
 
     Inline text keeps its line breaks; the caller adds the offset of a match's line."""
-    toks = doc.tokens if sec is None else doc.tokens[sec.start : sec.end]
+    toks = doc.tokens[start:] if sec is None else doc.tokens[sec.start : sec.end]
     for tok in toks:
         if tok.type == "inline":
             yield doc.line_of(tok), tok.content, False
@@ -47,11 +49,17 @@ def position(doc: Document, line: int, text: str, index: int) -> tuple[int, int]
 _SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 
 
-def iter_code(doc: Document) -> Iterator[tuple[int, str, int, int]]:
+def plan_text(doc: Document, start: int) -> list[tuple[int, str, bool]]:
+    """:func:`iter_text` from token ``start`` as a list, built once per document (three
+    rules scan the same blocks)."""
+    return doc.cached(f"plan_text:{start}", lambda d: list(iter_text(d, start=start)))
+
+
+def iter_code(doc: Document, start: int = 0) -> Iterator[tuple[int, str, int, int]]:
     """``(first line, text, start, end)`` for every code block and inline code span of the
-    body: the code is ``text[start:end]``, and ``(line, text, index)`` goes to
-    :func:`position` to locate a match."""
-    for line, text, is_code in iter_text(doc):
+    body from token ``start``: the code is ``text[start:end]``, and ``(line, text, index)``
+    goes to :func:`position` to locate a match."""
+    for line, text, is_code in plan_text(doc, start):
         if is_code:
             yield line, text, 0, len(text)
         elif "`" in text:

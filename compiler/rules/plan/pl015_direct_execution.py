@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 
 from ..base import Context, Finding
-from ._shared import iter_text, plan, position
+from ._shared import plan, plan_text, position
 
 CODE = "PL015"
 NAME = "direct-execution"
@@ -55,10 +55,13 @@ _DIRECT = re.compile(
     r")",
     re.MULTILINE,
 )
-_TRACKED = re.compile(r'"command"\s*:\s*"(?:[^"\\]|\\.)*"|^\s*command:.*$', re.MULTILINE)
+# A runs API body's "command" string, and any "command: …" / "command = …" (planc's
+# front-matter form, or prose quoting a tracked run's command) to the end of the line.
+_TRACKED = re.compile(r'"command"\s*:\s*"(?:[^"\\]|\\.)*"|\bcommand\b[`*"\']*\s*[:=].*$',
+                      re.MULTILINE | re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:never|not|don't|do not|instead of|avoid|rather than|nor)\b",
                        re.IGNORECASE)
-_CLAUSE = re.compile(r"[.!?;:]\s|\n")
+_CLAUSE = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bcf)(?<!\bvs)[.!?;]\s|\n")
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -71,7 +74,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     if not model.sections and model.title is None:
         return
     allow = tuple(str(a).lower() for a in ctx.options.get("allow_scripts", []))
-    for line, text, is_code in iter_text(doc):
+    for line, text, is_code in plan_text(doc, model.body_start):
         if not _DIRECT.search(text):
             continue
         masked = _TRACKED.sub(_blank, text)

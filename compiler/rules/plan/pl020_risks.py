@@ -45,6 +45,9 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield Finding(r.line, r.column,
                           "risk item does not start with '**Risk**: <description>'",
                           "write '- **Risk**: <description> → **Mitigation**: <how>'")
+        elif r.mitigation is None and not r.arrow and "mitigation" in r.text.lower():
+            yield Finding(r.line, r.column, "risk and mitigation are not separated by '→'",
+                          "write '**Risk**: <description> → **Mitigation**: <how>'")
         elif r.mitigation is None:
             yield Finding(r.line, r.column, "risk without '→ **Mitigation**: <how to handle>'",
                           "add the mitigation after an arrow on the same item")

@@ -54,12 +54,13 @@ _PATTERNS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    ctype = plan(ctx).setup_value("cluster_type")
+    model = plan(ctx)
+    ctype = model.setup_value("cluster_type")
     patterns = _PATTERNS.get(ctype) if isinstance(ctype, str) else None
     if not patterns:
         return
     doc = ctx.doc
-    for line, text, start, end in iter_code(doc):
+    for line, text, start, end in iter_code(doc, model.body_start):
         for pattern, why in patterns:
             for m in pattern.finditer(text, start, end):
                 row, col = position(doc, line, text, m.start())

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 
 from ..base import Context, Finding
-from ._shared import iter_text, plan, position
+from ._shared import plan, plan_text, position
 
 CODE = "PL025"
 NAME = "command-env-activation"
@@ -39,12 +39,13 @@ _ACTIVATE = {
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    env = plan(ctx).setup_value("environment")
+    model = plan(ctx)
+    env = model.setup_value("environment")
     pattern = _ACTIVATE.get(env) if isinstance(env, str) else None
     if pattern is None:
         return
     doc = ctx.doc
-    for line, text, is_code in iter_text(doc):
+    for line, text, is_code in plan_text(doc, model.body_start):
         if not is_code or '"command"' not in text:
             continue
         for m in _COMMAND.finditer(text):
