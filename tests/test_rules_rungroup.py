@@ -7,7 +7,7 @@ import json
 import re
 import time
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.config import Settings
@@ -183,3 +183,42 @@ def test_rule_set_is_cheap_compared_with_parsing() -> None:
         samples.append(rules.elapsed)  # type: ignore[attr-defined]
     ratio = min(samples) / parse
     assert ratio < 0.6, f"rules cost {ratio:.0%} of parse time"
+
+
+def test_front_matter_form_is_not_held_to_the_seed_template() -> None:
+    text = "---\nkind: run-group\n---\n\nA run group described in front-matter.\n"
+    doc = load("x.md", text=text)
+    assert doc.kind == "run-group"
+    assert [d.code for d in lint_document(doc, Settings(root=FIXTURES))
+            if d.code.startswith("RG")] == []
+    bare = load("y.md", text="# Run Plan: g\n", kind="run-group")
+    assert "RG002" in [d.code for d in lint_document(bare, Settings(root=FIXTURES))]
+
+
+_FRAGMENTS = st.lists(st.sampled_from([
+    "# Run Plan: x", "# Run Plan:", "## Overview", "## Variables", "## All Runs", "## Resources",
+    "## Evaluations", "### Evaluation Matrix", "## Configuration", "## Compute Estimates",
+    "### Training Time Estimates", "### Disk Space Estimates", "### Summary",
+    "- **Total Runs**: 3 (2 fine-tuned + 1 controls)", "- **Total Runs**: many",
+    "| Factor | Levels |", "|---|---|", "| Model | a, b |", "| LoRA Rank | 4 |",
+    "| Run Name | Model | LoRA Rank | Batch Size | Type | Est. Time |",
+    "| a_rank4 | a | 4 | 16 | Fine-tuned | 1 min |", "| a_base | a | - | - | Control | - |",
+    "| Run Name | t | Notes |", "| a_rank4 | ✓ | x |", "| Task Name | Script | Dataset |",
+    "| t | `s.py` | d |", "- **Recipe**: `lora_finetune_distributed_val`", "- **GPUs per job**: 0",
+    "- **Epochs**: 0", "- **Dataset packing**: True", "- **LoRA alpha**: 8 (rank 0)",
+    "- **Validation during training**: yes", "- **System prompt**: \"a\"",
+    "- **Total: 0 evaluations**", "  - Fine-tuned models: epoch_99", "**a models:**",
+    "- Prior run data: 0 samples, batch_size=0, speed=0 it/s", "- Steps per epoch: 1/0 = 0",
+    "- Time per epoch: ~0 minutes", "- **0 epochs × 0 runs**: ~0 minutes", "- **GPU hours**: 0",
+    "- a: 0 runs × 0 epochs × 0 GiB = 0 GiB", "**Total disk space needed**: ~0 GiB",
+    "| Resource | Training | Evaluations | Total |", "| **Disk Space** | 0 GiB | 0 GiB | 1 GiB |",
+    "- Training: 1 minutes", "- Evaluations: 1 minutes", "- **Total**: ~9 hours", "", "text",
+]), max_size=40).map("\n".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_FRAGMENTS)
+def test_rules_never_crash_on_fragments(text: str) -> None:
+    doc = load("x.md", text=text, kind="run-group")
+    codes = [d.code for d in lint_document(doc, Settings(root=FIXTURES))]
+    assert "PC999" not in codes

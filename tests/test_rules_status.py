@@ -153,3 +153,22 @@ def test_one_corrupted_field_gives_one_finding(data: dict,  # type: ignore[type-
     pos = value_position(doc.yaml_node, ["runs", run, "finetune", field])
     assert pos is not None
     assert [(line, col, c) for line, col, c, _m in got] == [(pos[0] + 1, pos[1] + 1, code)]
+
+
+_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
+                    st.sampled_from(["", "pending", "skipped", "2025-10-18 14:03:22"]),
+                    st.datetimes(min_value=dt.datetime(2000, 1, 1)))
+_KEYS = st.sampled_from(["runs", "finetune", "evaluations", "status", "job_id", "last_updated",
+                         "output", "note", "run", "schema_version", "run_group", "a_base",
+                         "a_rank4", "t_epoch_0", "t"])
+_TREE = st.recursive(_SCALAR, lambda kids: st.one_of(
+    st.lists(kids, max_size=3), st.dictionaries(_KEYS, kids, max_size=4)), max_leaves=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_KEYS, _TREE, max_size=4))
+def test_status_rules_never_crash(data: dict) -> None:  # type: ignore[type-arg]
+    text = yaml.safe_dump(data, sort_keys=False)
+    for folder in ("nowhere", str(EXAMPLE_DIR)):
+        codes = [c for _l, _c, c, _m in _diags(f"{folder}/runs_status.yaml", text)]
+        assert "PC999" not in codes

@@ -10,9 +10,15 @@ from ..base import Context
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*B\b", re.I)
 
 
-def plan_of(ctx: Context) -> RunPlanDoc:
-    """The document's :class:`RunPlanDoc`, parsed once per document."""
-    return ctx.model(MODEL_KEY, build_run_plan)
+def plan_of(ctx: Context) -> RunPlanDoc | None:
+    """The document's :class:`RunPlanDoc`, parsed once per document; ``None`` for the
+    front-matter form of a run group (front-matter and no ``# Run Plan:`` title), whose body
+    is free prose (the front-matter is checked by the CM rules, and planc generates the
+    seed 004 document from it)."""
+    plan: RunPlanDoc = ctx.model(MODEL_KEY, build_run_plan)
+    if plan.name is None and ctx.doc.front_matter:
+        return None
+    return plan
 
 
 def norm(text: str) -> str:

@@ -35,6 +35,8 @@ _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def check(ctx: Context) -> Iterator[Finding]:
     plan = plan_of(ctx)
+    if plan is None:
+        return
     if plan.name is None:
         yield Finding(1, 1, "the run plan has no '# Run Plan: <name>' title",
                       "start the file with '# Run Plan: <run_group_name>'")

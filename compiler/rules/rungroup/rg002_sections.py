@@ -47,6 +47,8 @@ SUBSECTIONS: dict[str, tuple[str, ...]] = {
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     order = {normalise_title(s): i for i, s in enumerate(SECTIONS)}
     seen: dict[str, int] = {}
     best = -1

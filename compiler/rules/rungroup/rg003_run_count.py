@@ -39,6 +39,8 @@ OPTIONS: dict[str, object] = {}
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     ft, ctl = len(plan.finetuned), len(plan.controls)
     for row in plan.runs:
         if row.type not in ("fine-tuned", "control"):

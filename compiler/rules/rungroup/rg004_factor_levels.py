@@ -66,6 +66,8 @@ def run_level(row: RunRow, factor: str, levels: list[str]) -> tuple[str | None, 
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     if not plan.variables or not plan.runs:
         return
     seen: dict[tuple[str, ...], int] = {}

@@ -42,6 +42,8 @@ def expected_name(model: str, factor_parts: list[str], rank: int | None) -> str:
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     seen: dict[str, int] = {}
     others = [f for f in plan.variables
               if not is_model_factor(f.name) and not is_rank_factor(f.name)]

@@ -37,6 +37,8 @@ _PAIR2 = re.compile(r"rank\s*(\d+)\s*(?:→|->|:|=)\s*(?:alpha\s*)?(\d+)", re.I)
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     ranks = sorted({r.lora_rank for r in plan.finetuned if r.lora_rank is not None})
     for row in plan.finetuned:
         cell = row.cells.get("lora alpha")

@@ -54,6 +54,8 @@ def expected(gpus: int | None, val: bool | None) -> set[str]:
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     stated = plan.config.get("recipe")
     if stated is None:
         return

@@ -36,6 +36,8 @@ CUSTOM = {
 
 def check(ctx: Context) -> Iterator[Finding]:
     plan = plan_of(ctx)
+    if plan is None:
+        return
     stated = plan.config.get("recipe")
     if stated is None:
         return

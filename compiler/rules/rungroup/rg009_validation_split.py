@@ -31,6 +31,8 @@ OPTIONS: dict[str, object] = {}
 
 def check(ctx: Context) -> Iterator[Finding]:
     plan = plan_of(ctx)
+    if plan is None:
+        return
     v = plan.config.get("validation during training")
     if v is None or parse_bool(v.value) is not True:
         return

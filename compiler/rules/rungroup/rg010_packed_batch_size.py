@@ -45,6 +45,8 @@ def max_packed_batch(size_b: float, gpu_gb: float) -> int:
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     packing = plan.config.get("dataset packing")
     if packing is None or parse_bool(packing.value) is not True:
         return

@@ -32,6 +32,8 @@ OPTIONS: dict[str, object] = {}
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     evals = next((s for s in plan.sections if s.title.lower() == "evaluations"), None)
     if not plan.matrix and not plan.eval_tasks:
         if evals is not None and plan.runs:

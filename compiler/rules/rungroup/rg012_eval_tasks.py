@@ -33,6 +33,8 @@ OPTIONS: dict[str, object] = {}
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     names: dict[str, int] = {}
     for task in plan.eval_tasks:
         col = doc.col_of(task.line, task.name) if task.name else 1

@@ -48,6 +48,8 @@ def expected_jobs(plan: RunPlanDoc, n_epochs: int) -> int:
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     epochs = plan.epochs
     chosen = plan.eval_epoch_list
     fe = plan.finetuned_epochs

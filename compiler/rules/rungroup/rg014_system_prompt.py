@@ -30,6 +30,8 @@ OPTIONS: dict[str, object] = {}
 
 def check(ctx: Context) -> Iterator[Finding]:
     plan = plan_of(ctx)
+    if plan is None:
+        return
     prompts = plan.system_prompts
     if len(prompts) < 2:
         return

@@ -139,6 +139,8 @@ def _lines(doc: Document, toks) -> Iterator[tuple[int, str]]:  # type: ignore[no
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     tol = float(ctx.options.get("tolerance", 0.02))
     wanted = {"evaluations", "compute estimates"}
     for sec in plan.sections:

@@ -52,6 +52,8 @@ def _runs_of(plan: RunPlanDoc, model: str) -> list:  # type: ignore[type-arg]
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     plan = plan_of(ctx)
+    if plan is None:
+        return
     est = plan.estimates
     tol = float(ctx.options.get("tolerance", 0.15))
     overhead = float(ctx.options.get("overhead_minutes", 5))

@@ -34,6 +34,8 @@ OPTIONS: dict[str, object] = {}
 
 def check(ctx: Context) -> Iterator[Finding]:
     plan = plan_of(ctx)
+    if plan is None:
+        return
     est = plan.estimates
     if not est.section_line or est.backed:
         return
