@@ -193,15 +193,22 @@ def _resources(res: Any, cluster_type: str, what: str) -> dict[str, Any]:
 
 def _directives(matrix: RunMatrix) -> list[str]:
     """``#SBATCH`` option lines common to every job (only the ones the profile sets)."""
-    c = matrix.cluster
     out: list[str] = []
-    for key, value in (("account", c.account), ("constraint", c.constraint), ("qos", c.qos)):
+    for key in ("account", "constraint", "qos"):
+        value = _setting(matrix, key)
         if value:
             out.append(f"--{key}={sbatch_value(value, key)}")
-    if c.mail_user:
+    mail = _setting(matrix, "mail_user")
+    if mail:
         out.append("--mail-type=END,FAIL")
-        out.append(f"--mail-user={sbatch_value(c.mail_user, 'mail_user')}")
+        out.append(f"--mail-user={sbatch_value(mail, 'mail_user')}")
     return out
+
+
+def _setting(matrix: RunMatrix, key: str) -> Any:
+    """``matrix.settings[key]`` when expand.py set it, else the cluster profile's field."""
+    settings = matrix.settings or {}
+    return settings[key] if key in settings else getattr(matrix.cluster, key)
 
 
 def _recipe(run: Run, settings: Mapping[str, Any]) -> str:
@@ -209,6 +216,21 @@ def _recipe(run: Run, settings: Mapping[str, Any]) -> str:
     if not recipe:
         recipe = DISTRIBUTED_RECIPE if run.train.gpus > 1 else SINGLE_RECIPE
     return _one_line(str(recipe), "recipe")
+
+
+def _tune_args(run: Run, settings: Mapping[str, Any]) -> list[str]:
+    """The words after ``tune``: ``Run.params["tune_args"]`` (expand.py) when set, else
+    ``run [--nproc_per_node N] <recipe> --config finetune.yaml`` (formats.md §8)."""
+    given = run.params.get("tune_args")
+    if given:
+        return [_one_line(str(w), "tune argument") for w in given]
+    nproc = run.params.get("nproc_per_node")
+    if nproc is None and run.train.gpus > 1:
+        nproc = run.train.gpus
+    words = ["run"]
+    if nproc:
+        words += ["--nproc_per_node", str(int(nproc))]
+    return words + [_recipe(run, settings), "--config", "finetune.yaml"]
 
 
 def _check_fields(*values: str) -> None:
@@ -221,12 +243,16 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
                   output_dir: PathRef) -> dict[str, Any]:
     check_name(ev.key, "evaluation key")
     task = check_name(ev.task, "evaluation task")
-    if run.kind == "fine-tuned":
-        if ev.epoch is None:
-            raise ValueError(f"evaluation {ev.key} of fine-tuned run {run.name} has no epoch")
+    provider = settings.get("eval_model_provider") or "hf"
+    if run.kind == "fine-tuned" and ev.epoch is None:
+        # ``best``: the task script picks the epoch under the run's output folder
+        model_path = output_dir
+        job_name = f"eval-{task}-best"
+        default_model = f"{provider}/{run.name}_best"
+    elif run.kind == "fine-tuned":
         model_path = output_dir.join(f"epoch_{int(ev.epoch)}")
         job_name = f"eval-{task}-ep{int(ev.epoch)}"
-        default_model = f"{settings.get('eval_model_provider', 'hf')}/{run.name}_epoch_{ev.epoch}"
+        default_model = f"{provider}/{run.name}_epoch_{ev.epoch}"
     else:
         base = run.params.get("model_path")
         if not base and matrix.cluster.models_dir and run.model:
@@ -236,7 +262,7 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
                              "or the cluster's models_dir)")
         model_path = PathRef(str(base))
         job_name = f"eval-{task}"
-        default_model = f"{settings.get('eval_model_provider', 'hf')}/{run.model or run.name}"
+        default_model = f"{provider}/{run.model or run.name}"
     model = _one_line(str(run.params.get("eval_model") or default_model), "eval model")
     model_args = {_ident(k, "model argument"): v
                   for k, v in (settings.get("eval_model_args") or {}).items()}
@@ -274,8 +300,7 @@ def _run_context(run: Run, index: int, matrix: RunMatrix,
         "local_gpus": max(1, int(run.train.gpus)),
     }
     if run.kind == "fine-tuned":
-        ctx["recipe"] = _recipe(run, settings)
-        ctx["nproc"] = int(run.train.gpus)
+        ctx["tune_args"] = _tune_args(run, settings)
     if run.kind == "sweep":
         if not run.command:
             raise ValueError(f"sweep run {run.name} has no command")
@@ -292,8 +317,8 @@ def _eval_arrays(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             base = run["kind"] == "control"
             key = (ev["key"], base)
             if key not in arrays:
-                file = (f"eval_array_{ev['task']}_base.slurm" if base
-                        else f"eval_array_{ev['task']}_epoch_{ev['epoch']}.slurm")
+                file = (f"eval_array_{ev['key']}_base.slurm" if base
+                        else f"eval_array_{ev['key']}.slurm")
                 arrays[key] = {"file": file, "task": ev["task"], "epoch": ev["epoch"],
                                "base": base, "key": ev["key"], "elements": [],
                                "job_name": ev["job_name"]}
@@ -329,7 +354,7 @@ def _commands_for_api(runs: list[dict[str, Any]], matrix: RunMatrix,
     out_root = settings.get("out_root")
     group = sh(out_root) if out_root else '"$PLANC_GROUP_DIR"'
     ctype = matrix.cluster.type
-    activate = matrix.cluster.activate
+    activate = _setting(matrix, "activate")
     gpu_total = max(1, int(matrix.cluster.gpu_count or 1))
     cursor = 0
     commands: dict[str, str] = {}
@@ -399,6 +424,20 @@ def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
     return {"plan": plan, "sweep": sweep, "runs": run_bodies}
 
 
+def _has_literal_expansion(value: Any) -> bool:
+    """Whether a plan value holds ``$`` or a backtick (single-quoted on purpose, which
+    shellcheck reports as SC2016 "expressions don't expand in single quotes")."""
+    if isinstance(value, str):
+        return "$" in value or "`" in value
+    if isinstance(value, PathRef):
+        return _has_literal_expansion(value.path)
+    if isinstance(value, Mapping):
+        return any(_has_literal_expansion(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_literal_expansion(v) for v in value)
+    return False
+
+
 def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, bytes]:
     """Render every launch script and tracker payload of ``matrix``.
 
@@ -426,10 +465,14 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
         sbatch_value(out_root, "out_root")
     check_name(matrix.group, "group name")
     cluster = matrix.cluster
-    if cluster.activate:
-        _one_line(cluster.activate, "cluster activate line")
-    for k in cluster.env:
-        _ident(k, "environment variable")
+    activate = _setting(matrix, "activate")
+    if activate:
+        _one_line(str(activate), "cluster activate line")
+    modules = [str(m) for m in (_setting(matrix, "modules") or [])]
+    env_vars = {_ident(k, "environment variable"): str(v)
+                for k, v in (_setting(matrix, "env") or {}).items()}
+    if matrix.kind == "run-group":
+        env_vars.setdefault("HF_HUB_OFFLINE", "1")  # compute nodes: formats.md §8
 
     runs = [_run_context(r, i, matrix, settings) for i, r in enumerate(
         [r for r in matrix.runs if r.kind != "control"] + list(matrix.controls))]
@@ -437,7 +480,10 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
     sweeps = [r for r in runs if r["kind"] == "sweep"]
     needs_project_root = bool(sweeps) or any(
         not ev["script"].absolute for r in runs for ev in r["evaluations"])
+    literal = _has_literal_expansion([runs, env_vars, modules, out_root or "",
+                                      project_root or "", str(settings.get("tune_command", ""))])
     ctx: dict[str, Any] = {
+        "literal_expansion": literal,
         "matrix": matrix,
         "cluster": cluster,
         "source": matrix.source,
@@ -453,6 +499,11 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
         "throttle": throttle,
         "submit_delay": f"{float(settings.get('submit_delay', 0) or 0):g}",
         "tune": _one_line(str(settings.get("tune_command") or "tune"), "tune_command"),
+        "inspect": _one_line(str(settings.get("inspect_command") or "inspect"),
+                             "inspect_command"),
+        "activate": activate,
+        "modules": modules,
+        "env_vars": env_vars,
         "eval_dir": EVAL_DIR,
         "min_free_gib": float(settings.get("min_free_gib", 0) or 0),
         "cpu_slots": int(settings["cpu_slots"]) if settings.get("cpu_slots") else None,
