@@ -249,3 +249,12 @@ def test_output_paths(tmp_path: Path) -> None:
                              task=1) is None
     assert slurm.output_path(script, "", "7_1", array_id="7", task=1) == \
         str(tmp_path / "run" / "slurm-7_1.out")
+
+
+def test_scontrol_filter_by_job_and_array_ids() -> None:
+    text = read("scontrol_all.txt")
+    recs = slurm.parse_scontrol(text, frozenset({"4", "9"}))
+    assert sorted(recs) == ["4", "9_0", "9_1", "9_2", "9_3"]
+    full = slurm.parse_scontrol(text)
+    assert all(recs[k] == full[k] for k in recs)
+    assert slurm.parse_scontrol(text, frozenset()) == {}

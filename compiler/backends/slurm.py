@@ -163,17 +163,37 @@ def expand_array_spec(spec: str) -> list[int]:
     return out
 
 
-def parse_scontrol(text: str) -> dict[str, JobRecord]:
+def _line_ids(line: str) -> tuple[str, str | None]:
+    """``(JobId, ArrayJobId or None)`` of an ``scontrol -o`` line, without parsing it all."""
+    end = line.find(" ", 6)
+    raw = line[6:end if end > 0 else None]
+    at = line.find(" ArrayJobId=")
+    if at < 0:
+        return raw, None
+    end = line.find(" ", at + 12)
+    return raw, line[at + 12:end if end > 0 else None]
+
+
+def parse_scontrol(text: str, bases: set[str] | frozenset[str] | None = None
+                   ) -> dict[str, JobRecord]:
     """Records of ``scontrol show job -o`` output, keyed by tracker job id.
 
     Array elements are keyed ``<ArrayJobId>_<ArrayTaskId>``; a pending array record whose
     ``ArrayTaskId`` is still a range (``0-3%2``) yields one record per task, without an
     output path (SLURM prints ``%a`` as NO_VAL there). Lines without ``JobId`` are ignored.
+    ``bases`` (job ids or array ids, without ``_<task>``) limits the result to those jobs:
+    other users' lines on a shared cluster are skipped before they are parsed.
     """
     out: dict[str, JobRecord] = {}
     for line in text.splitlines():
-        if "JobId=" not in line:
-            continue
+        if not line.startswith("JobId="):
+            if "JobId=" not in line:
+                continue
+            line = line[line.index("JobId="):]
+        if bases is not None:
+            raw_id, array_of = _line_ids(line)
+            if raw_id not in bases and array_of not in bases:
+                continue
         kv = parse_keyvalue_line(line)
         raw = kv.get("JobId")
         if not raw:
@@ -294,11 +314,11 @@ def parse_exit_code(text: str | None) -> tuple[int, int] | None:
         return None
 
 
-def _signal_name(num: int) -> str:
+def _signal_name(num: int) -> str | None:
     try:
         return signal.Signals(num).name
     except ValueError:
-        return f"signal {num}"
+        return None
 
 
 def map_state(rec: JobRecord) -> StageState:
@@ -328,7 +348,8 @@ def map_state(rec: JobRecord) -> StageState:
         if codes:
             code, sig = codes
             if sig:
-                text += f" (killed by signal {sig}, {_signal_name(sig)})"
+                name = _signal_name(sig)
+                text += f" (killed by signal {sig}{', ' + name if name else ''})"
             if code:  # 0 says nothing for a cancelled or never-started job
                 exit_code = code
                 text += f" (exit code {code})"
@@ -571,7 +592,7 @@ def query(ids: Iterable[str], runner: Runner = run_command) -> QueryResult:
         proc = None
         result.notes.append(str(exc))
     if proc is not None and proc.returncode == 0:
-        found = parse_scontrol(proc.stdout)
+        found = parse_scontrol(proc.stdout, frozenset(bases))
     elif proc is not None and "Invalid job id" in (proc.stderr or "") and len(bases) == 1:
         found = {}
     else:

@@ -2,9 +2,10 @@
 
 ``--sync`` asks the scheduler about every job of the group in **one** query
 (:func:`compiler.backends.slurm.query`: ``scontrol show job -o``, ``sacct`` only for ids the
-controller no longer holds) and writes the new states into ``runs_status.yaml`` with
-:func:`compiler.tracker.update` — under the file lock, re-reading the file there, so two
-concurrent syncs, or a sync during ``planc submit``, lose nothing:
+controller no longer holds) and writes the new states into ``runs_status.yaml`` under the
+tracker's file lock (:func:`compiler.tracker.locked`, atomic replace), re-reading the file
+there whenever it changed since the query began, so two concurrent syncs, or a sync during
+``planc submit``, lose nothing:
 
 - only stages that are ``submitted``/``running`` with a job id are asked about, and only those
   whose ``job_id`` is still the one that was queried are changed (a resubmission in between
@@ -84,11 +85,12 @@ def active_job_ids(data: dict[str, Any]) -> list[str]:
 
 
 def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
-                  stamp: str) -> list[Change]:
+                  stamp: str, filled: list[str] | None = None) -> list[Change]:
     """Write job states into ``data`` in place (the rules in the module docstring).
 
     ``records`` maps tracker job ids to what the scheduler said; ``stamp`` is the
-    ``last_updated`` value for changed stages. Returns the changes.
+    ``last_updated`` value for changed stages. Returns the changes; stages that only gained
+    an ``output`` path are appended to ``filled`` (``run/stage``) when given.
     """
     changes: list[Change] = []
     for run, key, st in iter_stages(data):
@@ -102,6 +104,8 @@ def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
         new = slurm.map_state(rec)
         if rec.stdout and not st.get("output"):
             st["output"] = rec.stdout
+            if filled is not None:
+                filled.append(f"{run}/{key}")
         if _RANK[new.status] <= _RANK[old]:
             continue
         st["status"] = new.status
@@ -117,13 +121,27 @@ def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
     return changes
 
 
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncReport:
     """Query SLURM once for ``group``'s active jobs and update its tracker.
+
+    The tracker is read once before the query; under the lock (:func:`tracker.locked`) it is
+    read again only if the file changed meanwhile (inode, mtime or size differ: every planc
+    write replaces the file), then the states are applied and the file is rewritten
+    atomically (:func:`tracker.atomic_write`) only when something changed.
 
     Raises :class:`compiler.tracker.TrackerError` for a missing/unreadable tracker and
     :class:`compiler.backends.slurm.SlurmError` when SLURM cannot be queried.
     """
     path = status_path(group)
+    before = _identity(path)
     data = tracker.read(path)
     if data is None:
         raise tracker.TrackerError(f"{path} does not exist")
@@ -139,14 +157,14 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncRep
     if not result.records:
         return report
     stamp = tracker.now()
-
-    def change(cur: dict[str, Any] | None) -> dict[str, Any]:
-        if cur is None:
+    with tracker.locked(path):
+        current = data if _identity(path) == before else tracker.read(path)
+        if current is None:
             raise tracker.TrackerError(f"{path} disappeared during the sync")
-        report.changes = apply_records(cur, result.records, stamp)
-        return cur
-
-    tracker.update(path, change, stamp)
+        filled: list[str] = []
+        report.changes = apply_records(current, result.records, stamp, filled)
+        if report.changes or filled:
+            tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
     return report
 
 
