@@ -258,3 +258,15 @@ def test_scontrol_filter_by_job_and_array_ids() -> None:
     full = slurm.parse_scontrol(text)
     assert all(recs[k] == full[k] for k in recs)
     assert slurm.parse_scontrol(text, frozenset()) == {}
+
+
+def test_output_folders_are_created_before_sbatch(tmp_path: Path) -> None:
+    script = tmp_path / "g" / "run_array.slurm"
+    script.parent.mkdir()
+    text = ("#!/bin/bash\n#SBATCH --job-name=sweep\n#SBATCH --output=logs/%x/%A_%a.out\n"
+            "#SBATCH --error=/nonexistent-%j/err\n")
+    assert slurm.ensure_output_dirs(script, text) == [tmp_path / "g" / "logs" / "sweep"]
+    assert (tmp_path / "g" / "logs" / "sweep").is_dir()
+    assert not Path("/nonexistent-%j").exists()  # a job-time value in the folder: left alone
+    assert slurm.ensure_output_dirs(script, text) == []
+    assert slurm.ensure_output_dirs(script, "#SBATCH -o slurm-%j.out\n") == []

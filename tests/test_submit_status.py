@@ -315,6 +315,24 @@ def test_array_layout_uses_aftercorr(tmp_path: Path, fake_slurm: Path) -> None:
     assert stage_of(data, "ft_a", "evaluations/t_epoch_0")["job_id"] == "102_0"
 
 
+def test_compiled_array_scripts_record_the_per_run_log(tmp_path: Path,
+                                                       fake_slurm: Path) -> None:
+    group = make_array_group(tmp_path)
+    for name in ("finetune_array.slurm", "eval_array_t_epoch_0.slurm"):
+        script = group / name
+        script.write_text(script.read_text().replace("--output=slurm-%A_%a.out",
+                                                     "--output=logs/%x_%A_%a.out")
+                          + 'exec >>"$RUN_DIR/slurm-${SLURM_ARRAY_JOB_ID}_${IDX}.out" 2>&1\n')
+    submit_cmd.submit_group(group)
+    data = load(group)
+    g = group.resolve()
+    assert stage_of(data, "ft_b", "finetune")["output"] == str(g / "ft_b" / "slurm-100_1.out")
+    assert stage_of(data, "ft_a", "evaluations/t_epoch_0")["output"] == str(
+        g / "ft_a" / "eval" / "t_epoch_0" / "slurm-102_0.out")
+    assert stage_of(data, "base", "evaluations/t")["output"] == str(g / "slurm-101_2.out")
+    assert (group / "logs").is_dir()  # sbatch would fail the job without it
+
+
 def test_array_retry_submits_only_failed_elements(tmp_path: Path, fake_slurm: Path) -> None:
     group = make_array_group(tmp_path)
 

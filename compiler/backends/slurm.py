@@ -509,6 +509,34 @@ def output_path(script: Path, script_text: str, job_id: str, *, array_id: str | 
                                  workdir=workdir)
 
 
+def ensure_output_dirs(script: Path, script_text: str) -> list[Path]:
+    """Create the folders of the script's ``--output``/``--error`` paths (sbatch does not, and
+    a job whose output cannot be opened fails at launch: FAILED/JobLaunchFailure). Patterns
+    whose folder part holds a job-time value (``%j``, ``%A``, ``%N``…) are left alone.
+    Returns the folders created."""
+    d = read_directives(script_text)
+    workdir = script.parent
+    if d.get("chdir"):
+        chdir = Path(d["chdir"])
+        workdir = chdir if chdir.is_absolute() else script.parent / chdir
+    made = []
+    for key in ("output", "error"):
+        pattern = d.get(key)
+        if not pattern or "/" not in pattern:
+            continue
+        folder = os.path.dirname(pattern)
+        user = os.environ.get("USER") or os.environ.get("LOGNAME") or ""
+        folder = folder.replace("%x", d.get("job-name", script.name)).replace("%u", user)
+        if "%" in folder.replace("%%", ""):
+            continue
+        path = Path(folder.replace("%%", "%"))
+        path = path if path.is_absolute() else workdir / path
+        if not path.is_dir():
+            path.mkdir(parents=True, exist_ok=True)
+            made.append(path)
+    return made
+
+
 # --- running commands ----------------------------------------------------------------------
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -540,10 +568,16 @@ def submit(script: Path, *, dependency: str | None = None, array: str | None = N
     ``env`` is the environment sbatch runs with (and passes on to the job, sbatch's default
     ``--export=ALL``).
 
-    Raises :class:`SubmitError` with sbatch's own message when the job is refused (non-zero
-    exit, e.g. "Requested node configuration is not available") or no id is printed.
+    The folders of the script's ``--output``/``--error`` are created first
+    (:func:`ensure_output_dirs`). Raises :class:`SubmitError` with sbatch's own message when
+    the job is refused (non-zero exit, e.g. "Requested node configuration is not
+    available") or no id is printed.
     """
     argv = sbatch_argv(script.name, dependency=dependency, array=array)
+    try:
+        ensure_output_dirs(script, script.read_text("utf-8", "replace"))
+    except OSError as exc:
+        raise SubmitError(f"cannot create the output folder of {script}: {exc}") from exc
     proc = runner(argv, script.parent, env)
     if proc.returncode != 0:
         msg = (proc.stderr or proc.stdout or "").strip() or f"exit status {proc.returncode}"

@@ -17,12 +17,14 @@ Submits a compiled group's pending stages with ``sbatch --parsable`` (via
   recorded as ``<array id>_<index>``.
 
 After **each** accepted sbatch the stage gets ``status: submitted``, ``job_id``,
-``submitted`` (timestamp), ``output`` (the expanded ``slurm-<id>.out`` path) and
-``last_updated`` through :func:`compiler.tracker.update` (file lock, atomic write), so a
-crash part-way loses nothing. Only ``pending`` stages are submitted (never ``submitted``,
-``running``, ``completed``); ``--retry-failed`` adds ``failed`` ones, keeping the old job id
-in ``previous_job_ids``. A refused job stops the submission with sbatch's message; nothing is
-recorded for it. One ``planc submit`` per group at a time (``runs_status.yaml.submit.lock``).
+``submitted`` (timestamp), ``output`` and ``last_updated`` through
+:func:`compiler.tracker.update` (file lock, atomic write), so a crash part-way loses
+nothing. ``output`` is the expanded ``slurm-<id>.out`` path; for the elements of compiled
+array scripts, which redirect to ``<run>[/eval/<key>]/slurm-<array id>_<i>.out``, that file.
+Only ``pending`` stages are submitted (never ``submitted``, ``running``, ``completed``);
+``--retry-failed`` adds ``failed`` ones, keeping the old job id in ``previous_job_ids``. A
+refused job stops the submission with sbatch's message; nothing is recorded for it. One
+``planc submit`` per group at a time (``runs_status.yaml.submit.lock``).
 
 Jobs get ``PLANC_GROUP_DIR`` (the group folder) and ``PLANC_PROJECT_ROOT`` (the current
 folder unless already set) in their environment, as ``submit_all.sh`` exports them.
@@ -48,6 +50,9 @@ from ..backends import slurm
 
 STATUS_FILE = "runs_status.yaml"
 EVAL_DIRS = ("eval", "evaluations")
+# compiler.scripts' array elements redirect their output next to the run (or evaluation):
+# ``exec >>"$RUN_DIR/slurm-${SLURM_ARRAY_JOB_ID}_${IDX}.out"``; that file is the stage's log.
+PER_RUN_ARRAY_LOG = "slurm-${SLURM_ARRAY_JOB_ID}_${IDX}.out"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -281,10 +286,16 @@ class _Submitter:
             spec += "%" + throttle.split("%", 1)[1]
         array_id = self.sbatch(script, dependency=dependency, array=spec)
         label = array_id or f"<array id of {script.name}>"
+        per_run_log = PER_RUN_ARRAY_LOG in text
         stages = []
         for i, run, key in elements:
             output = None
-            if array_id is not None:
+            if array_id is not None and per_run_log:
+                folder = self.group / run
+                if key.startswith("evaluations/"):
+                    folder = folder / EVAL_DIRS[0] / key.split("/", 1)[1]
+                output = str(folder / f"slurm-{array_id}_{i}.out")
+            elif array_id is not None:
                 output = slurm.output_path(script, text, f"{array_id}_{i}", array_id=array_id,
                                            task=i)
             stages.append((run, key, (f"{label}_{i}", output)))
