@@ -225,8 +225,10 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
     (``metric_logger.log_dir``, default ``<output_dir>/logs``); ``slurm_out`` is the console
     output (SLURM ``.out`` or a local log) when there is one.
 
-    Returns the ``training`` block of ``results.json``: ``final_loss`` (last DiskLogger
-    loss, else the last progress-bar loss), ``steps`` (optimizer steps), ``epochs``
+    Returns the ``training`` block of ``results.json``: ``final_loss`` and ``steps`` (the
+    last optimizer step and its loss, from the DiskLogger file or the progress bar,
+    whichever got further: DiskLogger writes only every ``log_every_n_steps``-th step),
+    ``epochs``
     (``epoch_N/`` folders, else progress-bar epochs), ``duration_s`` (``real`` of
     ``/usr/bin/time -p`` in the console output, else the DiskLogger file's mtime minus the
     unix time in its name, seconds), ``tokens_per_second`` (last
@@ -278,12 +280,13 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
             elapsed = disk_log.stat().st_mtime - int(stamp.group(1))
             duration = round(elapsed, 3) if 0 <= elapsed < 365 * 86400 else None
 
-    if curve:
-        final_loss = curve[-1][1]
-        steps = max(step for step, _ in curve)
-    else:
-        final_loss = console.get("last_loss")
-        steps = console.get("global_step")
+    # DiskLogger writes every log_every_n_steps-th step; the progress bar shows every step.
+    final_loss, steps = (curve[-1][1], curve[-1][0]) if curve else (None, None)
+    bar_step = console.get("global_step")
+    if bar_step is not None and (steps is None or bar_step > steps):
+        steps = bar_step
+        if console.get("last_loss") is not None:
+            final_loss = console["last_loss"]
     epochs = len(epochs_on_disk) if epochs_on_disk else console.get("epochs")
     peak = max(memory) if memory else console.get("peak_memory_gib")
     return {

@@ -8,6 +8,7 @@ hand-made group.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import pytest
 import yaml
 
 from compiler import results, tracker
-from tests.conftest import ROOT, run_planc
+from tests.conftest import ROOT, need_or_skip, run_planc
 
 DATA = ROOT / "tests" / "data" / "torchtune"
 REAL_STEPS = [
@@ -217,7 +218,8 @@ def test_harvest_metrics_json(tmp_path):
 @pytest.fixture(scope="module")
 def eval_logs(tmp_path_factory):
     """Real inspect-ai logs: planc/upper in .eval and .json format, planc/error in .eval."""
-    pytest.importorskip("inspect_ai", reason="inspect-ai is in the [eval]/[test] extras")
+    need_or_skip(importlib.util.find_spec("inspect_ai") is not None,
+                 "inspect-ai is not installed (pip install -e '.[test]')")
     from inspect_ai import eval as inspect_eval
 
     root = tmp_path_factory.mktemp("inspect")
@@ -263,7 +265,7 @@ def test_harvest_inspect_error_log(eval_logs):
 
 
 def test_harvest_inspect_unreadable(tmp_path):
-    pytest.importorskip("inspect_ai")
+    need_or_skip(importlib.util.find_spec("inspect_ai") is not None, "inspect-ai is not installed")
     bad = tmp_path / "broken.eval"
     bad.write_bytes(b"not a zip")
     with pytest.raises(results.HarvestError, match="not a readable inspect-ai log"):
@@ -432,3 +434,15 @@ def test_planc_results_problems_and_missing_group(tmp_path, eval_logs):
 
 def test_no_nan_reaches_json():
     assert results._clean(math.nan) is None and results._clean(1.5) == 1.5
+
+
+def test_steps_come_from_the_progress_bar_when_the_logger_skips_steps(tmp_path):
+    """With ``log_every_n_steps: 5`` the DiskLogger has only step 5 of 8."""
+    out = tmp_path / "out"
+    (out / "logs").mkdir(parents=True)
+    (out / "logs" / "log_1795289102.txt").write_text(
+        "Step 5 | loss:53.80311584472656 lr:0.0009 tokens_per_second_per_gpu:302.06 \n")
+    tr = results.harvest_torchtune(out, DATA / "real/console.out")
+    assert tr["loss_curve"] == [[5, 53.80311584472656]]
+    assert tr["steps"] == 8
+    assert tr["final_loss"] == 51.86614227294922
