@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import markupsafe
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,15 +92,32 @@ def make_project(folder: Path, plans: int, runs: int) -> None:
         results = {"schema_version": 1, "group": f"sweep{i:03d}", "runs": {}}
         for r in range(runs):
             name = f"lr{r % 10}_seed{r // 10}"
-            status["runs"][name] = {"type": "sweep", "run": {
-                "status": "completed" if r % 7 else "failed", "job_id": str(10000 + r),
-                "output": None, "last_updated": "2025-10-18 14:03:22"}}
+            status["runs"][name] = {
+                "type": "sweep",
+                "run": {
+                    "status": "completed" if r % 7 else "failed",
+                    "job_id": str(10000 + r),
+                    "output": None,
+                    "last_updated": "2025-10-18 14:03:22",
+                },
+            }
             results["runs"][name] = {
-                "training": {"final_loss": 1.0 / (r + 1), "steps": 50, "epochs": 1,
-                             "duration_s": 120.0 + r,
-                             "loss_curve": [[s, 3.0 / (s + 1)] for s in range(1, 51)]},
-                "evaluations": {"acc": {"task": "acc", "status": "success", "epoch": 0,
-                                        "samples": 100, "scores": {"match": {"accuracy": 0.5 + r / (2 * runs)}}}},
+                "training": {
+                    "final_loss": 1.0 / (r + 1),
+                    "steps": 50,
+                    "epochs": 1,
+                    "duration_s": 120.0 + r,
+                    "loss_curve": [[s, 3.0 / (s + 1)] for s in range(1, 51)],
+                },
+                "evaluations": {
+                    "acc": {
+                        "task": "acc",
+                        "status": "success",
+                        "epoch": 0,
+                        "samples": 100,
+                        "scores": {"match": {"accuracy": 0.5 + r / (2 * runs)}},
+                    }
+                },
             }
         (group / "runs_status.yaml").write_text(yaml.safe_dump(status, sort_keys=False))
         (group / "results.json").write_text(json.dumps(results))
@@ -109,8 +127,13 @@ def build(folder: Path, plugins: str) -> float:
     (folder / "mkdocs.yml").write_text(MKDOCS.format(plugins=plugins))
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=folder, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-2000:])
@@ -137,13 +160,23 @@ def write_baseline(src: Path, dst: Path) -> None:
         p = dst / "site" / "assets" / "planc" / css
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text((ROOT / "compiler" / "templates" / "site" / css).read_text())
-    nav = [{"Plans": "index.md"}, {"Plan pages": [{v.title: f"plans/{v.slug}/index.md"} for v in views]},
-           "about.md", {"Rules": "rules/index.md"}]
+    nav = [
+        {"Plans": "index.md"},
+        {
+            "Plan pages": [
+                {str(markupsafe.escape(v.title)): f"plans/{v.slug}/index.md"} for v in views
+            ]
+        },
+        "about.md",
+        {"Rules": "rules/index.md"},
+    ]
     (dst / "nav.yml").write_text(yaml.safe_dump(nav))
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--plans", type=int, nargs="*", default=[10, 30, 100])
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=1)
@@ -156,11 +189,16 @@ def main(argv: list[str] | None = None) -> int:
             write_baseline(proj, base)
             nav = (base / "nav.yml").read_text()
             planc = min(build(proj, "  - search\n  - planc") for _ in range(args.repeat))
-            base_cfg = "  - search\nnav:\n" + "".join("  " + line + "\n" for line in nav.splitlines())
+            base_cfg = "  - search\nnav:\n" + "".join(
+                "  " + line + "\n" for line in nav.splitlines()
+            )
             plain = min(build(base, base_cfg) for _ in range(args.repeat))
             pages = sum(1 for _ in (proj / "build" / "site").rglob("*.html"))
-            print(f"{n:>6} {pages:>7} {planc:>9.2f} {plain:>9.2f} {planc / plain:>6.2f} "
-                  f"{1000 * planc / pages:>8.2f}", flush=True)
+            print(
+                f"{n:>6} {pages:>7} {planc:>9.2f} {plain:>9.2f} {planc / plain:>6.2f} "
+                f"{1000 * planc / pages:>8.2f}",
+                flush=True,
+            )
     return 0
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import markupsafe
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
@@ -46,12 +47,16 @@ class PlancPlugin(BasePlugin[PlancConfig]):
         self._root = Path.cwd()
 
     def _paths(self, config: Any) -> tuple[Path, Path, Path]:
-        root = Path(config.config_file_path).resolve().parent if config.config_file_path else Path.cwd()
+        root = (
+            Path(config.config_file_path).resolve().parent
+            if config.config_file_path
+            else Path.cwd()
+        )
         return root, root / self.config.plans_dir, root / self.config.build_dir
 
     def on_config(self, config: Any) -> Any:
         from .config import load_settings
-        from .rules import RULES, BY_CODE, BUILTIN_CODES
+        from .rules import BUILTIN_CODES, BY_CODE, RULES
         from .site import collect, render_pages
 
         root, plans_dir, build_dir = self._paths(config)
@@ -67,7 +72,15 @@ class PlancPlugin(BasePlugin[PlancConfig]):
                 config.extra_javascript.append(css)
         if config.nav is None:
             nav: list[Any] = [{"Plans": "index.md"}]
-            nav.append({"Plan pages": [{v.title: f"plans/{v.slug}/index.md"} for v in self._views]})
+            # Material renders nav titles unescaped: a plan title is user text.
+            nav.append(
+                {
+                    "Plan pages": [
+                        {str(markupsafe.escape(v.title)): f"plans/{v.slug}/index.md"}
+                        for v in self._views
+                    ]
+                }
+            )
             docs = Path(config.docs_dir)
             for page in sorted(docs.glob("*.md")) if docs.is_dir() else []:
                 if page.name != "index.md":

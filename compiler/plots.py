@@ -27,8 +27,9 @@ def _template() -> jinja2.Template:
     from importlib import resources
 
     text = (resources.files("compiler") / "templates" / "site" / "chart.svg.j2").read_text("utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
     return env.from_string(text)
 
 
@@ -66,8 +67,12 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def line_chart(series: Sequence[tuple[str, Sequence[tuple[float, float]]]], title: str,
-               x_label: str, y_label: str) -> str:
+def line_chart(
+    series: Sequence[tuple[str, Sequence[tuple[float, float]]]],
+    title: str,
+    x_label: str,
+    y_label: str,
+) -> str:
     """An SVG line chart of ``series`` = [(label, [(x, y), …]), …]. Empty input → ''."""
     pts = [(x, y) for _, s in series for x, y in s if math.isfinite(x) and math.isfinite(y)]
     if not pts:
@@ -77,18 +82,32 @@ def line_chart(series: Sequence[tuple[str, Sequence[tuple[float, float]]]], titl
     sx, sy = _scale(xt, W - PAD_L - PAD_R, PAD_L, False), _scale(yt, H - PAD_T - PAD_B, PAD_T, True)
     lines = []
     for i, (label, s) in enumerate(series):
-        coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in s if math.isfinite(x) and math.isfinite(y))
+        coords = " ".join(
+            f"{sx(x):.1f},{sy(y):.1f}" for x, y in s if math.isfinite(x) and math.isfinite(y)
+        )
         lines.append({"label": label, "points": coords, "color": PALETTE[i % len(PALETTE)]})
     return _template().render(
-        kind="line", title=title, x_label=x_label, y_label=y_label, w=W, h=H,
-        pad_l=PAD_L, pad_r=PAD_R, pad_t=PAD_T, pad_b=PAD_B,
-        xticks=[(sx(v), _fmt(v)) for v in xt], yticks=[(sy(v), _fmt(v)) for v in yt],
-        lines=lines, bars=[], legend=[(x["label"], x["color"]) for x in lines],
+        kind="line",
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        w=W,
+        h=H,
+        pad_l=PAD_L,
+        pad_r=PAD_R,
+        pad_t=PAD_T,
+        pad_b=PAD_B,
+        xticks=[(sx(v), _fmt(v)) for v in xt],
+        yticks=[(sy(v), _fmt(v)) for v in yt],
+        lines=lines,
+        bars=[],
+        legend=[(x["label"], x["color"]) for x in lines],
     )
 
 
-def bar_chart(groups: Sequence[tuple[str, Sequence[tuple[str, float]]]], title: str,
-              y_label: str) -> str:
+def bar_chart(
+    groups: Sequence[tuple[str, Sequence[tuple[str, float]]]], title: str, y_label: str
+) -> str:
     """Grouped bars: ``groups`` = [(x group label, [(series label, value), …]), …]."""
     vals = [v for _, s in groups for _, v in s if v is not None and math.isfinite(v)]
     if not vals:
@@ -112,13 +131,31 @@ def bar_chart(groups: Sequence[tuple[str, Sequence[tuple[str, float]]]], title: 
                 continue
             si = series_labels.index(label)
             top, base = sy(v), sy(max(0.0, yt[0]))
-            bars.append({"x": x0 + si * bw, "y": min(top, base), "w": bw * 0.92,
-                         "h": abs(base - top), "color": PALETTE[si % len(PALETTE)],
-                         "label": f"{glabel} / {label}: {_fmt(v)}"})
+            bars.append(
+                {
+                    "x": x0 + si * bw,
+                    "y": min(top, base),
+                    "w": bw * 0.92,
+                    "h": abs(base - top),
+                    "color": PALETTE[si % len(PALETTE)],
+                    "label": f"{glabel} / {label}: {_fmt(v)}",
+                }
+            )
     return _template().render(
-        kind="bar", title=title, x_label="", y_label=y_label, w=W, h=H,
-        pad_l=PAD_L, pad_r=PAD_R, pad_t=PAD_T, pad_b=PAD_B,
-        xticks=xticks, yticks=[(sy(v), _fmt(v)) for v in yt], lines=[], bars=bars,
+        kind="bar",
+        title=title,
+        x_label="",
+        y_label=y_label,
+        w=W,
+        h=H,
+        pad_l=PAD_L,
+        pad_r=PAD_R,
+        pad_t=PAD_T,
+        pad_b=PAD_B,
+        xticks=xticks,
+        yticks=[(sy(v), _fmt(v)) for v in yt],
+        lines=[],
+        bars=bars,
         legend=[(label, PALETTE[i % len(PALETTE)]) for i, label in enumerate(series_labels)],
     )
 

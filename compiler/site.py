@@ -28,8 +28,15 @@ from .diagnostics import Diagnostic
 from .document import Document, load
 from .lint import discover, lint_document
 
-STATUS_GLYPH = {"completed": "✓", "running": "⚙️", "submitted": "⏳", "pending": "⏸",
-                "failed": "✗", "skipped": "–"}
+# Glyphs from fonts every system has (the seed's ⏸/⚙️ render as boxes without emoji fonts).
+STATUS_GLYPH = {
+    "completed": "✓",
+    "running": "▶",
+    "submitted": "↑",
+    "pending": "○",
+    "failed": "✗",
+    "skipped": "–",
+}
 STATUS_ORDER = ("completed", "running", "submitted", "pending", "failed", "skipped")
 MAX_LOG_BYTES = 256 * 1024
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
@@ -141,8 +148,12 @@ class PlanView:
 
     @property
     def last_update(self) -> str:
-        stamps = [str(st.get("last_updated")) for r in self.runs for _k, st in r.stages
-                  if st.get("last_updated")]
+        stamps = [
+            str(st.get("last_updated"))
+            for r in self.runs
+            for _k, st in r.stages
+            if st.get("last_updated")
+        ]
         return max(stamps) if stamps else "—"
 
 
@@ -264,9 +275,14 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path) -> None:
     view.results_meta = {k: v for k, v in results.items() if k != "runs"}
     for name in names:
         rec = records.get(name) if isinstance(records.get(name), dict) else {}
-        rv = RunView(name=name, kind=kinds.get(name, "fine-tuned"), factors=factors.get(name, {}),
-                     record=rec, results=run_results.get(name, {}) or {},
-                     estimate=estimates.get(name, {}))
+        rv = RunView(
+            name=name,
+            kind=kinds.get(name, "fine-tuned"),
+            factors=factors.get(name, {}),
+            record=rec,
+            results=run_results.get(name, {}) or {},
+            estimate=estimates.get(name, {}),
+        )
         if group_dir is not None:
             _attach_files(rv, group_dir, view.slug)
         view.runs.append(rv)
@@ -302,8 +318,12 @@ def _read_text(path: Path) -> str | None:
 
 def _attach_files(run: RunView, group_dir: Path, slug: str) -> None:
     run_dir = group_dir / run.name
-    for label, name in (("finetune.yaml", "finetune.yaml"), ("finetune.slurm", "finetune.slurm"),
-                        ("run.slurm", "run.slurm"), ("setup_finetune.yaml", "setup_finetune.yaml")):
+    for label, name in (
+        ("finetune.yaml", "finetune.yaml"),
+        ("finetune.slurm", "finetune.slurm"),
+        ("run.slurm", "run.slurm"),
+        ("setup_finetune.yaml", "setup_finetune.yaml"),
+    ):
         text = _read_text(run_dir / name)
         if text is not None:
             run.files[label] = text
@@ -330,32 +350,75 @@ def _cell(value: Any) -> markupsafe.Markup:
     """Escape for a markdown table cell: HTML-escaped, pipes and newlines neutralised."""
     text = "" if value is None else str(value)
     esc = markupsafe.escape(redact(text))
-    return markupsafe.Markup(str(esc).replace("|", "&#124;").replace("\n", " ").replace("`", "&#96;"))
+    return markupsafe.Markup(
+        str(esc).replace("|", "&#124;").replace("\n", " ").replace("`", "&#96;")
+    )
 
 
 def _badge(status: Any) -> markupsafe.Markup:
     s = str(status or "pending")
     glyph = STATUS_GLYPH.get(s, "?")
     cls = s if s in STATUS_GLYPH else "unknown"
-    return markupsafe.Markup(f'<span class="planc-badge planc-{cls}">{glyph} {markupsafe.escape(s)}</span>')
+    return markupsafe.Markup(
+        f'<span class="planc-badge planc-{cls}">{glyph} {markupsafe.escape(s)}</span>'
+    )
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
         return f"{value:.{digits}g}"
     return str(value)
+
+
+def _quantity(key: str) -> str:
+    names = {
+        "train_seconds": "training time",
+        "eval_seconds": "evaluation time",
+        "seconds": "total time (sequential)",
+        "parallel_seconds": "wall-clock (fully parallel)",
+        "gpu_hours": "GPU hours",
+        "disk_gib": "disk (GiB)",
+        "runs": "runs",
+        "evaluations": "evaluation jobs",
+    }
+    return names.get(key, key.replace("_", " "))
+
+
+def _amount(value: Any, key: str) -> str:
+    """Seconds as minutes or hours, GPU hours and GiB with two decimals."""
+    if value is None:
+        return "—"
+    if not isinstance(value, (int, float)):
+        return str(value)
+    if key.endswith("seconds"):
+        return f"{value / 60:.1f} min" if value < 5400 else f"{value / 3600:.2f} h"
+    if key in ("gpu_hours", "disk_gib"):
+        return f"{value:.2f}"
+    return f"{value:g}"
 
 
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("compiler", "templates/site"),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(cell=_cell, badge=_badge, fmt=_fmt, slug=slugify,
-                       fence=lambda text, lang="": markupsafe.Markup(fence(redact(str(text)), lang)))
+    env.filters.update(
+        cell=_cell,
+        badge=_badge,
+        fmt=_fmt,
+        slug=slugify,
+        quantity=_quantity,
+        amount=_amount,
+        fence=lambda text, lang="": markupsafe.Markup(fence(redact(str(text)), lang)),
+    )
     return env
 
 
@@ -407,14 +470,17 @@ def render_plan_html(doc: Document, diagnostics: list[Diagnostic]) -> str:
 
 def _diag_html(diags: list[Diagnostic]) -> str:
     items = "".join(
-        f'<li><code>{markupsafe.escape(d.code)}</code> line {d.line}:{d.column} '
-        f'<em>{markupsafe.escape(d.severity.value)}</em> — {markupsafe.escape(redact(d.message))}'
-        + (f" (fix: {markupsafe.escape(redact(d.fix))})" if d.fix else "") + "</li>"
+        f"<li><code>{markupsafe.escape(d.code)}</code> line {d.line}:{d.column} "
+        f"<em>{markupsafe.escape(d.severity.value)}</em> — {markupsafe.escape(redact(d.message))}"
+        + (f" (fix: {markupsafe.escape(redact(d.fix))})" if d.fix else "")
+        + "</li>"
         for d in diags
     )
     level = "failure" if any(d.severity.value == "error" for d in diags) else "warning"
-    return (f'<div class="admonition {level} planc-diagnostics"><p class="admonition-title">'
-            f"planc lint</p><ul>{items}</ul></div>\n")
+    return (
+        f'<div class="admonition {level} planc-diagnostics"><p class="admonition-title">'
+        f"planc lint</p><ul>{items}</ul></div>\n"
+    )
 
 
 def actual_totals(view: PlanView) -> dict[str, float]:
@@ -450,11 +516,19 @@ def _eval_rows(view: PlanView) -> list[dict[str, Any]]:
             for scorer, metrics in sorted((ev.get("scores") or {}).items()):
                 if not isinstance(metrics, dict):
                     continue
-                rows.append({"run": run.name, "key": key, "task": ev.get("task", key),
-                             "epoch": ev.get("epoch"), "scorer": scorer,
-                             "accuracy": metrics.get("accuracy", metrics.get("mean")),
-                             "stderr": metrics.get("stderr"), "samples": ev.get("samples"),
-                             "status": ev.get("status")})
+                rows.append(
+                    {
+                        "run": run.name,
+                        "key": key,
+                        "task": ev.get("task", key),
+                        "epoch": ev.get("epoch"),
+                        "scorer": scorer,
+                        "accuracy": metrics.get("accuracy", metrics.get("mean")),
+                        "stderr": metrics.get("stderr"),
+                        "samples": ev.get("samples"),
+                        "status": ev.get("status"),
+                    }
+                )
     return rows
 
 
@@ -488,23 +562,44 @@ def _plots(view: PlanView) -> dict[str, str]:
             groups: dict[str, dict[str, list[float]]] = {}
             for r in rows:
                 run = next((x for x in view.runs if x.name == r["run"]), None)
-                if run is None or factor not in run.factors or not isinstance(r["accuracy"], (int, float)):
+                if (
+                    run is None
+                    or factor not in run.factors
+                    or not isinstance(r["accuracy"], (int, float))
+                ):
                     continue
                 series = f"{run.factors.get(series_factor)}" if series_factor else r["task"]
-                groups.setdefault(str(run.factors[factor]), {}).setdefault(series, []).append(r["accuracy"])
+                groups.setdefault(str(run.factors[factor]), {}).setdefault(series, []).append(
+                    r["accuracy"]
+                )
             if groups:
-                data = [(lvl, [(s, sum(v) / len(v)) for s, v in sorted(ser.items())])
-                        for lvl, ser in groups.items()]
+                data = [
+                    (lvl, [(s, sum(v) / len(v)) for s, v in sorted(ser.items())])
+                    for lvl, ser in groups.items()
+                ]
                 out[f"by-{slugify(factor)}"] = plots.bar_chart(
-                    data, f"Score by {factor}" + (f" for each {series_factor}" if series_factor else ""),
-                    "score")
-    est = [(run.name, run.estimate.get("train_seconds") or run.estimate.get("seconds"),
-            (run.results.get("training") or {}).get("duration_s") if isinstance(run.results, dict) else None)
-           for run in view.runs]
+                    data,
+                    f"Score by {factor}" + (f" for each {series_factor}" if series_factor else ""),
+                    "score",
+                )
+    est = [
+        (
+            run.name,
+            run.estimate.get("train_seconds") or run.estimate.get("seconds"),
+            (run.results.get("training") or {}).get("duration_s")
+            if isinstance(run.results, dict)
+            else None,
+        )
+        for run in view.runs
+    ]
     est = [(n, e, a) for n, e, a in est if e is not None and a is not None]
     if est:
-        data = [(n, [("estimate", float(e) / 60), ("actual", float(a) / 60)]) for n, e, a in est[:12]]
-        out["estimate-vs-actual"] = plots.bar_chart(data, "Training time: estimate vs actual", "minutes")
+        data = [
+            (n, [("estimate", float(e) / 60), ("actual", float(a) / 60)]) for n, e, a in est[:12]
+        ]
+        out["estimate-vs-actual"] = plots.bar_chart(
+            data, "Training time: estimate vs actual", "minutes"
+        )
     return {k: v for k, v in out.items() if v}
 
 
@@ -513,14 +608,20 @@ def render_pages(views: list[PlanView], rules: tuple[Any, ...]) -> dict[str, str
     env = _env()
     pages: dict[str, str] = {}
     kinds = sorted({v.kind for v in views})
-    pages["index.md"] = env.get_template("home.md.j2").render(views=views, kinds=kinds,
-                                                              STATUS_ORDER=STATUS_ORDER)
+    pages["index.md"] = env.get_template("home.md.j2").render(
+        views=views, kinds=kinds, STATUS_ORDER=STATUS_ORDER
+    )
     for view in views:
         rows = _eval_rows(view)
         pages[f"plans/{view.slug}/index.md"] = env.get_template("plan.md.j2").render(
-            view=view, body=markupsafe.Markup(render_plan_html(view.doc, view.diagnostics)),
-            eval_rows=rows, best=_best(rows), plots={k: markupsafe.Markup(v) for k, v in _plots(view).items()},
-            tasks=_tasks(view), STATUS_ORDER=STATUS_ORDER, actual=actual_totals(view),
+            view=view,
+            body=markupsafe.Markup(render_plan_html(view.doc, view.diagnostics)),
+            eval_rows=rows,
+            best=_best(rows),
+            plots={k: markupsafe.Markup(v) for k, v in _plots(view).items()},
+            tasks=_tasks(view),
+            STATUS_ORDER=STATUS_ORDER,
+            actual=actual_totals(view),
         )
         for run in view.runs:
             curve = ""
@@ -528,12 +629,20 @@ def render_pages(views: list[PlanView], rules: tuple[Any, ...]) -> dict[str, str
             if isinstance(tr, dict) and tr.get("loss_curve"):
                 from . import plots
 
-                curve = plots.line_chart([(run.name, [(float(s), float(v)) for s, v in tr["loss_curve"]])],
-                                         "Training loss", "step", "loss")
-            pages[f"plans/{view.slug}/runs/{slugify(run.name)}.md"] = env.get_template("run.md.j2").render(
-                view=view, run=run, curve=markupsafe.Markup(curve),
+                curve = plots.line_chart(
+                    [(run.name, [(float(s), float(v)) for s, v in tr["loss_curve"]])],
+                    "Training loss",
+                    "step",
+                    "loss",
+                )
+            pages[f"plans/{view.slug}/runs/{slugify(run.name)}.md"] = env.get_template(
+                "run.md.j2"
+            ).render(
+                view=view,
+                run=run,
+                curve=markupsafe.Markup(curve),
                 eval_rows=[r for r in rows if r["run"] == run.name],
-                logs={k: (f"../../logs/{Path(p).name}", t) for k, (p, t) in run.logs.items()},
+                logs={k: (f"../logs/{Path(p).name}", t) for k, (p, t) in run.logs.items()},
             )
             for _label, (site_path, text) in run.logs.items():
                 pages[site_path] = text
@@ -571,7 +680,15 @@ def _rule_rows(rules: tuple[Any, ...]) -> list[dict[str, Any]]:
         body = "\n".join(lines[1:]).strip()
         body = re.sub(r"^(\w[\w ]*)::\s*$", r"**\1**\n", body, flags=re.MULTILINE)
         body_html = markupsafe.Markup(_md_safe().render(body))
-        rows.append({"code": rule.CODE, "name": rule.NAME, "severity": rule.SEVERITY,
-                     "kinds": ", ".join(rule.KINDS), "summary": summary, "body": body_html,
-                     "options": dict(getattr(rule, "OPTIONS", {}))})
+        rows.append(
+            {
+                "code": rule.CODE,
+                "name": rule.NAME,
+                "severity": rule.SEVERITY,
+                "kinds": ", ".join(rule.KINDS),
+                "summary": summary,
+                "body": body_html,
+                "options": dict(getattr(rule, "OPTIONS", {})),
+            }
+        )
     return rows

@@ -61,8 +61,14 @@ def build_project(tmp: Path) -> Path:
     (proj / "pyproject.toml").write_text("[tool.planc]\n")
     (proj / "plans" / "hostile.md").write_text(HOSTILE_PLAN)
     out = proj / "build" / "plans"
-    proc = run_planc("compile", "plans/cap_8L_llama32_lora_comparison/runs_plan.md",
-                     "--out", str(out), cwd=proj, env={"SOURCE_DATE_EPOCH": "1760796202"})
+    proc = run_planc(
+        "compile",
+        "plans/cap_8L_llama32_lora_comparison/runs_plan.md",
+        "--out",
+        str(out),
+        cwd=proj,
+        env={"SOURCE_DATE_EPOCH": "1760796202"},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     group = out / GROUP
     status_path = group / "runs_status.yaml"
@@ -75,31 +81,54 @@ def build_project(tmp: Path) -> Path:
         rec = runs[name]
         job = str(1000 + i)
         log = group / name / f"slurm-{job}.out"
-        log.write_text(f"Step 1 | loss:2.5\nexport RESEARCH_AGENT_TOKEN={SECRET}\n"
-                       f"X-Auth-Token: {SECRET}\n<script>alert('log')</script>\n")
+        log.write_text(
+            f"Step 1 | loss:2.5\nexport RESEARCH_AGENT_TOKEN={SECRET}\n"
+            f"X-Auth-Token: {SECRET}\n<script>alert('log')</script>\n"
+        )
         failed = i == len(ft) - 1
-        rec["finetune"].update(status="failed" if failed else "completed", job_id=job,
-                               output=str(log), last_updated=f"2025-10-18 15:0{i}:00")
+        rec["finetune"].update(
+            status="failed" if failed else "completed",
+            job_id=job,
+            output=str(log),
+            last_updated=f"2025-10-18 15:0{i}:00",
+        )
         if failed:
             rec["finetune"].update(reason="OUT_OF_MEMORY", exit_code=137)
         for key, ev in rec["evaluations"].items():
-            ev.update(status="pending" if failed else "completed", job_id=None if failed else str(2000 + i))
+            ev.update(
+                status="pending" if failed else "completed",
+                job_id=None if failed else str(2000 + i),
+            )
         if failed:
             continue
         rank = 4 if "rank4" in name else 64
         acc = 0.7 + (0.1 if rank == 64 else 0) + (0.05 if "3B" in name else 0)
         results["runs"][name] = {
-            "training": {"final_loss": 1.0 / (i + 1), "steps": 4, "epochs": 2, "duration_s": 600.0 + i,
-                         "tokens_per_second": 1000.0, "it_per_s": 1.3, "peak_memory_gib": None,
-                         "checkpoint_gib": {"0": 2.4, "1": 2.4},
-                         "loss_curve": [[s, 3.0 - 0.2 * s - 0.1 * i] for s in range(1, 9)],
-                         "log": str(log)},
+            "training": {
+                "final_loss": 1.0 / (i + 1),
+                "steps": 4,
+                "epochs": 2,
+                "duration_s": 600.0 + i,
+                "tokens_per_second": 1000.0,
+                "it_per_s": 1.3,
+                "peak_memory_gib": None,
+                "checkpoint_gib": {"0": 2.4, "1": 2.4},
+                "loss_curve": [[s, 3.0 - 0.2 * s - 0.1 * i] for s in range(1, 9)],
+                "log": str(log),
+            },
             "evaluations": {
-                key: {"task": key.rsplit("_epoch_", 1)[0], "model": "hf/local", "status": "success",
-                      "epoch": int(key.rsplit("_", 1)[1]) if "_epoch_" in key else None,
-                      "samples": 100, "completed_samples": 100,
-                      "scores": {"match": {"accuracy": acc, "stderr": 0.02}},
-                      "duration_s": 60.0, "log": None, "error": None}
+                key: {
+                    "task": key.rsplit("_epoch_", 1)[0],
+                    "model": "hf/local",
+                    "status": "success",
+                    "epoch": int(key.rsplit("_", 1)[1]) if "_epoch_" in key else None,
+                    "samples": 100,
+                    "completed_samples": 100,
+                    "scores": {"match": {"accuracy": acc, "stderr": 0.02}},
+                    "duration_s": 60.0,
+                    "log": None,
+                    "error": None,
+                }
                 for key in rec["evaluations"]
             },
         }
@@ -109,5 +138,10 @@ def build_project(tmp: Path) -> Path:
 
 
 def build_site(proj: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler", "site", "build"], cwd=proj,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", "site", "build"],
+        cwd=proj,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -48,7 +48,9 @@ def test_home_lists_every_plan_with_kind_lint_state_and_run_counts(site: Path) -
 def test_plan_page_has_runs_matrix_results_best_run_and_plots(site: Path) -> None:
     html = plan_page(site)
     assert "Llama-3.2-1B-Instruct_rank4" in html and "Llama-3.2-3B-Instruct_base" in html
+    assert '<td><a href="runs/Llama-3.2-1B-Instruct_rank4.html">' in html  # a real table row
     assert "planc-failed" in html and "OUT_OF_MEMORY" in html
+    assert "GPU hours" in html and "Estimates and actuals" in html
     assert "Evaluation matrix" in html
     assert "Best performing:" in html
     assert "<svg" in html and "Training loss per run" in html
@@ -81,7 +83,10 @@ def test_rule_pages_come_from_docstrings(site: Path) -> None:
 def test_plan_and_log_text_is_escaped(site: Path) -> None:
     pages = list(site.rglob("*.html"))
     hostile = read(site, "plans/hostile/index.html")
-    assert "&lt;script&gt;alert(&#x27;plan&#x27;)" in hostile or "&lt;script&gt;alert('plan')" in hostile
+    assert (
+        "&lt;script&gt;alert(&#x27;plan&#x27;)" in hostile
+        or "&lt;script&gt;alert('plan')" in hostile
+    )
     for page in pages:
         text = page.read_text("utf-8")
         assert "<script>alert(" not in text, page

@@ -28,8 +28,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proj = build_project(tmp_path_factory.mktemp("browser"))
     proc = build_site(proj)
     assert proc.returncode == 0, proc.stderr
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(proj / "build" / "site"))
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(proj / "build" / "site")
+    )
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -40,24 +41,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_navigate_search_and_filter_without_console_errors(server: str) -> None:
-    need_or_skip(Path(CHROMIUM).exists() and shutil.which("chromium") is not None,
-                 "Debian chromium is not installed (apt-get install chromium)")
+    need_or_skip(
+        Path(CHROMIUM).exists() and shutil.which("chromium") is not None,
+        "Debian chromium is not installed (apt-get install chromium)",
+    )
     sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(exist_ok=True)
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}")
-                if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
         page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
 
         page.goto(f"{server}/index.html")
-        page.wait_for_selector("text=Plans")
+        page.wait_for_selector("article h1:has-text('Plans')")
         page.screenshot(path=str(ARTIFACTS / "site-home.png"), full_page=True)
 
         page.fill("#planc-filter-text", "escaping")
@@ -69,23 +81,23 @@ def test_navigate_search_and_filter_without_console_errors(server: str) -> None:
         page.select_option("#planc-filter-kind", "")
 
         page.click(f"article a:has-text('{GROUP}')")
-        page.wait_for_selector("text=Evaluation matrix")
+        page.wait_for_selector("article h3:has-text('Evaluation matrix')")
         assert page.locator("svg.planc-chart").count() >= 1
         page.screenshot(path=str(ARTIFACTS / "site-plan.png"), full_page=True)
 
         page.click("article a:has-text('Llama-3.2-1B-Instruct_rank4')")
-        page.wait_for_selector("text=Training curve")
-        assert page.locator("text=#SBATCH").count() >= 1
+        page.wait_for_selector("article h2:has-text('Training curve')")
+        assert page.locator('article code:has-text("#SBATCH")').count() >= 1
         page.screenshot(path=str(ARTIFACTS / "site-run.png"), full_page=True)
 
         page.goto(f"{server}/rules/index.html")
         page.click("article a:has-text('CM004')")
-        page.wait_for_selector("text=mojibake")
+        page.wait_for_selector("article h1:has-text('CM004')")
         page.screenshot(path=str(ARTIFACTS / "site-rule.png"), full_page=True)
 
         page.goto(f"{server}/index.html")
-        page.click("label.md-search__icon, .md-search__input, [for='__search']", timeout=5000)
-        page.fill("input.md-search__input", "mojibake")
+        page.click("input.md-search__input")
+        page.keyboard.type("mojibake", delay=30)  # Material reacts to key events, not fill()
         page.wait_for_selector(".md-search-result__item", timeout=15000)
         assert page.locator(".md-search-result__item").count() >= 1
         page.screenshot(path=str(ARTIFACTS / "site-search.png"))
