@@ -94,7 +94,7 @@ def build_project(tmp: Path) -> Path:
         )
         if failed:
             rec["finetune"].update(reason="OUT_OF_MEMORY", exit_code=137)
-        for key, ev in rec["evaluations"].items():
+        for _key, ev in rec["evaluations"].items():
             ev.update(
                 status="pending" if failed else "completed",
                 job_id=None if failed else str(2000 + i),
