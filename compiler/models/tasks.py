@@ -71,13 +71,15 @@ class Part(NamedTuple):
 
 @dataclass(slots=True)
 class Heading:
-    """A heading: its title, level, position, and whether text follows it in its section."""
+    """A heading: its title, level, position, whether text follows it in its section, and
+    that text (the raw markdown of its inline and code tokens, joined by newlines)."""
 
     title: str
     level: int
     line: int
     column: int
     nonempty: bool
+    text: str = ""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -343,12 +345,10 @@ def locate(doc: Document, item_line: int, text: str, offset: int) -> tuple[int, 
 def _heading(doc: Document, sec: Section | None) -> Heading | None:
     if sec is None:
         return None
-    nonempty = any(
-        tok.type in ("inline", "fence", "code_block", "html_block") and tok.content.strip()
-        for tok in doc.section_tokens(sec)
-    )
+    parts = [tok.content for tok in doc.section_tokens(sec)
+             if tok.type in ("inline", "fence", "code_block", "html_block") and tok.content.strip()]
     return Heading(title=sec.title, level=sec.level, line=sec.line, column=sec.column,
-                   nonempty=nonempty)
+                   nonempty=bool(parts), text="\n".join(parts))
 
 
 def _top_items(doc: Document, sec: Section) -> list[tuple[ListItem, list[str]]]:

@@ -1,8 +1,8 @@
 """Rules for documents of kind ``tasks`` (seeds 002 and 003); the tuple below is the registry.
 
 Which rules apply depends on the plan's form (:mod:`compiler.models.tasks`): ``phased``
-(seed 003: TK004–TK018), ``flat`` (seed 002: TK020, TK021), ``abort`` (TK019). TK001–TK003,
-TK012 and TK022 check every form they make sense for.
+(seed 003: TK004–TK018, TK023, TK024), ``flat`` (seed 002: TK020, TK021), ``abort``
+(TK019). TK001–TK003, TK012 and TK022 check every form they make sense for.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from . import (
     tk020_flat_tasks,
     tk021_flat_count,
     tk022_direct_execution,
+    tk023_logging_tasks,
+    tk024_planning_topics,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -57,4 +59,6 @@ RULES: tuple[ModuleType, ...] = (
     tk020_flat_tasks,
     tk021_flat_count,
     tk022_direct_execution,
+    tk023_logging_tasks,
+    tk024_planning_topics,
 )
