@@ -461,8 +461,8 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
             raise ValueError(f"settings.{what} {value!r} must be an absolute path")
         if value is not None:
             _one_line(str(value), what)
-    if out_root:
-        sbatch_value(out_root, "out_root")
+    if out_root and matrix.cluster.type == "slurm":
+        sbatch_value(out_root, "out_root")  # it lands in #SBATCH --output
     check_name(matrix.group, "group name")
     cluster = matrix.cluster
     activate = _setting(matrix, "activate")

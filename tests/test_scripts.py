@@ -994,3 +994,87 @@ def test_module_docstring_names_every_artifact() -> None:
                  "finetune_array.slurm", "array_index.tsv", "launch_local.sh", "run_local.sh",
                  "api/plan.json", "api/sweep.json", "submit_api.sh", "aftercorr", "afterok"):
         assert name in doc, name
+
+
+# --------------------------------------------------------------------------- real compiles
+
+def compile_example(tmp: Path, plan: str, cluster_name: str, layout: str) -> Path:
+    """``planc compile`` of a shipped example plan; returns the group folder."""
+    from tests.conftest import run_planc
+
+    out = tmp / f"{Path(plan).parent.name}-{cluster_name}-{layout}"
+    proc = run_planc("compile", "--cluster", cluster_name, "--layout", layout, "--out",
+                     str(out), plan)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (group,) = [p for p in out.iterdir() if p.is_dir()]
+    return group
+
+
+@pytest.mark.parametrize("cluster_name,layout", [("della", "per-run"), ("della", "array"),
+                                                 ("ci-slurm", "array"), ("local-cpu", "per-run")])
+def test_compiled_example_plans_pass_shellcheck(tmp_path: Path, cluster_name: str,
+                                                layout: str) -> None:
+    shellcheck = shutil.which("shellcheck")
+    need_or_skip(shellcheck is not None, "shellcheck is not installed")
+    scripts: list[str] = []
+    for plan in ("plans/cap_8L_llama32_lora_comparison/runs_plan.md", "plans/lr-sweep/plan.md"):
+        group = compile_example(tmp_path, plan, cluster_name, layout)
+        found = sorted(str(p) for p in group.rglob("*") if p.suffix in (".sh", ".slurm"))
+        assert found
+        scripts += found
+    proc = subprocess.run([shellcheck, "-S", "style", "-s", "bash", *scripts],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_compiled_run_group_submits_with_afterok(tmp_path: Path, sandbox: Sandbox) -> None:
+    group = compile_example(tmp_path, "plans/cap_8L_llama32_lora_comparison/runs_plan.md",
+                            "della", "per-run")
+    proc = sandbox.run(group / "submit_all.sh", PLANC_SUBMIT_DELAY="0")
+    assert proc.returncode == 0, proc.stderr
+    ids = submitted(proc.stdout)
+    calls = sandbox.calls("sbatch")
+    by_id = {str(1000 + i): c for i, c in enumerate(calls)}
+    finetunes = {run: job for (run, stage), job in ids.items() if stage == "finetune"}
+    assert finetunes and len(ids) == len(calls)
+    for (run, stage), job in ids.items():
+        argv = by_id[job]["argv"]
+        if stage == "finetune":
+            assert argv == ["--parsable", "finetune.slurm"]
+        elif run in finetunes:
+            assert argv == ["--parsable", f"--dependency=afterok:{finetunes[run]}",
+                            "eval.slurm"]
+        else:  # a control run: the base fine-tune is skipped in runs_status.yaml
+            assert run.endswith("_base") and argv == ["--parsable", "eval.slurm"]
+
+
+def test_compiled_sweep_launches_locally(tmp_path: Path, sandbox: Sandbox) -> None:
+    group = compile_example(tmp_path, "plans/lr-sweep/plan.md", "local-cpu", "per-run")
+    # every run through the launcher, with a fake python recording the filled commands
+    (sandbox.bin / "python").symlink_to(sandbox.bin / "_fake.py")
+    proc = sandbox.run(group / "launch_local.sh", cwd=ROOT, PLANC_POLL_SECONDS="0.05")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    calls = sandbox.calls("python")
+    runs = sorted(p.name for p in group.iterdir() if (p / "run_local.sh").exists())
+    assert len(calls) == len(runs) == 6
+    for c in calls:
+        assert c["cwd"] == str(ROOT) and c["argv"][0] == "plans/lr-sweep/train.py"
+        out = c["argv"][c["argv"].index("--out") + 1]
+        assert out == f"{c['env']['PLANC_RUN_DIR']}/output"
+        assert Path(out).parent.parent == group
+    assert all((group / r / "exit_code").read_text() == "0\n" for r in runs)
+
+
+def test_compiled_sweep_run_trains_for_real(tmp_path: Path) -> None:
+    """One real run of the lr-sweep example: scikit-learn trains, metrics.json appears."""
+    pytest.importorskip("sklearn")
+    group = compile_example(tmp_path, "plans/lr-sweep/plan.md", "local-cpu", "per-run")
+    run = sorted(p for p in group.iterdir() if (p / "run_local.sh").exists())[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANC_")}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    proc = subprocess.run([shutil.which("bash") or "/bin/bash", str(run / "run_local.sh")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    metrics = json.loads((run / "output" / "metrics.json").read_text())
+    assert 0.5 < metrics["test_accuracy"] <= 1.0
+    assert (run / "exit_code").read_text() == "0\n"
