@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,8 +23,8 @@ from compiler import tracker
 from compiler.backends import slurm
 from compiler.commands import status as status_cmd
 from compiler.commands import submit as submit_cmd
-from compiler.models.status import BASE_NOTE, RunsStatus
-from tests.conftest import run_planc
+from compiler.models.status import BASE_NOTE, RunsStatus, iter_stages
+from tests.conftest import ROOT, run_planc
 
 FAKE = r'''#!{python}
 import json, os, sys
@@ -34,6 +35,8 @@ with open(state / "calls.log", "a") as fh:
     fh.write(json.dumps({{"prog": prog, "argv": sys.argv[1:], "cwd": os.getcwd(),
                           "group": os.environ.get("PLANC_GROUP_DIR")}}) + "\n")
 if prog == "sbatch":
+    import time
+    time.sleep(float(os.environ.get("FAKE_SBATCH_DELAY", "0")))
     script = sys.argv[-1]
     refuse = state / "refuse"
     if refuse.exists() and refuse.read_text().strip() in os.path.join(os.getcwd(), script):
@@ -563,3 +566,33 @@ def test_concurrent_syncs_and_writers_lose_nothing(tmp_path: Path, fake_slurm: P
     assert stage_of(data, "r2", "finetune")["exit_code"] == 3
     assert stage_of(data, "base", "evaluations/t")["status"] == "completed"
     assert yaml.safe_load((group / "runs_status.yaml").read_text())["run_group"] == "grp"
+
+
+def test_syncs_during_a_submit_lose_nothing(tmp_path: Path, fake_slurm: Path) -> None:
+    """A slow ``planc submit`` (0.3 s per sbatch) while ``planc status --sync`` processes run
+    again and again: every job id the submit wrote survives, every state a sync wrote too."""
+    group = make_group(tmp_path, STANDARD)
+    (fake_slurm / "scontrol.txt").write_text("".join(
+        scontrol_line(str(i), "COMPLETED") for i in range(100, 106)))
+    env = {**os.environ, "FAKE_SBATCH_DELAY": "0.3"}
+    submit = subprocess.Popen([sys.executable, "-m", "compiler", "submit", str(group)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    syncs = 0
+    while submit.poll() is None:
+        procs = [subprocess.Popen([sys.executable, "-m", "compiler", "status", str(group),
+                                   "--sync"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for p in procs:
+            assert p.wait(60) == 0, p.stderr.read() if p.stderr else ""
+        syncs += 2
+    assert submit.returncode == 0, submit.stderr.read() if submit.stderr else ""
+    assert syncs >= 2
+    data = load(group)
+    ids = sorted(st["job_id"] for _r, _k, st in iter_stages(data) if st.get("job_id"))
+    assert ids == [str(i) for i in range(100, 106)]
+    assert all(st.get("submitted") for _r, _k, st in iter_stages(data) if st.get("job_id"))
+    status_cmd.sync_group(group)
+    data = load(group)
+    assert {st["status"] for _r, k, st in iter_stages(data) if k != "finetune"} == {"completed"}
+    assert stage_of(data, "r2", "finetune")["status"] == "completed"
