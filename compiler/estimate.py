@@ -228,3 +228,21 @@ def format_minutes(seconds: float) -> str:
     if seconds < 5400:
         return f"~{max(1, round(seconds / 60))} min"
     return f"~{seconds / 3600:.1f} h"
+
+
+# Seed 004 "Batch Size Estimation", conservative defaults without GPU memory data (upper end
+# of each range): (packed, GPU memory class) → (1B, 3B, 7B+).
+_BATCH_DEFAULTS = {
+    (True, 80): (8, 4, 2), (True, 40): (4, 2, 1), (True, 32): (1, 1, 1),
+    (False, 80): (16, 8, 4), (False, 40): (8, 4, 2), (False, 32): (2, 1, 1),
+}
+
+
+def max_batch_size(size: str, gpu_memory_gib: float, packed: bool) -> int | None:
+    """The seed's default batch size ceiling for a model size class on a GPU; ``None`` for
+    ``tiny`` models (no seed row). GPU classes: ≥80 GiB, ≥40 GiB, else "32 GB or less"."""
+    if size == "tiny":
+        return None
+    gpu = 80 if gpu_memory_gib >= 80 else 40 if gpu_memory_gib >= 40 else 32
+    tier = 0 if size == "1B" else 1 if size == "3B" else 2
+    return _BATCH_DEFAULTS[(bool(packed), gpu)][tier]

@@ -648,6 +648,9 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
         return None, [_diag(doc.path, (max(1, doc.fm_line), 1), "EX005",
                             f"front-matter does not validate: {exc}".splitlines()[0])]
     pos = {"": (max(1, doc.fm_line), 1), "command": _fm_pos(doc, ("command",))}
+    for key in ("time", "gpus", "cpus", "mem", "cluster"):
+        if key in fm:
+            pos[f"compute.{key}"] = _fm_pos(doc, (key,))
     factors: dict[str, list[Any]] = {}
     design = "grid"
     explicit = None

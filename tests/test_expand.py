@@ -108,7 +108,9 @@ controls: true
 models:
   - {{name: Llama-3.2-1B-Instruct, path: /m/Llama-3.2-1B-Instruct}}
   - {{name: Llama-3.2-3B-Instruct, path: /m/Llama-3.2-3B-Instruct}}
-data: {{training: {{path: "/d/words_{{word_len}}.json", splits: {{train: 800, validation: 100, test: 100}}}}}}
+data:
+  training: {{path: "/d/words_{{word_len}}.json",
+             splits: {{train: 800, validation: 100, test: 100}}}}
 training: {{epochs: {epochs}, batch_size: {{Llama-3.2-1B-Instruct: 16, Llama-3.2-3B-Instruct: 8}}}}
 evaluation:
   tasks: [{{name: cap, script: tasks/cap/eval.py}}, {{name: rsn, script: tasks/rsn/eval.py}}]
@@ -160,7 +162,7 @@ def test_exclusions_need_a_reason_and_remove_runs(tmp_path: Path) -> None:
     text = text.replace(", reason: too small to matter", "")
     matrix, diags = _expand(tmp_path, text)
     assert matrix is None
-    assert [(d.code, d.line) for d in diags] == [("EX002", 17)]
+    assert [(d.code, d.line) for d in diags] == [("EX002", 19)]
 
 
 def test_a_run_name_that_would_escape_is_a_diagnostic(tmp_path: Path) -> None:

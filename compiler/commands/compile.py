@@ -136,7 +136,9 @@ def compile_plan(plan: Path, settings: Any, *, out: Path, options: Any, force: b
     group_dir = out / matrix.group
     report = write_group(group_dir, files, force=force, check=check,
                          status_data=status_data(matrix))
-    _remember_group(out, fp, matrix.group)
+    if not check:
+        # only a clean compile may be skipped next time (kept files must be reported again)
+        _remember_group(out, fp, matrix.group, clean=not (report.kept or report.refused))
     return Result(str(plan), group_dir, report, diags, matrix)
 
 
@@ -178,7 +180,7 @@ def _group_hint(out: Path, fp: str) -> Path | None:
     return safe_relpath(group, out)
 
 
-def _remember_group(out: Path, fp: str, group: str) -> None:
+def _remember_group(out: Path, fp: str, group: str, clean: bool = True) -> None:
     from ..tracker import atomic_write
 
     path = out / _INDEX
@@ -188,10 +190,13 @@ def _remember_group(out: Path, fp: str, group: str) -> None:
             data = {}
     except (OSError, ValueError):
         data = {}
-    if data.get(fp) == group:
+    if clean and data.get(fp) == group:
+        return
+    if not clean and group not in data.values():
         return
     data = {k: v for k, v in data.items() if v != group}
-    data[fp] = group
+    if clean:
+        data[fp] = group
     try:
         atomic_write(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
     except OSError:

@@ -1,0 +1,76 @@
+"""Shared work of the CL rules: the plan's spec, its cluster profile and its expansion,
+built once per document.
+
+The profile is the one the plan names (run group ``compute.cluster``, plan front-matter
+``cluster``), else ``[tool.planc] cluster``; without one, the CL rules report nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...document import Document
+from ..base import Context
+
+
+@dataclass
+class ClusterContext:
+    spec: Any
+    name: str
+    name_pos: tuple[int, int]
+    named_in_plan: bool
+    profile: Any = None
+    error: str | None = None
+    matrix: Any = None
+    diagnostics: list[Any] = field(default_factory=list)
+
+
+def _build(doc: Document, settings: Any) -> ClusterContext | None:
+    from ...clusters import load_profile
+    from ...expand import Options, expand_rungroup, expand_sweep, sweep_spec_from_document
+    from ...models.rungroup import spec_from_document
+
+    if doc.kind == "run-group":
+        spec, _ = spec_from_document(doc, settings)
+        if spec is None:
+            return None
+        named = spec.compute.get("cluster")
+        pos = spec.pos("compute.cluster")
+    elif doc.kind == "plan":
+        spec, _ = sweep_spec_from_document(doc)
+        if spec is None:
+            return None
+        named = spec.cluster
+        pos = spec.pos("command")
+        if named and isinstance(doc.front_matter, dict):
+            from ...models.rungroup import _fm_pos
+
+            pos = _fm_pos(doc, ("cluster",))
+    else:
+        return None
+    name = named or getattr(settings, "cluster", None)
+    if not name:
+        return None
+    cc = ClusterContext(spec=spec, name=name, name_pos=pos, named_in_plan=bool(named))
+    profile, diags = load_profile(name, settings)
+    if profile is None:
+        cc.error = diags[0].message if diags else f"cannot load cluster profile {name!r}"
+        return cc
+    cc.profile = profile
+    if doc.kind == "run-group":
+        cc.matrix, cc.diagnostics = expand_rungroup(spec, settings, Options(cluster=name))
+    else:
+        cc.matrix, cc.diagnostics = expand_sweep(spec, settings, Options(cluster=name))
+    return cc
+
+
+def cluster_context(ctx: Context) -> ClusterContext | None:
+    """The :class:`ClusterContext` of the document (``None``: no profile to check against)."""
+    settings = ctx.settings
+    return ctx.model("cluster.context", lambda d: _build(d, settings))
+
+
+def time_pos(cc: ClusterContext, key: str = "compute.time") -> tuple[int, int]:
+    spec = cc.spec
+    return spec.pos(key) if hasattr(spec, "pos") else (1, 1)

@@ -1,0 +1,107 @@
+"""CL rules: plans checked against cluster profiles, with exact positions.
+
+Fixtures live in ``tests/fixtures/cluster/plans/{good,bad}`` (``.expected`` files as in
+``tests/test_fixtures.py``) and run with the project root ``tests/fixtures/cluster`` so that
+its ``clusters/`` folder holds the profiles they name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler.clusters import load_profile, parse_profile
+from compiler.config import Settings
+from compiler.lint import lint_paths
+from compiler.rules import BY_CODE
+from compiler.rules.cluster import RULES
+
+from .conftest import FIXTURES, ROOT
+from .test_fixtures import _expected
+
+CASES = FIXTURES / "cluster" / "plans"
+CROOT = FIXTURES / "cluster"
+
+
+def _cases(kind: str) -> list[Path]:
+    return sorted((CASES / kind).glob("*.md"))
+
+
+@pytest.mark.parametrize("path", _cases("good"), ids=lambda p: p.name)
+def test_good_cluster_fixture_has_no_cl_findings(path: Path) -> None:
+    diags = lint_paths([path], Settings(root=CROOT, select=("CL",)))
+    assert [f"{d.line}:{d.column}: {d.code} {d.message}" for d in diags] == []
+
+
+@pytest.mark.parametrize("path", _cases("bad"), ids=lambda p: p.name)
+def test_bad_cluster_fixture(path: Path) -> None:
+    want, select = _expected(path.with_suffix(".expected"))
+    diags = lint_paths([path], Settings(root=CROOT, select=select or ("CL",)))
+    got = sorted(f"{d.line}:{d.column}: {d.code}" for d in diags)
+    assert got == want, "\n".join(f"{d.line}:{d.column}: {d.code} {d.message}" for d in diags)
+
+
+def test_every_cl_rule_has_a_failing_fixture() -> None:
+    covered = {p.name.split("_", 1)[0].upper() for p in _cases("bad")} | {"CL007"}
+    assert {r.CODE for r in RULES} <= covered
+    for r in RULES:
+        assert BY_CODE[r.CODE] is r
+        doc = r.__doc__ or ""
+        assert "Failing::" in doc and "Passing::" in doc
+
+
+def test_no_profile_means_no_findings(tmp_path: Path) -> None:
+    plan = tmp_path / "p.md"
+    plan.write_text((CASES / "bad" / "cl005_gpus.md").read_text("utf-8").replace(
+        "  cluster: fx-gpu\n", ""), "utf-8")
+    assert lint_paths([plan], Settings(root=CROOT, select=("CL",))) == []
+    # the project default names the profile instead
+    diags = lint_paths([plan], Settings(root=CROOT, select=("CL",), cluster="fx-gpu"))
+    assert [d.code for d in diags] == ["CL005"]
+
+
+def _shipped_with(tmp_path: Path, old: str, new: str) -> Path:
+    src = ROOT / "plans" / "cap_8L_llama32_lora_comparison" / "runs_plan.md"
+    text = src.read_text("utf-8")
+    assert old in text
+    p = tmp_path / "runs_plan.md"
+    p.write_text(text.replace(old, new), "utf-8")
+    return p
+
+
+def test_stated_gpu_hours_are_compared_with_the_estimate(tmp_path: Path) -> None:
+    settings = Settings(root=CROOT, select=("CL007",), cluster="fx-gpu")
+    shipped = ROOT / "plans" / "cap_8L_llama32_lora_comparison" / "runs_plan.md"
+    assert lint_paths([shipped], settings) == []
+    bad = _shipped_with(tmp_path, "- **Total GPU hours**: 2.3 GPU hours",
+                        "- **Total GPU hours**: 0.5 GPU hours")
+    diags = lint_paths([bad], settings)
+    assert [(d.code, d.line) for d in diags] == [("CL007", 130)]
+    assert "0.5 GPU hours" in diags[0].message and "speeds this plan states" in diags[0].message
+    loose = Settings(root=CROOT, select=("CL007",), cluster="fx-gpu",
+                     rules={"CL007": {"tolerance": 5.0}})
+    assert lint_paths([bad], loose) == []
+
+
+def test_profile_errors_carry_yaml_positions() -> None:
+    prof, diags = parse_profile("name: x\ntype: slurm\npartitions:\n  - {name: gpu, "
+                                "max_time: forever}\n", "x.yaml", "x")
+    assert prof is None
+    assert [(d.code, d.line, d.column) for d in diags] == [("CP001", 4, 17)]
+    prof, diags = parse_profile("name: y\ntype: slurm\n", "x.yaml", "x")
+    assert prof is None and "differs from its file name" in diags[0].message
+    prof, diags = parse_profile("a: [\n", "x.yaml")
+    assert prof is None and diags[0].line == 2
+
+
+def test_shipped_profiles_load() -> None:
+    settings = Settings(root=ROOT)
+    for name in ("della", "local-cpu", "ci-slurm"):
+        prof, diags = load_profile(name, settings)
+        assert diags == [] and prof is not None and prof.name == name
+    ci, _ = load_profile("ci-slurm", settings)
+    assert [(p.name, p.max_time, p.gpus_per_node) for p in ci.partitions] == [
+        ("debug", "01:00:00", 2)]
+    _, diags = load_profile("../etc/passwd", settings)
+    assert diags and diags[0].code == "CP001"
