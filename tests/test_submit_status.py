@@ -596,3 +596,18 @@ def test_syncs_during_a_submit_lose_nothing(tmp_path: Path, fake_slurm: Path) ->
     data = load(group)
     assert {st["status"] for _r, k, st in iter_stages(data) if k != "finetune"} == {"completed"}
     assert stage_of(data, "r2", "finetune")["status"] == "completed"
+
+
+def test_no_slurm_commands_is_exit_2(tmp_path: Path) -> None:
+    group = make_group(tmp_path, {"s": {"sweep": True}})
+    tracker.update(group / "runs_status.yaml", lambda cur: (cur["runs"]["s"]["run"].update(
+        status="submitted", job_id="5") or cur))
+
+    def missing(argv, cwd=None, env=None):
+        raise slurm.SlurmError(f"{argv[0]} not found: is this a SLURM login node?")
+
+    with pytest.raises(slurm.SlurmError, match="cannot query SLURM: scontrol not found"):
+        status_cmd.sync_group(group, missing)
+    proc = run_planc("status", str(group), "--sync", env={"PATH": str(tmp_path / "none")})
+    assert proc.returncode == 2 and "scontrol not found" in proc.stderr
+    assert stage_of(load(group), "s", "run")["status"] == "submitted"

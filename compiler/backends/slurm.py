@@ -637,7 +637,8 @@ def query(ids: Iterable[str], runner: Runner = run_command) -> QueryResult:
         try:
             sproc = runner(sq, None)
         except SlurmError as exc:
-            raise SlurmError(f"cannot query SLURM: {exc}") from exc
+            first = result.notes[0] if result.notes else str(exc)
+            raise SlurmError(f"cannot query SLURM: {first}") from exc
         if sproc.returncode != 0 and not sproc.stdout.strip():
             raise SlurmError(f"cannot query SLURM: {sproc.stderr.strip()[:300]}")
         found = parse_squeue(sproc.stdout)
