@@ -223,28 +223,22 @@ def test_seed_002_mojibake_is_left_to_cm004() -> None:
 # -- cost -----------------------------------------------------------------------------------
 def test_model_and_rules_cost_little_next_to_parsing() -> None:
     """Building the model and running every TK rule on the 7 KB digits plan costs well under
-    the markdown-it parse of the same file (measured ~25%; bound 60% against noise)."""
+    the markdown-it parse of the same file (measured ~25-30% on a quiet machine). Parse and
+    rules are timed back to back in each round and the best round's ratio counts, so load
+    from other processes does not decide the result; the bound is 60%."""
     from compiler.rules.base import Context
 
     text = DIGITS.read_text("utf-8")
 
-    def parse_time() -> float:
-        t = time.perf_counter()
-        for _ in range(20):
-            load("d.md", text=text)
-        return time.perf_counter() - t
-
-    docs = [load("d.md", text=text) for _ in range(20)]
-
-    def rules_time() -> float:
-        fresh = [load("d.md", text=text) for _ in range(20)]
-        docs[:] = fresh
-        t = time.perf_counter()
+    def one_round() -> float:
+        t0 = time.perf_counter()
+        docs = [load("d.md", text=text) for _ in range(10)]
+        t1 = time.perf_counter()
         for doc in docs:
             for rule in TK_RULES:
                 list(rule.check(Context(doc=doc, options=dict(rule.OPTIONS))))
-        return time.perf_counter() - t
+        t2 = time.perf_counter()
+        return (t2 - t1) / (t1 - t0)
 
-    parse = min(parse_time() for _ in range(5))
-    rules = min(rules_time() for _ in range(5))
-    assert rules < 0.6 * parse, f"TK model+rules {rules / parse:.0%} of parse time"
+    best = min(one_round() for _ in range(9))
+    assert best < 0.6, f"TK model+rules cost {best:.0%} of parse time"

@@ -305,8 +305,10 @@ class Locator:
     def __init__(self, doc: Document, item_line: int, text: str) -> None:
         self._doc, self._line, self._text = doc, item_line, text
         self._starts = [0]
-        if "\n" in text:
-            self._starts += [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        nl = text.find("\n")
+        while nl >= 0:
+            self._starts.append(nl + 1)
+            nl = text.find("\n", nl + 1)
         self._bases: list[int | None] = [None] * len(self._starts)
 
     def _base(self, k: int) -> int:
