@@ -11,6 +11,7 @@ skipping when the cluster is missing (``tests.conftest.need_or_skip``).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -237,7 +238,8 @@ def test_array_layout_with_aftercorr(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("layout", ["per-run", "array"])
 def test_lr_sweep_compiled_for_ci_slurm_runs_to_completion(tmp_path: Path, layout: str) -> None:
-    pytest.importorskip("sklearn", reason="the lr-sweep plan trains with scikit-learn")
+    need_or_skip(importlib.util.find_spec("sklearn") is not None,
+                 "the lr-sweep plan trains with scikit-learn (the test extra installs it)")
     out = tmp_path / "out"
     proc = planc("compile", "plans/lr-sweep/plan.md", "--out", str(out), "--cluster",
                  "ci-slurm", "--layout", layout)
