@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover
 
 MANIFEST = "manifest.json"
 STATUS = "runs_status.yaml"
-BULK_THRESHOLD = 64
+BULK_THRESHOLD = 8
 
 
 @dataclass

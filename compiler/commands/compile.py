@@ -72,7 +72,9 @@ def fingerprint(plan_bytes: bytes, settings: Any, options: Any) -> str:
     h.update(repr((options.cluster, options.layout, options.out_root)).encode())
     if options.history is not None:
         h.update(repr([vars(o) for o in options.history.observations]).encode())
-    h.update(repr(sorted(vars(settings).items(), key=lambda kv: kv[0])).encode())
+    # settings that change output, never machine paths (root, pyproject)
+    h.update(repr(sorted((k, v) for k, v in vars(settings).items()
+                         if k not in ("root", "pyproject"))).encode())
     _hash_tree(h, clusters_dir(settings))
     if getattr(settings, "models", None):
         mp = Path(settings.models)
