@@ -611,3 +611,13 @@ def test_no_slurm_commands_is_exit_2(tmp_path: Path) -> None:
     proc = run_planc("status", str(group), "--sync", env={"PATH": str(tmp_path / "none")})
     assert proc.returncode == 2 and "scontrol not found" in proc.stderr
     assert stage_of(load(group), "s", "run")["status"] == "submitted"
+
+
+def test_a_group_compiled_for_a_local_cluster_is_refused(tmp_path: Path,
+                                                          fake_slurm: Path) -> None:
+    group = make_group(tmp_path, {"s": {"sweep": True}}, scripts=False)
+    (group / "launch_local.sh").write_text("#!/bin/bash\n")
+    proc = run_planc("submit", str(group))
+    assert proc.returncode == 2
+    assert "has no SLURM scripts (it has launch_local.sh: use planc run)" in proc.stderr
+    assert calls(fake_slurm, "sbatch") == []

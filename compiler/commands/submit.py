@@ -29,7 +29,7 @@ refused job stops the submission with sbatch's message; nothing is recorded for 
 Jobs get ``PLANC_GROUP_DIR`` (the group folder) and ``PLANC_PROJECT_ROOT`` (the current
 folder unless already set) in their environment, as ``submit_all.sh`` exports them.
 Exit codes: 0 submitted (or nothing to do), 1 a job was refused or a script is missing,
-2 no readable ``runs_status.yaml``.
+2 no readable ``runs_status.yaml`` or no SLURM script in the folder.
 """
 
 from __future__ import annotations
@@ -88,6 +88,10 @@ class SubmitReport:
 
 class _Refused(Exception):
     pass
+
+
+class NotSlurmGroup(Exception):
+    """The group folder holds no SLURM scripts (compiled for a local cluster, or not at all)."""
 
 
 def _stage(data: dict[str, Any], run: str, key: str) -> dict[str, Any] | None:
@@ -373,6 +377,11 @@ class _Submitter:
         if unknown:
             self.report.errors.append(f"no such run(s) in {self.path}: {', '.join(unknown)}")
             return self.report
+        if not any(self.group.glob("*.slurm")) and not any(self.group.glob("*/*.slurm")):
+            local = " (it has launch_local.sh: use planc run)" if (
+                self.group / "launch_local.sh").is_file() else ""
+            raise NotSlurmGroup(f"{self.group} has no SLURM scripts{local}; compile it for a "
+                                "SLURM cluster profile (planc compile PLAN --cluster NAME)")
         array_layout = (self.group / "array_index.tsv").is_file() and any(
             (self.group / n).is_file() for n in ("finetune_array.slurm", "run_array.slurm"))
         try:
@@ -394,7 +403,8 @@ def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = Fal
     """Submit the due stages of the group folder ``group`` (module docstring has the rules).
 
     Raises :class:`compiler.tracker.TrackerError` when ``runs_status.yaml`` is missing or
-    unreadable. sbatch refusals and missing scripts are reported in ``SubmitReport.errors``.
+    unreadable, :class:`NotSlurmGroup` when the folder has no ``.slurm`` script at all. sbatch
+    refusals and missing scripts are reported in ``SubmitReport.errors``.
     """
     group = group.resolve()
     job_env = dict(os.environ if env is None else env)
@@ -415,7 +425,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = submit_group(group, dry_run=args.dry_run, retry_failed=args.retry_failed,
                               only=args.only)
-    except tracker.TrackerError as exc:
+    except (tracker.TrackerError, NotSlurmGroup) as exc:
         print(f"planc submit: {exc}", file=sys.stderr)
         return 2
     if not args.dry_run:
