@@ -4,7 +4,7 @@ Codes run in document order: the title (PL001–PL002), the sections (PL003–PL
 group per section (Objective PL009, Compute Setup PL010–PL012, Approach PL013–PL015,
 Parameters to Sweep PL016–PL017, Metrics PL018, Success Criteria PL019, Risks PL020,
 Estimated Effort PL021–PL022, Workflow Improvements PL023) and cross-section checks
-(PL024–PL026). The tuple below is the registry for this kind.
+(PL024–PL027). The tuple below is the registry for this kind.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from . import (
     pl024_gpu_pinning,
     pl025_env_activation,
     pl026_title_front_matter,
+    pl027_sweep_front_matter,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -67,4 +68,5 @@ RULES: tuple[ModuleType, ...] = (
     pl024_gpu_pinning,
     pl025_env_activation,
     pl026_title_front_matter,
+    pl027_sweep_front_matter,
 )

@@ -1,5 +1,4 @@
-"""Metrics has one ``**Primary**:`` metric and optional ``**Secondary**:`` ones, each
-``name — why``.
+"""Metrics has one Primary and optional Secondary metrics, each ``name — why``.
 
 Seed 001, ``### Metrics``::
 
