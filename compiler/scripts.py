@@ -15,15 +15,18 @@ SLURM cluster (``cluster.type == "slurm"``), ``settings["layout"] == "per-run"``
 - ``<run>/finetune.slurm`` (fine-tuned runs): formats.md §8 with planc's fixes —
   ``--job-name=<run>``, ``--output`` (see *Paths*), ``--time/--mem/--cpus-per-task`` from
   ``Run.train``, ``--gres=gpu:N`` only when N > 0, ``--account/--partition/--constraint/--qos``
-  and ``--mail-user`` only when set; ``module purge`` + ``module load``, the profile's
-  ``activate`` line, ``export HF_HUB_OFFLINE=1`` and the profile's ``env``; ``mkdir -p
-  <output_dir>/logs/wandb``; ``tune run [--nproc_per_node N] <recipe> --config finetune.yaml``;
-  its exit code is captured and is the job's exit code (no ``mv`` of the ``.out`` file).
+  and ``--mail-user`` only when set; ``module purge`` + ``module load``, the ``activate``
+  line, ``export`` of ``env`` (run groups always get ``HF_HUB_OFFLINE=1``, formats.md §8);
+  ``mkdir -p <output_dir>/logs/wandb``; ``tune <tune_args>`` (``run [--nproc_per_node N]
+  <recipe> --config finetune.yaml``) from the run folder; its exit code is captured and is
+  the job's exit code (no ``mv`` of the ``.out`` file).
 - ``<run>/eval/<key>/eval.slurm`` (one per :class:`~compiler.matrix.Evaluation`): job name
-  ``eval-<task>-ep<N>`` (``eval-<task>`` for control runs, formats.md §8), running
-  ``inspect eval <script> --model <provider/name> -M model_path=<path> [-M k=v] [-T k=v]
-  --log-dir <eval dir>/logs``; ``<path>`` is ``<output_dir>/epoch_<N>`` for fine-tuned runs,
-  the base model path for control runs.
+  ``eval-<task>-ep<N>`` (``eval-<task>`` for control runs, formats.md §8; ``eval-<task>-best``
+  for a ``<task>_best`` evaluation), running ``inspect eval <script> --model <provider/name>
+  -M model_path=<path> [-M k=v] [-T k=v] --log-dir <eval dir>/logs`` from the evaluation
+  folder; ``<path>`` is ``<output_dir>/epoch_<N>`` for fine-tuned runs (``<output_dir>`` for
+  ``best``, whose task script picks the epoch), the base model path for control runs; a
+  relative ``script`` is joined to the project root.
 - ``<run>/run.slurm`` (sweep runs): ``cd`` to the project root, ``export PLANC_RUN_DIR``,
   then ``bash -c <Run.command>`` (the whole command is one quoted word).
 - ``submit_all.sh``: submits with ``sbatch --parsable`` from each job's own folder, chains each
@@ -46,10 +49,13 @@ SLURM cluster, ``settings["layout"] == "array"`` (formats.md §13):
 - ``finetune_array.slurm``: ``#SBATCH --array=0-<F-1>[%<throttle>]``; element *i* reads row
   *i* of ``array_index.tsv``, ``cd``s to its run folder, and logs to
   ``<run>/slurm-<array id>_<i>.out``.
-- ``eval_array_<task>_epoch_<N>.slurm``: one per (task, epoch) of fine-tuned runs; element *i*
-  evaluates run *i* (same index as in the training array) and is submitted with
-  ``--dependency=aftercorr:<train array id>``. ``eval_array_<task>_base.slurm``: the control
-  runs' evaluations of a task, no dependency.
+- ``eval_array_<key>.slurm`` (``eval_array_<task>_epoch_<N>.slurm``): one per evaluation key
+  of fine-tuned runs; element *i* evaluates run *i* (same index as in the training array) and
+  is submitted with ``--dependency=aftercorr:<train array id>`` (``afterok:<id>`` for an
+  element whose fine-tune was submitted earlier, none when it completed).
+  ``eval_array_<task>_base.slurm``: the control runs' evaluations of a task, no dependency.
+  Arrays share one ``#SBATCH`` header: the largest time, memory, CPUs and GPUs of their
+  elements. SLURM's own output goes to ``logs/%x_%A_%a.out``.
 - ``run_array.slurm`` (sweeps): element *i* runs sweep run *i*'s command.
 - ``submit_all.sh``: submits only the pending elements (``--array=<i,j,…>[%K]`` on the
   command line overrides the script's range) and prints ``SUBMITTED <run> <stage>
@@ -61,14 +67,15 @@ Local clusters (``local_gpu`` and ``cpu_only``):
   then its evaluations; a sweep run's ``run``), with whatever ``CUDA_VISIBLE_DEVICES`` it was
   given; writes ``<run>/exit_code`` (first failing stage's code, else 0) and
   ``<run>/eval/<key>/exit_code``.
-- ``launch_local.sh``: runs the group's pending runs, each as ``run_local.sh`` with its pending
-  stages, output to ``<run>/local.log``. ``local_gpu``: free GPUs come from
-  ``python3 -m compiler.gpus_free --min-free-gib X`` at launch (``PLANC_GPUS`` overrides, a
-  comma list); each run gets ``Run.train.gpus`` (at least 1) of them, never all, through
-  ``CUDA_VISIBLE_DEVICES``; ``cpu_only``: ``settings["cpu_slots"]`` or ``nproc`` slots
-  (``PLANC_CPU_SLOTS`` overrides) and an empty ``CUDA_VISIBLE_DEVICES``. Capacity is
-  ``max(0, min(queued, slots - running))`` (seed 003), recomputed as runs finish; it prints
-  ``CAPACITY``, ``STARTED <run> <devices>`` and ``FINISHED <run> <rc>`` lines.
+- ``launch_local.sh``: runs the group's pending runs, each as ``run_local.sh`` with its
+  pending stages, output to ``<run>/local.log``; a fine-tuned run whose fine-tune is neither
+  ``pending`` nor ``completed`` (running elsewhere, failed) is skipped. ``local_gpu``: free
+  GPUs come from ``python3 -m compiler.gpus_free --min-free-gib X`` at launch
+  (``PLANC_GPUS`` overrides, a comma list); each run gets ``Run.train.gpus`` (at least 1) of
+  them, never all, through ``CUDA_VISIBLE_DEVICES``; ``cpu_only``: ``settings["cpu_slots"]``
+  or ``nproc`` slots (``PLANC_CPU_SLOTS`` overrides) and an empty ``CUDA_VISIBLE_DEVICES``.
+  Capacity is ``max(0, min(queued, slots - running))`` (seed 003), recomputed as runs finish;
+  it prints ``CAPACITY``, ``STARTED <run> <devices>`` and ``FINISHED <run> <rc>`` lines.
 
 Tracker payloads (every cluster type), research-agent-api.md §2–§5:
 
@@ -101,18 +108,34 @@ group scripts export as the directory they were started from.
 Keys read
 =========
 
-``RunMatrix.settings``: ``layout`` ("per-run" | "array"), ``array_throttle`` (int, the ``%K``
-of ``--array``; absent: no throttle), ``out_root``, ``project_root``, ``submit_delay``
-(seconds, default 0), ``tune_command`` (default ``tune``), ``recipe`` (group default),
-``eval_model_provider`` (default ``hf``), ``eval_model_args`` (dict → ``-M k=v``),
-``min_free_gib`` (GiB, default 0), ``cpu_slots`` (int), ``api_auto_start`` (bool),
-``title``, ``goal``, ``raw_markdown``, ``sections`` (plan payload).
+``RunMatrix.settings`` (as documented by ``compiler.expand``): ``layout`` ("per-run" |
+"array"), ``array_throttle`` (int, the ``%K`` of ``--array``; absent or None: no throttle),
+``out_root`` (expand leaves it unset), ``project_root``, ``activate``, ``modules``, ``env``,
+``account``, ``qos``, ``constraint``, ``mail_user`` (each falls back to the cluster profile's
+field when absent), ``tune_command`` (default ``tune``), ``inspect_command`` (default
+``inspect``), ``eval_model_provider`` (default ``hf``), ``title``, ``goal``,
+``raw_markdown`` (plan payload). Read with a default, not set by expand: ``submit_delay``
+(seconds, default 0), ``recipe`` (group default recipe), ``eval_model_args`` (dict →
+``-M k=v``), ``min_free_gib`` (GiB, default 0), ``cpu_slots`` (int, default ``nproc``),
+``api_auto_start`` (bool, default false), ``sections`` (default: planc's summary of the
+group).
 
 ``Run.params``: ``output_dir`` (torchtune ``output_dir``; absolute, or relative to the run
-folder; default ``output``), ``recipe`` (default ``lora_finetune_single_device`` for one GPU,
-``lora_finetune_distributed`` for more, formats.md §8), ``model_path`` (control runs' base
-model; else ``<cluster.models_dir>/<Run.model>``), ``eval_model`` (``provider/name``
-override). ``Run.train``/``Run.eval`` give resources, ``Run.command`` a sweep run's command.
+folder; default ``output``), ``tune_args`` (the words after ``tune``; without it:
+``nproc_per_node`` or ``Run.train.gpus`` > 1, and ``recipe``, default
+``lora_finetune_single_device`` for one GPU, ``lora_finetune_distributed`` for more,
+formats.md §8), ``model_path`` (control runs' base model; else
+``<cluster.models_dir>/<Run.model>``), ``eval_model`` (``provider/name`` override).
+``Run.train``/``Run.eval`` give resources, ``Run.command`` a sweep run's command (values
+already shell-quoted by expand; the whole line is passed as one word to ``bash -c``).
+
+Quoting
+=======
+
+Plan values are single-quoted by ``shlex.quote``; when a value holds ``$`` or a backtick, the
+scripts carry one ``# shellcheck disable=SC2016`` line under the banner, because that
+single-quoting is the point. The ``activate`` line of a cluster profile is a shell command
+by design and is written as is (it must be one line).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ environment variables to a JSON-lines file, and the tests assert on those record
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
@@ -17,6 +18,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 import types
 from pathlib import Path
 
@@ -1078,3 +1080,97 @@ def test_compiled_sweep_run_trains_for_real(tmp_path: Path) -> None:
     metrics = json.loads((run / "output" / "metrics.json").read_text())
     assert 0.5 < metrics["test_accuracy"] <= 1.0
     assert (run / "exit_code").read_text() == "0\n"
+
+
+# --------------------------------------------------------------------------- real SLURM
+
+def _slurm_up() -> bool:
+    if not (shutil.which("sbatch") and shutil.which("scontrol")):
+        return False
+    try:
+        proc = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "is UP" in proc.stdout
+
+
+def small_group(layout: str, output_root: str) -> RunMatrix:
+    """Two fine-tuned runs (one GPU each, fake GRES) and one control, one task, one epoch."""
+    full = run_group("slurm", layout=layout, output_root=output_root, account=None, modules=[],
+                     settings={"array_throttle": 2})
+    keep = ("Llama-3.2-1B-Instruct_rank4", "Llama-3.2-1B-Instruct_rank8",
+            "Llama-3.2-1B-Instruct_base")
+    runs = []
+    for r in full.runs:
+        if r.name in keep:
+            evs = tuple(e for e in r.evaluations if e.key in ("cap_epoch_0", "cap"))
+            runs.append(dataclasses.replace(
+                r, evaluations=evs,
+                train=Resources(gpus=1, mem="100M", time="00:05:00", partition="gpu"),
+                eval=Resources(gpus=0, mem="100M", time="00:05:00", partition="debug")))
+    return dataclasses.replace(full, runs=tuple(runs))
+
+
+def wait_jobs(ids: list[str], timeout: float = 180) -> dict[str, dict[str, str]]:
+    """Poll ``scontrol show job -o`` until every job is in a final state; {id: fields}."""
+    final = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"}
+    deadline = time.monotonic() + timeout
+    while True:
+        states: dict[str, dict[str, str]] = {}
+        for job in ids:
+            out = subprocess.run(["scontrol", "show", "job", "-o", job], capture_output=True,
+                                 text=True).stdout
+            for line in out.splitlines():
+                fields = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+                states[f"{fields['ArrayJobId']}_{fields['ArrayTaskId']}"
+                       if "ArrayTaskId" in fields else fields["JobId"]] = fields
+        if states and all(f["JobState"] in final for f in states.values()):
+            return states
+        if time.monotonic() > deadline:
+            subprocess.run(["scancel", *ids], capture_output=True)
+            active = [(k, v["JobState"]) for k, v in states.items()]
+            raise AssertionError(f"jobs still active: {active}")
+        time.sleep(1.0)
+
+
+@pytest.mark.slurm
+@pytest.mark.parametrize("layout", ["per-run", "array"])
+def test_submit_all_on_real_slurm(sandbox: Sandbox, layout: str) -> None:
+    """submit_all.sh with the real sbatch: evaluations run after their fine-tune; the failed
+    fine-tune's evaluation never runs (afterok/aftercorr + kill_invalid_depend); SLURM's fake
+    GRES sets CUDA_VISIBLE_DEVICES for the fine-tunes; logs land in the run folders."""
+    need_or_skip(_slurm_up(), "no local SLURM: run `bash scripts/slurm-local.sh start`")
+    group = write(render(small_group(layout, str(sandbox.root / "out"))), sandbox.root / "g")
+    for run in ("Llama-3.2-1B-Instruct_rank4", "Llama-3.2-1B-Instruct_rank8"):
+        (group / run).mkdir(exist_ok=True)
+        (group / run / "finetune.yaml").write_text("{}\n")
+    fake_sbatch = sandbox.bin / "sbatch"
+    fake_sbatch.unlink()  # the real one from here on
+    proc = sandbox.run(group / "submit_all.sh", FAKE_FAIL="rank8", PLANC_PROJECT_ROOT="/proj")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ids = submitted(proc.stdout)
+    assert set(ids) == {("Llama-3.2-1B-Instruct_rank4", "finetune"),
+                        ("Llama-3.2-1B-Instruct_rank4", "cap_epoch_0"),
+                        ("Llama-3.2-1B-Instruct_rank8", "finetune"),
+                        ("Llama-3.2-1B-Instruct_rank8", "cap_epoch_0"),
+                        ("Llama-3.2-1B-Instruct_base", "cap")}
+    jobs = sorted({j.split("_")[0] for j in ids.values()})
+    states = wait_jobs(jobs)
+    st = {key: states[job]["JobState"] for key, job in ids.items()}
+    assert st[("Llama-3.2-1B-Instruct_rank4", "finetune")] == "COMPLETED"
+    assert st[("Llama-3.2-1B-Instruct_rank4", "cap_epoch_0")] == "COMPLETED"
+    assert st[("Llama-3.2-1B-Instruct_rank8", "finetune")] == "FAILED"
+    assert states[ids[("Llama-3.2-1B-Instruct_rank8", "finetune")]]["ExitCode"] == "3:0"
+    assert st[("Llama-3.2-1B-Instruct_rank8", "cap_epoch_0")] == "CANCELLED"
+    assert st[("Llama-3.2-1B-Instruct_base", "cap")] == "COMPLETED"
+    tunes = {Path(c["cwd"]).name: c for c in sandbox.calls("tune")}
+    assert set(tunes) == {"Llama-3.2-1B-Instruct_rank4", "Llama-3.2-1B-Instruct_rank8"}
+    assert all(c["cuda"] in ("0", "1") for c in tunes.values())
+    inspects = sandbox.calls("inspect")
+    assert sorted(Path(c["cwd"]).parents[1].name for c in inspects) == [
+        "Llama-3.2-1B-Instruct_base", "Llama-3.2-1B-Instruct_rank4"]
+    ev = next(c for c in inspects if "rank4" in c["cwd"])
+    assert ev["start"] >= tunes["Llama-3.2-1B-Instruct_rank4"]["end"]
+    job = ids[("Llama-3.2-1B-Instruct_rank4", "finetune")]
+    log = group / "Llama-3.2-1B-Instruct_rank4" / f"slurm-{job}.out"
+    assert "planc: tune run exited with 0" in log.read_text()
