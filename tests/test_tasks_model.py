@@ -142,6 +142,15 @@ def test_positions_in_a_blockquote_and_with_tabs() -> None:
     assert locate(doc, 4, "[ ] [P1-T1] Quoted", 4) == (4, 9)
 
 
+def test_item_whose_text_starts_on_the_next_line() -> None:
+    # "-" alone on its line: markdown-it reports the marker's line; the text is one below
+    doc = load("t.md", text="# Tasks\n\n## Phase 1 - A\n-\n  [ ] [P1-T1] Map | deliverable: a.md\n")
+    task = task_plan(doc).tasks[0]
+    assert task.id is not None and (task.id.line, task.id.column) == (5, 7)
+    assert task.deliverable is not None
+    assert (task.deliverable.line, task.deliverable.column) == (5, 34)
+
+
 def test_transcript_lines_point_into_the_transcript() -> None:
     body = (FIXTURES / "tasks" / "bad" / "transcript.md").read_text("utf-8")
     inner = body[body.index("<plan>") + len("<plan>\n") : body.index("</plan>")]

@@ -297,7 +297,9 @@ class Locator:
     line ``item_line``) to 1-based file (line, column).
 
     markdown-it strips a continuation line's indentation (and a blockquote's ``>``) from the
-    paragraph text, so each text line is found again in its source line once, here.
+    paragraph text, so each text line is found again in its source line once, here. An item
+    whose paragraph starts on the line after its marker (``-`` alone on a line) is found on
+    that later line. Columns never pass the end of their line.
     """
 
     __slots__ = ("_doc", "_line", "_text", "_starts", "_bases")
@@ -310,6 +312,12 @@ class Locator:
             self._starts.append(nl + 1)
             nl = text.find("\n", nl + 1)
         self._bases: list[int | None] = [None] * len(self._starts)
+        first = text[: self._starts[1] - 1] if len(self._starts) > 1 else text
+        if first and first not in doc.line_text(item_line):
+            for later in range(item_line + 1, item_line + 4):
+                if first in doc.line_text(later):
+                    self._line = later
+                    break
 
     def _base(self, k: int) -> int:
         base = self._bases[k]
@@ -330,7 +338,9 @@ class Locator:
         k = 0
         if len(self._starts) > 1:
             k = bisect_right(self._starts, offset) - 1
-        return self._line + k, self._base(k) + offset - self._starts[k] + 1
+        line = self._line + k
+        column = self._base(k) + offset - self._starts[k] + 1
+        return line, max(1, min(column, len(self._doc.line_text(line)) + 1))
 
     def part(self, text: str, offset: int) -> Part:
         """A :class:`Part` holding ``text``, located at ``offset``."""
