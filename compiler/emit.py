@@ -143,6 +143,9 @@ def _dataset_args(run: Run, fmt: str, field: str) -> list[tuple[str, Any]]:
         return [("source", "json"), ("packed", p["packed"]), ("data_files", data_path),
                 ("conversation_column", "messages"), ("conversation_style", "openai"),
                 ("field", field)]
+    if fmt == "records":
+        return [("source", "json"), ("packed", p["packed"]), ("data_files", data_path),
+                ("split", "train")]
     # JSON object {"train": [...], "validation": [...]}: HF's json loader builds only a
     # "train" split, so the part is selected with `field`, never `split` (formats.md §7).
     return [("source", "json"), ("packed", p["packed"]), ("data_files", data_path),

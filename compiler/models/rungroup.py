@@ -75,7 +75,10 @@ class Splits(_Strict):
 
 class TrainingData(_Strict):
     path: str
-    format: Literal["json", "parquet", "chat"] = "json"
+    format: Literal["json", "records", "parquet", "chat"] = "json"
+    """``json``: one object ``{"train": [...], "validation": [...]}`` read with ``field``;
+    ``records``: a JSON list / JSONL file of rows (``split: train``); ``parquet``;
+    ``chat`` (OpenAI-style ``messages``)."""
     dataset_label: str | None = None
     dataset_type: Literal["instruct_dataset", "chat_dataset", "alpaca_dataset",
                           "text_completion_dataset"] = "instruct_dataset"
