@@ -621,3 +621,58 @@ def test_a_group_compiled_for_a_local_cluster_is_refused(tmp_path: Path,
     assert proc.returncode == 2
     assert "has no SLURM scripts (it has launch_local.sh: use planc run)" in proc.stderr
     assert calls(fake_slurm, "sbatch") == []
+
+
+CAP_PLAN = "plans/cap_8L_llama32_lora_comparison/runs_plan.md"
+
+
+def _compile(tmp_path: Path, layout: str) -> Path:
+    proc = run_planc("compile", CAP_PLAN, "--out", str(tmp_path / "out"), "--cluster",
+                     "ci-slurm", "--layout", layout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return tmp_path / "out" / "cap_8L_llama32_lora_comparison"
+
+
+def test_compiled_run_group_per_run_layout(tmp_path: Path, fake_slurm: Path) -> None:
+    group = _compile(tmp_path, "per-run")
+    rep = submit_cmd.submit_group(group)
+    assert rep.errors == [] and rep.skipped == []
+    data = load(group)
+    train_ids = {}
+    for job in rep.jobs:
+        (run, key), = job.stages
+        if key == "finetune":
+            assert job.dependency is None
+            train_ids[run] = job.job_id
+        elif data["runs"][run]["finetune"]["status"] == "skipped":
+            assert job.dependency is None  # control runs: no dependency
+        else:
+            assert job.dependency == f"afterok:{train_ids[run]}"  # after its own fine-tune
+    assert len(train_ids) == 4
+    pending = [k for _r, k, st in iter_stages(data) if st["status"] == "pending"]
+    assert pending == []
+    assert {Path(c["cwd"]).name for c in calls(fake_slurm, "sbatch")} >= {
+        "Llama-3.2-1B-Instruct_rank4", "capitalization_8L_epoch_1", "reasoning"}
+
+
+def test_compiled_run_group_array_layout(tmp_path: Path, fake_slurm: Path) -> None:
+    group = _compile(tmp_path, "array")
+    rep = submit_cmd.submit_group(group)
+    assert rep.errors == []
+    got = [(c["argv"][1:-1], c["argv"][-1]) for c in calls(fake_slurm, "sbatch")]
+    assert got[0] == (["--array=0,1,2,3"], "finetune_array.slurm")
+    epoch = [g for g in got if g[1].endswith("_epoch_1.slurm")]
+    assert epoch and all(a == ["--array=0,1,2,3", "--dependency=aftercorr:100",
+                               "--kill-on-invalid-dep=yes"] for a, _s in epoch)
+    base = [g for g in got if g[1].endswith("_base.slurm")]
+    assert base and all(len(a) == 1 and a[0].startswith("--array=") for a, _s in base)
+    data = load(group)
+    st = stage_of(data, "Llama-3.2-3B-Instruct_rank64", "finetune")
+    assert st["job_id"] == "100_3"
+    assert st["output"] == str(group.resolve() / "Llama-3.2-3B-Instruct_rank64" /
+                               "slurm-100_3.out")
+    assert all(st["status"] in ("submitted", "skipped") for _r, _k, st in iter_stages(data))
+    # the dry run of a fresh compile shows the same dependency shape before any id exists
+    fresh = _compile(tmp_path / "again", "array")
+    dry = run_planc("submit", str(fresh), "--dry-run")
+    assert "'--dependency=aftercorr:<array id of finetune_array.slurm>'" in dry.stdout

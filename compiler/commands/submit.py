@@ -357,7 +357,7 @@ class _Submitter:
             return None, True, ""
         if status in ("submitted", "running") and ft.get("job_id"):
             job = str(ft["job_id"])
-            base, _, task = job.partition("_")
+            base, _, task = job.rpartition("_")
             if task == str(index):
                 return f"aftercorr:{base}", True, ""
             return f"afterok:{job}", True, ""
