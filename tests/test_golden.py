@@ -2,8 +2,8 @@
 
 ``PLANC_UPDATE_GOLDEN=1 pytest tests/test_golden.py`` rewrites ``tests/golden/``; without
 it, any difference (a file added, missing or changed) fails, so a committed golden tree is
-never out of date. ``manifest.json``'s ``git_commit`` is the only value normalised (it
-changes with every commit of this repository).
+never out of date. In ``manifest.json``, ``git_commit`` and ``inputs_sha256`` are
+normalised to null (they change with every commit and every change to planc's code).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def compiled_tree(tmp: Path, plan: Path, opts: dict[str, str]) -> dict[str, byte
         if rel == "manifest.json":
             m = json.loads(data)
             m["git_commit"] = None
+            m["inputs_sha256"] = None
             data = (json.dumps(m, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         out[rel] = data
     return out

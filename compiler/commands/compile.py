@@ -9,7 +9,7 @@ tracker merge. Exit codes: 0 done (or up to date), 1 lint/expansion errors, refu
 files, or stale files with ``--check``; 2 configuration or internal errors.
 
 A no-op recompile is fast: the manifest records a fingerprint of every input (plan bytes,
-options, cluster profiles, model registry, templates, settings, history, planc version);
+options, cluster profiles, model registry, templates, settings, history, planc's code);
 when it matches and every file is still there, nothing is rendered.
 """
 
@@ -83,6 +83,8 @@ def fingerprint(plan_bytes: bytes, settings: Any, options: Any) -> str:
             h.update(mp.read_bytes())
     pkg = Path(str(resources.files("compiler")))
     h.update((pkg / "data" / "models.yaml").read_bytes())
+    for src in sorted(pkg.rglob("*.py")):  # planc's own code (an upgrade changes output)
+        h.update(src.read_bytes())
     for sub in TEMPLATE_DIRS:
         _hash_tree(h, pkg / "templates" / sub)
         _hash_tree(h, Path(settings.root) / settings.templates / sub)
