@@ -73,6 +73,8 @@ def test_seed_style_plan_is_read_completely() -> None:
     assert [(r.risk is not None, r.mitigation is not None) for r in m.risks] == [(True, True)] * 2
     assert m.effort is not None and m.effort.runs == 24
     assert set(m.effort.items) == {"runs", "time", "resources"}
+    assert m.effort.time == "~6 hours wall-clock with 4 runs in parallel"
+    assert m.effort.resources == "4× A100 80GB, about 40 GB disk for checkpoints"
     assert len(m.workflow) == 3  # two bullets and the "✅ Plan saved" line
 
 

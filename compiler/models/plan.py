@@ -244,9 +244,12 @@ class EffortItem(Model):
 
 class Effort(Model):
     """Estimated Effort: ``runs`` is the leading integer of ``**Runs**:`` (``None`` when it
-    is not an exact integer); ``items`` maps the lower-case label to its item."""
+    is not an exact integer); ``time`` and ``resources`` the raw texts (free-form in seed
+    001, e.g. "~6 hours wall-clock"); ``items`` maps every lower-case label to its item."""
 
     runs: int | None
+    time: str | None
+    resources: str | None
     items: dict[str, EffortItem]
 
 
@@ -523,8 +526,15 @@ def _plan_sections(doc: Document) -> tuple[list[TitleInfo], list[PlanSection], i
         if n >= start and h[1] <= 3 and (h[1] >= 2 or title_index is not None)
         and not (_title_match(h[2]) and h[1] <= 3)
     ]
+    # token index of the next heading of level <= 3 after each heading (one backward pass)
+    next_end = [len(toks)] * len(heads)
+    following = len(toks)
+    for n in range(len(heads) - 1, -1, -1):
+        next_end[n] = following
+        if heads[n][1] <= 3:
+            following = heads[n][0]
     for n, (i, level, title, line) in candidates:
-        end = next((j for j, lvl, _t, _l in heads[n + 1 :] if lvl <= 3), len(toks))
+        end = next_end[n]
         key, exact = classify_section(title)
         sections.append(PlanSection(title=title, key=key, exact=exact, level=level, line=line,
                                     column=doc.col_of(line), start=i + 3, end=end))
@@ -736,7 +746,9 @@ def _effort(doc: Document, sec: PlanSection) -> Effort:
         items[key] = EffortItem(key=parts[0], raw=raw, line=item.line, column=item.column,
                                 value_column=vcol)
     runs = parse_int(items["runs"].raw) if "runs" in items else None
-    return Effort(runs=runs, items=items)
+    time = items["time"].raw if "time" in items else None
+    resources = items["resources"].raw if "resources" in items else None
+    return Effort(runs=runs, time=time, resources=resources, items=items)
 
 
 def _objective(doc: Document, sec: PlanSection) -> tuple[str | None, int]:
