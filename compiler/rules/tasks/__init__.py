@@ -2,7 +2,7 @@
 
 Which rules apply depends on the plan's form (:mod:`compiler.models.tasks`): ``phased``
 (seed 003: TK004–TK018, TK023, TK024), ``flat`` (seed 002: TK020, TK021), ``abort``
-(TK019). TK001–TK003, TK012 and TK022 check every form they make sense for.
+(TK019). TK001–TK003, TK012, TK022 and TK025 check every form they make sense for.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from . import (
     tk022_direct_execution,
     tk023_logging_tasks,
     tk024_planning_topics,
+    tk025_tracked_run_tasks,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -61,4 +62,5 @@ RULES: tuple[ModuleType, ...] = (
     tk022_direct_execution,
     tk023_logging_tasks,
     tk024_planning_topics,
+    tk025_tracked_run_tasks,
 )
