@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ...document import load, node_position, value_position
+from ...document import MAX_BYTES, decode, load, node_position, value_position
 from ...models.rungroup_doc import RunPlanDoc, parse_run_plan
 from ..base import Context
 
@@ -49,14 +51,31 @@ def iter_stage_locs(ctx: Context) -> Iterator[tuple[list[Any], dict[str, Any]]]:
                     yield ["runs", name, "evaluations", ek], st
 
 
+_PLANS: OrderedDict[tuple[str, bytes], RunPlanDoc | None] = OrderedDict()
+_PLANS_MAX = 32
+
+
 def _load_plan(doc) -> RunPlanDoc | None:  # type: ignore[no-untyped-def]
+    """Parse the sibling plan; memoised per process on (path, content hash), so a watch loop
+    or the site re-linting unchanged trackers does not re-parse their plans."""
     path = Path(doc.path).with_name(PLAN_NAME)
-    if not path.is_file():
+    try:
+        raw = path.read_bytes() if path.is_file() else None
+    except OSError:
+        raw = None
+    if raw is None or len(raw) > MAX_BYTES:
         return None
-    plan_doc = load(path)
-    if plan_doc.kind != "run-group":
-        return None
-    return parse_run_plan(plan_doc)
+    key = (str(path), hashlib.blake2b(raw, digest_size=16).digest())
+    if key in _PLANS:
+        _PLANS.move_to_end(key)
+        return _PLANS[key]
+    text, _problem = decode(raw)
+    plan_doc = load(path, text=text)
+    plan = parse_run_plan(plan_doc) if plan_doc.kind == "run-group" else None
+    _PLANS[key] = plan
+    if len(_PLANS) > _PLANS_MAX:
+        _PLANS.popitem(last=False)
+    return plan
 
 
 def sibling_plan(ctx: Context) -> RunPlanDoc | None:
