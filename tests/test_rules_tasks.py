@@ -242,3 +242,12 @@ def test_model_and_rules_cost_little_next_to_parsing() -> None:
 
     best = min(one_round() for _ in range(9))
     assert best < 0.6, f"TK model+rules cost {best:.0%} of parse time"
+
+
+def test_bold_id_is_parsed_and_reported_once() -> None:
+    text = ("# Tasks\n\n## Phase 1 - A\n"
+            "- [ ] **[P1-T1]** Map | deliverable: a.md | done-when: ok\n"
+            "- [ ] [P1-T2] Next | deliverable: b.md | done-when: ok\n")
+    diags = _lint(text, "TK008", "TK009", "TK013")
+    assert _codes(diags) == [(4, 7, "TK008")]
+    assert "'**[P1-T1]**' is not written as '[P1-T1]'" in diags[0].message

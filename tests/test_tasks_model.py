@@ -55,6 +55,8 @@ def test_parse_lenient_spellings() -> None:
     assert p.id == "[p1 - t2]"
     assert set(p.fields) == {"deliverable", "done-when", "depends"}
     assert p.fields["depends"][0] == "P1-T1"
+    p = parse_task_text("[ ] **[P3-T4]** Bold id | deliverable: b.md")
+    assert (p.id, p.phase, p.index, p.description) == ("**[P3-T4]**", 3, 4, "Bold id")
 
 
 def test_parse_empty_field_points_at_its_key() -> None:

@@ -42,7 +42,10 @@ Form = Literal["phased", "flat", "abort"]
 
 # A checkbox: up to three characters in brackets, not a link (``[x](url)``) and not an id.
 _BOX = re.compile(r"\[([^\[\]\n]{0,3})\](?!\()")
-_ID_BRACKETED = re.compile(r"\[\s*[Pp]\s*(\d{1,9})\s*[-–]\s*[Tt]\s*(\d{1,9})\s*\]")
+# An id, leniently: case, spaces, an en dash, bold or code wrapping ("**[P1-T2]**"); TK008
+# reports every spelling other than "[P1-T2]".
+_ID_BRACKETED = re.compile(
+    r"(?:\*\*|__|`)?\[\s*[Pp]\s*(\d{1,9})\s*[-–]\s*[Tt]\s*(\d{1,9})\s*\](?:\*\*|__|`)?")
 _ID_BARE = re.compile(r"[Pp](\d{1,9})-[Tt](\d{1,9})\b:?")
 _ID_CANONICAL = re.compile(r"\[P\d+-T\d+\]")
 _FIELD = re.compile(r"\|\s*(deliverable|done[-_ ]?when|depends(?:[-_ ]on)?)\s*:", re.IGNORECASE)

@@ -1,7 +1,8 @@
 """Phase headings read ``## Phase N - Title``, numbered 1, 2, 3 … in order without gaps.
 
 Task ids carry their phase number (``P2-T3``), so phases must be numbered exactly; a
-heading without a number or title cannot be referred to.
+heading without a number or title cannot be referred to. An en or em dash or a colon
+instead of the hyphen is accepted.
 
 Failing::
 
