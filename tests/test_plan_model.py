@@ -314,3 +314,19 @@ def test_sweep_table_round_trips(params: list[tuple[str, list]]) -> None:
     doc = _doc(text)
     assert sweep_parameters(doc) == params
     assert sweep_size(sweep_parameters(doc)) == math.prod(len(v) for _n, v in params)
+
+
+@given(st.text(max_size=80))
+def test_cell_readers_never_crash_on_any_text(text: str) -> None:
+    parsed = parse_values(text)
+    if parsed.range_reason is None:
+        assert len(parsed.values) == len(parsed.items) >= 1
+    else:
+        assert parsed.values == []
+    assert count_sentences(text) >= 0
+    n = parse_int(text)
+    assert n is None or n >= 0
+    parts = split_label(text)
+    assert parts is None or parts[0] == parts[0].strip()
+    cols = cell_columns(text)
+    assert all(1 <= c <= len(text) + 1 for c in cols)

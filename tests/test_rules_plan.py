@@ -15,7 +15,7 @@ from compiler.lint import lint_document
 from compiler.rules import BY_CODE
 from compiler.rules.plan import RULES
 
-from .conftest import FIXTURES, run_planc
+from .conftest import FIXTURES, ROOT, need_or_skip, run_planc
 
 PLAN_FIXTURES = FIXTURES / "plan"
 
@@ -192,3 +192,27 @@ def test_metric_label_with_metric_word_and_risk_without_arrow() -> None:
                           Settings(root=Path.cwd(), select=("PL018", "PL020")))
     assert [(d.line, d.code, d.message) for d in diags] == [
         (7, "PL020", "risk and mitigation are not separated by '→'")]
+
+
+def test_shipped_training_script_meets_the_plans_success_criteria(tmp_path: Path) -> None:
+    """One real run of plans/lr-sweep/train.py (CPU, a few seconds): metrics.json appears
+    with the plan's metrics, and accuracy clears the plan's 0.90 criterion."""
+    import importlib.util
+    import json
+    import subprocess
+    import sys
+
+    need_or_skip(importlib.util.find_spec("sklearn") is not None,
+                 "scikit-learn is not installed (pip install -e '.[test]')")
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, str(ROOT / "plans/lr-sweep/train.py"), "--alpha",
+                           "0.01", "--seed", "0", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text("utf-8"))
+    assert metrics["test_accuracy"] >= 0.90
+    assert {"macro_f1", "n_iter", "converged", "alpha", "seed"} <= set(metrics)
+    assert (metrics["alpha"], metrics["seed"], metrics["n_test"]) == (0.01, 0, 450)
+    bad = subprocess.run([sys.executable, str(ROOT / "plans/lr-sweep/train.py"), "--alpha",
+                          "0", "--seed", "0", "--out", str(out)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--alpha must be > 0" in bad.stderr
