@@ -1174,3 +1174,31 @@ def test_submit_all_on_real_slurm(sandbox: Sandbox, layout: str) -> None:
     job = ids[("Llama-3.2-1B-Instruct_rank4", "finetune")]
     log = group / "Llama-3.2-1B-Instruct_rank4" / f"slurm-{job}.out"
     assert "planc: tune run exited with 0" in log.read_text()
+
+
+def test_launch_local_interrupt_stops_every_run(sandbox: Sandbox) -> None:
+    """SIGTERM (or Ctrl-C) to the launcher stops the runs' whole process groups: the fake
+    tools, sleeping 30 s, never finish, and the launcher exits 130."""
+    group = write(render(run_group("cpu_only", settings={"cpu_slots": 2})), sandbox.root / "g")
+    proc = subprocess.Popen([shutil.which("bash") or "/bin/bash", str(group / "launch_local.sh")],
+                            cwd=sandbox.root, env=sandbox.env(FAKE_SLEEP="30",
+                                                              PLANC_POLL_SECONDS="0.05"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    started = []
+    assert proc.stdout is not None
+    while len(started) < 2:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else ""
+        if line.startswith("STARTED"):
+            started.append(line.split()[1])
+    time.sleep(0.5)  # let the fake tools start
+    proc.terminate()
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert sorted(line.split()[1] for line in out.splitlines()
+                  if line.startswith("STOPPED")) == sorted(started)
+    time.sleep(0.5)
+    leftover = subprocess.run(["pgrep", "-f", str(sandbox.bin / "tune")], capture_output=True,
+                              text=True).stdout.split()
+    assert leftover == []
+    assert sandbox.calls() == []  # nothing ran to completion
