@@ -41,7 +41,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         if step.dash not in ("—", "–"):
             shown = f"'{step.dash}'" if step.dash else "nothing"
-            col = doc.col_of(step.line, "**" + (step.title or "")) + len(step.title or "") + 4
+            col = _after_bold(doc.line_text(step.line), step.title or "")
             yield Finding(step.line, col,
                           f"the step title is followed by {shown}, not an em dash",
                           f"write '**{step.title}** — …'")
@@ -50,3 +50,16 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield Finding(step.line, doc.col_of(step.line, step.dash),
                           f"Approach step '{step.title}' has no description",
                           "say what to do after the dash")
+
+
+def _after_bold(line: str, title: str) -> int:
+    """1-based column just after the bold title's closing ``**``/``__`` on ``line`` (of the
+    colon when it sits inside the bold)."""
+    for mark in ("**", "__"):
+        start = line.find(mark + title)
+        if start >= 0:
+            close = line.find(mark, start + 2 + len(title))
+            if close >= 0:
+                # "**Title:**": point at the colon inside the bold
+                return close if line[close - 1] == ":" else close + 3
+    return len(line) - len(line.lstrip()) + 1
