@@ -23,6 +23,8 @@ import types
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compiler import gpus_free
 from compiler.matrix import Evaluation, Resources, Run, RunMatrix
@@ -1202,3 +1204,36 @@ def test_launch_local_interrupt_stops_every_run(sandbox: Sandbox) -> None:
                               text=True).stdout.split()
     assert leftover == []
     assert sandbox.calls() == []  # nothing ran to completion
+
+
+# --------------------------------------------------------------------------- quoting property
+
+SHELL_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                            blacklist_characters="\x00"), max_size=30)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(arg=SHELL_TEXT, value=SHELL_TEXT, path=SHELL_TEXT)
+def test_any_value_reaches_the_tools_unchanged(tmp_path_factory: pytest.TempPathFactory,
+                                               arg: str, value: str, path: str) -> None:
+    """Whatever a task argument, a sweep value or a path holds, the tool receives exactly it."""
+    sandbox = Sandbox(tmp_path_factory.mktemp("prop"))
+    m = run_group("slurm", task_arg=arg, base_root="/m/" + path, account=None, modules=[],
+                  settings={"project_root": "/proj"})
+    m = dataclasses.replace(m, runs=(m.runs[-1],))  # one control run: 2 evaluations
+    group = write(render(m), sandbox.root / "g")
+    ev_dir = group / m.runs[0].name / "eval" / "cap"
+    proc = sandbox.run(ev_dir / "eval.slurm", cwd=ev_dir, PLANC_GROUP_DIR=str(group))
+    assert proc.returncode == 0, proc.stderr
+    (call,) = sandbox.calls("inspect")
+    assert call["argv"][call["argv"].index("-T") + 1] == f"data={arg}"
+    assert call["argv"][call["argv"].index("-M") + 1] == (
+        f"model_path=/m/{path}/{m.runs[0].model}")
+    s = sweep("slurm", values=(value,), settings={"project_root": str(sandbox.root)})
+    group = write(render(s), sandbox.root / "s")
+    run_dir = group / s.runs[0].name
+    proc = sandbox.run(run_dir / "run.slurm", cwd=run_dir, PLANC_GROUP_DIR=str(group))
+    assert proc.returncode == 0, proc.stderr
+    (trainer,) = sandbox.calls("trainer")
+    assert trainer["argv"][3] == value
