@@ -6,11 +6,11 @@ It prints one free GPU per line (its UUID by default, the value ``launch_local.s
 
     {"mode": "gpu" | "cpu_only", "reason": str, "gpus": [
         {"index": int, "uuid": str, "name": str, "memory_free_gib": float,
-         "memory_total_gib": float, "process_count": int, "free": bool}, ...]}
+         "memory_total_gib": float, "process_count": int | None, "free": bool}, ...]}
 
 A GPU is free when it runs no compute process (the research-agent gpuwrap rule,
 ``../shared/reference/research-agent-api.md`` §5) and has at least ``--min-free-gib`` GiB of
-free memory.
+free memory; a GPU whose processes NVML cannot list (``NVMLError_NotSupported``) is busy.
 
 It degrades to "no GPUs" (prints nothing, ``mode: cpu_only``, exit status 0) when the
 ``pynvml`` module (package ``nvidia-ml-py``) is missing, when ``nvmlInit()`` raises any
@@ -83,7 +83,10 @@ def detect(min_free_gib: float = 0.0, visible: str | None = None) -> dict[str, A
             if not _is_visible(index, uuid, entries):
                 continue
             mem = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            procs = pynvml.nvmlDeviceGetComputeRunningProcesses(handle)
+            try:
+                procs: int | None = len(pynvml.nvmlDeviceGetComputeRunningProcesses(handle))
+            except pynvml.NVMLError:  # e.g. NotSupported: unknown use counts as busy
+                procs = None
             free_gib = mem.free / GIB
             gpus.append({
                 "index": index,
@@ -91,8 +94,8 @@ def detect(min_free_gib: float = 0.0, visible: str | None = None) -> dict[str, A
                 "name": _text(pynvml.nvmlDeviceGetName(handle)),
                 "memory_free_gib": round(free_gib, 3),
                 "memory_total_gib": round(mem.total / GIB, 3),
-                "process_count": len(procs),
-                "free": not procs and free_gib >= min_free_gib,
+                "process_count": procs,
+                "free": procs == 0 and free_gib >= min_free_gib,
             })
     except pynvml.NVMLError as exc:
         return {"mode": "cpu_only", "reason": f"{type(exc).__name__}: {exc}", "gpus": []}

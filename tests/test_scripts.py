@@ -1237,3 +1237,21 @@ def test_any_value_reaches_the_tools_unchanged(tmp_path_factory: pytest.TempPath
     assert proc.returncode == 0, proc.stderr
     (trainer,) = sandbox.calls("trainer")
     assert trainer["argv"][3] == value
+
+
+def test_gpus_free_unlisted_processes_count_as_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    mod = fake_pynvml([{"uuid": "GPU-a", "free_gib": 70, "procs": 0},
+                       {"uuid": "GPU-b", "free_gib": 70, "procs": 0}])
+    listing = mod.nvmlDeviceGetComputeRunningProcesses
+
+    def procs(h):
+        if h["uuid"] == "GPU-b":
+            raise mod.NVMLError("Not Supported")
+        return listing(h)
+
+    mod.nvmlDeviceGetComputeRunningProcesses = procs  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pynvml", mod)
+    result = gpus_free.detect()
+    assert result["mode"] == "gpu"
+    assert [(g["uuid"], g["process_count"], g["free"]) for g in result["gpus"]] == [
+        ("GPU-a", 0, True), ("GPU-b", None, False)]
