@@ -14,8 +14,9 @@ The launcher logic (``../shared/reference/research-agent-api.md`` §5, planc pol
   SLURM's ``afterok``); when the fine-tune fails they become ``failed`` with reason
   ``dependency failed`` (SLURM's ``kill_invalid_depend`` cancels them the same way).
 - **Statuses** go through :func:`compiler.tracker.update` (locked, atomic): ``running``
-  with ``job_id: "local-<pid>"``, ``output: <log>`` and ``gpu`` when started;
-  ``completed``/``failed`` with ``exit_code`` when done (a signal N is recorded as
+  with ``job_id: "local-<pid>"``, ``output: <log>`` and ``gpu`` when started (an old
+  attempt's ``exit_code``/``reason`` are removed); ``completed``/``failed`` with
+  ``exit_code`` and ``elapsed_s`` (wall seconds) when done (a signal N is recorded as
   ``128 + N``, the shell's convention). Each job's stdout and stderr go to its log (below),
   the stage's ``output``, which ``planc results`` reads as console output.
 - **Interrupts.** On SIGINT (Ctrl-C) or SIGTERM every child process group gets SIGTERM,
@@ -177,12 +178,23 @@ def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
+DROP = object()  # a field value that removes the key from the stage record
+
+
 def _set(status_path: Path, changes: list[tuple[str, str, dict[str, Any]]]) -> None:
     def change(data: dict[str, Any] | None) -> dict[str, Any]:
         if data is None:
             raise tracker.TrackerError(f"{status_path} disappeared while runs were going")
         for run, stage, fields in changes:
-            tracker.set_stage(data, run, stage, **fields)
+            tracker.set_stage(data, run, stage, **{k: v for k, v in fields.items()
+                                                    if v is not DROP})
+            gone = [k for k, v in fields.items() if v is DROP]
+            if gone and tracker.set_stage(data, run, stage):  # the stage exists
+                rec = data["runs"][run]
+                target = (rec["evaluations"][stage.split("/", 1)[1]]
+                          if stage.startswith("evaluations/") else rec[stage])
+                for k in gone:
+                    target.pop(k, None)
         return data
 
     tracker.update(status_path, change)
@@ -258,13 +270,14 @@ def run_local(group_dir: Path | str, max_parallel: int | None = None, *,
                 running.remove(job)
                 status = "completed" if rc == 0 else "failed"
                 state[job.label] = status
+                took = time.monotonic() - job.started
                 fields: dict[str, Any] = {"status": status, "exit_code": _exit_code(rc),
+                                          "elapsed_s": round(took, 3),
                                           "last_updated": tracker.now()}
                 if rc < 0:
                     fields["reason"] = f"killed by signal {signal.Signals(-rc).name}"
                 _set(status_path, [(job.run, job.stage, fields)])
                 (outcome.completed if rc == 0 else outcome.failed).append(job.label)
-                took = time.monotonic() - job.started
                 echo(f"{status} {job.label} (exit {_exit_code(rc)}, {took:.1f} s, log {job.log})")
             # evaluations whose fine-tune failed never run
             dropped = []
@@ -304,10 +317,9 @@ def run_local(group_dir: Path | str, max_parallel: int | None = None, *,
                     continue
                 running.append(job)
                 fields = {"status": "running", "job_id": f"local-{job.proc.pid}",
-                          "output": str(job.log), "exit_code": None, "reason": None,
+                          "output": str(job.log), "exit_code": DROP, "reason": DROP,
+                          "elapsed_s": DROP, "gpu": job.gpu or DROP,
                           "last_updated": tracker.now()}
-                if job.gpu:
-                    fields["gpu"] = job.gpu
                 _set(status_path, [(job.run, job.stage, fields)])
                 echo(f"started {job.label} (pid {job.proc.pid}"
                      + (f", GPU {job.gpu}" if job.gpu else "") + ")")
@@ -327,7 +339,8 @@ def run_local(group_dir: Path | str, max_parallel: int | None = None, *,
             unfinished = [j for j in started if j.label not in state]
             _set(status_path, [(j.run, j.stage, {
                 "status": "pending", "reason": "interrupted", "job_id": None,
-                "exit_code": None, "last_updated": tracker.now()}) for j in unfinished])
+                "exit_code": DROP, "gpu": DROP, "last_updated": tracker.now()})
+                for j in unfinished])
         raise
     finally:
         _restore_sigterm(previous)

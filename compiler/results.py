@@ -231,7 +231,8 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
     ``epochs``
     (``epoch_N/`` folders, else progress-bar epochs), ``duration_s`` (``real`` of
     ``/usr/bin/time -p`` in the console output, else the DiskLogger file's mtime minus the
-    unix time in its name, seconds), ``tokens_per_second`` (last
+    unix time in its name, seconds; ``duration_source`` says which: ``"time -p"``,
+    ``"disk log"``, or ``None``), ``tokens_per_second`` (last
     ``tokens_per_second_per_gpu``), ``it_per_s`` (last tqdm speed), ``peak_memory_gib``
     (GiB; ``None`` on CPU where torchtune switches memory stats off),
     ``checkpoint_gib`` (epoch → GiB: the ``epoch_N/`` folder size on disk, else the sum of
@@ -274,11 +275,13 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
     checkpoint_gib = dict(sorted(checkpoint_gib.items(), key=lambda kv: int(kv[0])))
 
     duration = slurm.get("real_s")
+    source = "time -p" if duration is not None else None
     if duration is None and disk_log is not None:
         stamp = re.search(r"log_(\d+)", disk_log.name)
         if stamp:
             elapsed = disk_log.stat().st_mtime - int(stamp.group(1))
-            duration = round(elapsed, 3) if 0 <= elapsed < 365 * 86400 else None
+            if 0 <= elapsed < 365 * 86400:
+                duration, source = round(elapsed, 3), "disk log"
 
     # DiskLogger writes every log_every_n_steps-th step; the progress bar shows every step.
     final_loss, steps = (curve[-1][1], curve[-1][0]) if curve else (None, None)
@@ -294,6 +297,7 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
         "steps": steps,
         "epochs": epochs,
         "duration_s": duration,
+        "duration_source": source,
         "tokens_per_second": _clean(tokens[-1]) if tokens else None,
         "it_per_s": console.get("it_per_s"),
         "peak_memory_gib": peak,
@@ -551,6 +555,17 @@ def _metrics_file(group: Path, run: str) -> Path | None:
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
+def _job_duration(training: dict[str, Any], stage: dict[str, Any]) -> None:
+    """Prefer the whole job's wall time when the console had no ``real`` line: the
+    ``elapsed_s`` the local runner records on the stage beats the DiskLogger estimate
+    (which misses the model setup before the logger starts)."""
+    elapsed = stage.get("elapsed_s")
+    if training.get("duration_source") != "time -p" and isinstance(elapsed, int | float) \
+            and not isinstance(elapsed, bool) and elapsed > 0:
+        training["duration_s"] = float(elapsed)
+        training["duration_source"] = "job"
+
+
 def _round(value: Any, digits: int = 6) -> Any:
     if isinstance(value, float):
         return float(f"{value:.{digits}g}")
@@ -615,10 +630,12 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
             console = _console_file(group, ft, group / name, *(d for d in (out_dir,) if d))
             if (out_dir is not None and out_dir.is_dir()) or console is not None:
                 try:
-                    entry["training"] = harvest_torchtune(out_dir or group / name, console,
-                                                          log_dir)
+                    entry["training"] = tr = harvest_torchtune(out_dir or group / name,
+                                                               console, log_dir)
                 except HarvestError as exc:
                     problems.append(str(exc))
+                else:
+                    _job_duration(tr, ft)
         evals = rec.get("evaluations")
         for key, st in (evals.items() if isinstance(evals, dict) else []):
             if not isinstance(st, dict):

@@ -147,6 +147,8 @@ def test_cpu_only_group_statuses_exit_codes_and_order(tmp_path):
     assert st["good"]["finetune"]["status"] == "completed"
     assert st["good"]["finetune"]["exit_code"] == 0
     assert st["good"]["finetune"]["job_id"].startswith("local-")
+    assert 0.3 <= st["good"]["finetune"]["elapsed_s"] < 30
+    assert "reason" not in st["good"]["finetune"] and "gpu" not in st["good"]["finetune"]
     out = Path(st["good"]["finetune"]["output"])
     assert out == group / "good" / "local-finetune.out"
     assert out.read_text() == "step 1\n"
@@ -173,7 +175,10 @@ def test_cpu_only_group_statuses_exit_codes_and_order(tmp_path):
     assert "0 stage(s) to run" in again.stdout
     retry = run_planc("run", str(group), "--local", "--retry-failed", env=no_gpu_env(tmp_path))
     assert retry.returncode == 1
-    assert status_of(group)["bad"]["finetune"]["exit_code"] == 3
+    assert "2 stage(s) to run" in retry.stdout  # bad/finetune and its evaluation
+    after = status_of(group)["bad"]
+    assert after["finetune"]["exit_code"] == 3
+    assert after["evaluations"]["cap_epoch_0"]["reason"] == "dependency failed: bad/finetune"
 
 
 def _statuses(rec: dict) -> list[str]:

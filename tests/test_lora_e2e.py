@@ -2,6 +2,8 @@
 ``planc compile`` → ``planc submit`` → real ``tune run lora_finetune_single_device`` through
 the compiled ``finetune.slurm`` → real ``inspect eval`` through the compiled ``eval.slurm``
 (``afterok`` on the fine-tune) → ``planc status --sync`` until done → ``planc results``.
+A second test compiles the same plan for the ``local-cpu`` cluster and runs it with
+``planc run --local`` (the compiled ``run_local.sh``, one stage per job), then harvests.
 
 Nothing is downloaded. The fixture builds a tiny llama3_2 from random weights (2 layers,
 ``vocab_size=128256``: the llama3 special tokens are ids 128000–128255; toolchain.md §3.2),
@@ -14,8 +16,9 @@ it uppercases the last word of the prompt and **ignores the fine-tuned weights**
 compiled script still passes ``-M model_path=<run>/output/epoch_N``, which the provider
 accepts and ignores. Real checkpoints are evaluated with inspect-ai's ``hf/…`` provider,
 which needs HF-format weights and ``transformers``. Plans cannot name the eval provider yet,
-so the project overrides ``slurm/eval.slurm.j2`` (project templates win, file by file) with
-the package template plus one line that sets the model to ``planc/upper``.
+so the project overrides ``slurm/eval.slurm.j2`` and ``local/run_local.sh.j2`` (project
+templates win, file by file) with the package templates plus one line that sets the model
+to ``planc/upper``.
 
 Loss values of a random model are meaningless (~50–60): the test checks the loss curve's
 shape and step count, the evaluation's accuracy (4 of 5: one target is deliberately not the
@@ -40,9 +43,10 @@ import yaml
 
 from tests.conftest import ROOT, need_or_skip, run_planc
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slurm]
+pytestmark = pytest.mark.e2e
 
 GROUP = "tiny_cap"
+LOCAL_GROUP = "tiny_cap_local"
 RUN = "tiny-llama_rank8"
 WORDS = ["hello", "world", "lora", "tune", "model", "plan", "epoch", "batch"]
 
@@ -112,10 +116,20 @@ training: {{epochs: 2, batch_size: 2, lr: 0.003, num_warmup_steps: 0, max_seq_le
 evaluation:
   tasks: [{{name: capitalize, script: "tasks/capitalize.py@capitalize"}}]
   epochs: all
-compute: {{cluster: ci-slurm, gpus: 0, time: "00:10:00", mem: 4G}}
+compute: {{cluster: {cluster}, gpus: 0, time: "00:10:00", mem: 4G}}
 ---
 # Run Plan: {group}
 """
+
+
+# Plans cannot name the evaluation provider yet: one line in front of the package template.
+OVERRIDES = {
+    "slurm/eval.slurm.j2": '{% set ev = dict(ev, model="planc/upper") %}',
+    "local/run_local.sh.j2": (
+        '{% set evs = [] %}{% for ev in run.evaluations %}'
+        '{% set _ = evs.append(dict(ev, model="planc/upper")) %}{% endfor %}'
+        '{% set run = dict(run, evaluations=evs) %}'),
+}
 
 
 def _slurm_up() -> bool:
@@ -130,9 +144,8 @@ def _slurm_up() -> bool:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    """A planc project: tiny model assets, registry, cluster profile, task, template override."""
-    need_or_skip(_slurm_up(), "the local SLURM is not running "
-                 "(bash scripts/slurm-local.sh install && bash scripts/slurm-local.sh start)")
+    """A planc project: tiny model assets, registry, cluster profiles, task, template
+    overrides, and two plans (SLURM and local CPU)."""
     for module in ("torchtune", "torchao", "inspect_ai"):
         need_or_skip(importlib.util.find_spec(module) is not None,
                      f"{module} is not installed (pip install -e '.[test]')")
@@ -150,6 +163,7 @@ def project(tmp_path_factory) -> Path:
     proj = root / "proj"
     (proj / "clusters").mkdir(parents=True)
     shutil.copy(ROOT / "clusters" / "ci-slurm.yaml", proj / "clusters")
+    shutil.copy(ROOT / "clusters" / "local-cpu.yaml", proj / "clusters")
     (proj / "pyproject.toml").write_text(textwrap.dedent("""\
         [tool.planc]
         # a front-matter plan: the seed document's sections are not written by hand here
@@ -160,12 +174,55 @@ def project(tmp_path_factory) -> Path:
     (proj / "models.yaml").write_text(MODELS, "utf-8")
     (proj / "tasks").mkdir()
     (proj / "tasks" / "capitalize.py").write_text(TASK, "utf-8")
-    override = proj / "templates" / "slurm" / "eval.slurm.j2"
-    override.parent.mkdir(parents=True)
-    package = (resources.files("compiler") / "templates" / "slurm" / "eval.slurm.j2").read_text()
-    override.write_text('{% set ev = dict(ev, model="planc/upper") %}\n' + package, "utf-8")
-    (proj / "runs_plan.md").write_text(PLAN.format(group=GROUP, assets=assets), "utf-8")
+    for name, line in OVERRIDES.items():
+        override = proj / "templates" / name
+        override.parent.mkdir(parents=True, exist_ok=True)
+        package = (resources.files("compiler") / "templates" / name).read_text("utf-8")
+        override.write_text(line + "\n" + package, "utf-8")
+    (proj / "runs_plan.md").write_text(
+        PLAN.format(group=GROUP, assets=assets, cluster="ci-slurm"), "utf-8")
+    (proj / "local_plan.md").write_text(
+        PLAN.format(group=LOCAL_GROUP, assets=assets, cluster="local-cpu"), "utf-8")
     return proj
+
+
+def _env(project: Path) -> dict[str, str]:
+    return {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "HOME": str(project / "home"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def _check_harvest(group: Path, res: dict, console: Path) -> None:
+    """Shape checks shared by both pipelines (values of a random model are meaningless)."""
+    assert res == json.loads((group / "results.json").read_text("utf-8"))
+    assert res["problems"] == []
+    tr = res["runs"][RUN]["training"]
+    config = yaml.safe_load((group / RUN / "finetune.yaml").read_text("utf-8"))
+    every = int(config["log_every_n_steps"])
+    assert tr["steps"] == 8  # 8 rows / batch 2 = 4 steps per epoch × 2 epochs
+    assert tr["epochs"] == 2
+    curve = tr["loss_curve"]
+    assert [step for step, _ in curve] == list(range(every, 9, every))
+    assert all(isinstance(s, int) and isinstance(v, float) and v > 0 for s, v in curve)
+    assert isinstance(tr["final_loss"], float)
+    assert set(tr["checkpoint_gib"]) == {"0", "1"}
+    assert all(0.02 < g < 0.1 for g in tr["checkpoint_gib"].values())  # 33 MB merged model
+    assert tr["duration_s"] > 0 and tr["it_per_s"] > 0 and tr["tokens_per_second"] > 0
+    assert tr["log"].startswith(str(group / RUN / "output" / "logs" / "log_"))
+    assert tr["console"] == str(console)
+
+    evs = res["runs"][RUN]["evaluations"]
+    assert set(evs) == {"capitalize_epoch_0", "capitalize_epoch_1"}
+    for key, ev in evs.items():
+        assert ev["epoch"] == int(key[-1])
+        assert (ev["task"], ev["model"], ev["status"]) == ("capitalize", "planc/upper", "success")
+        assert ev["samples"] == 5 and ev["completed_samples"] == 5
+        assert ev["scores"]["match"]["accuracy"] == pytest.approx(0.8)
+        assert Path(ev["log"]).parent == group / RUN / "eval" / key / "logs"
+
+    tracker = yaml.safe_load((group / "runs_status.yaml").read_text("utf-8"))["runs"][RUN]
+    assert tracker["finetune"]["results"]["steps"] == 8
+    assert tracker["finetune"]["exit_code"] == 0
+    assert tracker["evaluations"]["capitalize_epoch_1"]["results"]["match.accuracy"] == 0.8
 
 
 def _statuses(group: Path) -> list[str]:
@@ -174,9 +231,11 @@ def _statuses(group: Path) -> list[str]:
     return [rec["finetune"]["status"]] + [e["status"] for e in rec["evaluations"].values()]
 
 
+@pytest.mark.slurm
 def test_compile_submit_train_eval_sync_harvest(project: Path) -> None:
-    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "HOME": str(project / "home"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    need_or_skip(_slurm_up(), "the local SLURM is not running "
+                 "(bash scripts/slurm-local.sh install && bash scripts/slurm-local.sh start)")
+    env = _env(project)
     compiled = run_planc("compile", "runs_plan.md", cwd=project, env=env)
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     group = project / "build" / GROUP
@@ -204,39 +263,39 @@ def test_compile_submit_train_eval_sync_harvest(project: Path) -> None:
 
     harvested = run_planc("results", str(group), "--json", cwd=project, env=env)
     assert harvested.returncode == 0, harvested.stderr
-    res = json.loads(harvested.stdout)
-    assert res == json.loads((group / "results.json").read_text("utf-8"))
-    assert res["problems"] == []
-    tr = res["runs"][RUN]["training"]
-    config = yaml.safe_load((group / RUN / "finetune.yaml").read_text("utf-8"))
-    every = int(config["log_every_n_steps"])
-    assert tr["steps"] == 8  # 8 rows / batch 2 = 4 steps per epoch × 2 epochs
-    assert tr["epochs"] == 2
-    curve = tr["loss_curve"]
-    assert [step for step, _ in curve] == list(range(every, 9, every))
-    assert all(isinstance(s, int) and isinstance(v, float) and v > 0 for s, v in curve)
-    assert isinstance(tr["final_loss"], float)
-    assert set(tr["checkpoint_gib"]) == {"0", "1"}
-    assert all(0.02 < g < 0.1 for g in tr["checkpoint_gib"].values())  # 33 MB merged model
-    assert tr["duration_s"] > 0 and tr["it_per_s"] > 0 and tr["tokens_per_second"] > 0
-    assert tr["log"].startswith(str(group / RUN / "output" / "logs" / "log_"))
-    assert tr["console"] == str(ft_out)
-
-    evs = res["runs"][RUN]["evaluations"]
-    assert set(evs) == {"capitalize_epoch_0", "capitalize_epoch_1"}
-    for key, ev in evs.items():
-        assert ev["epoch"] == int(key[-1])
-        assert (ev["task"], ev["model"], ev["status"]) == ("capitalize", "planc/upper", "success")
-        assert ev["samples"] == 5 and ev["completed_samples"] == 5
-        assert ev["scores"]["match"]["accuracy"] == pytest.approx(0.8)
-        assert Path(ev["log"]).parent == group / RUN / "eval" / key / "logs"
-
-    tracker = yaml.safe_load((group / "runs_status.yaml").read_text("utf-8"))["runs"][RUN]
-    assert tracker["finetune"]["results"]["steps"] == 8
-    assert tracker["finetune"]["exit_code"] == 0
-    assert tracker["evaluations"]["capitalize_epoch_1"]["results"]["match.accuracy"] == 0.8
+    _check_harvest(group, json.loads(harvested.stdout), ft_out)
 
     table = run_planc("results", str(group), cwd=project, env=env)
     assert table.returncode == 0, table.stderr
     assert "| **Status:** 1/1 complete" in table.stdout
     assert f"**Best performing:** {RUN} (capitalize, epoch 0): 0.800" in table.stdout
+
+
+def test_compile_and_run_local_cpu_then_harvest(project: Path) -> None:
+    env = _env(project)
+    compiled = run_planc("compile", "local_plan.md", cwd=project, env=env)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    group = project / "build" / LOCAL_GROUP
+    launcher = group / RUN / "run_local.sh"
+    assert "--model planc/upper -M model_path=" in launcher.read_text()
+    ran = run_planc("run", str(group), "--local", "--max-parallel", "2", cwd=project, env=env,
+                    timeout=600)
+    status = yaml.safe_load((group / "runs_status.yaml").read_text("utf-8"))["runs"][RUN]
+    ft_out = group / RUN / "local-finetune.out"
+    assert ran.returncode == 0, ran.stdout + ran.stderr + ft_out.read_text(errors="replace")
+    assert "3 completed, 0 failed" in ran.stdout
+    assert _statuses(group) == ["completed"] * 3
+    assert status["finetune"]["output"] == str(ft_out)
+    assert status["finetune"]["job_id"].startswith("local-")
+    # evaluations start only after the fine-tune finished
+    lines = ran.stdout.splitlines()
+    done = lines.index(next(x for x in lines if x.startswith(f"completed {RUN}/finetune")))
+    assert all(i > done for i, x in enumerate(lines) if x.startswith(f"started {RUN}/eval"))
+
+    harvested = run_planc("results", str(group), "--json", cwd=project, env=env)
+    assert harvested.returncode == 0, harvested.stderr
+    res = json.loads(harvested.stdout)
+    _check_harvest(group, res, ft_out)
+    tr = res["runs"][RUN]["training"]
+    assert tr["duration_source"] == "job"
+    assert tr["duration_s"] == status["finetune"]["elapsed_s"]

@@ -132,6 +132,7 @@ def test_harvest_torchtune_real_run(tmp_path):
     assert tr["epochs"] == 2
     assert tr["tokens_per_second"] == 133.58021545410156
     assert tr["duration_s"] == 27.44  # `real` of /usr/bin/time -p
+    assert tr["duration_source"] == "time -p"
     assert tr["it_per_s"] == pytest.approx(1 / 2.61)
     assert tr["peak_memory_gib"] is None
     assert tr["checkpoint_gib"] == {"0": round(3 / 1024, 4), "1": round(5 / 1024, 4)}
@@ -179,7 +180,25 @@ def test_duration_from_disk_log_name_and_mtime(tmp_path):
     out = _out_dir(tmp_path, epochs=False)
     log = out / "logs/log_1795289102.txt"
     os.utime(log, (1795289102 + 21, 1795289102 + 21))
-    assert results.harvest_torchtune(out)["duration_s"] == 21
+    tr = results.harvest_torchtune(out)
+    assert (tr["duration_s"], tr["duration_source"]) == (21, "disk log")
+
+
+def test_group_prefers_the_local_jobs_elapsed_time(tmp_path):
+    """A local run has no `real` line; the runner's elapsed_s beats the DiskLogger estimate."""
+    group = tmp_path / "grp"
+    out = _out_dir(tmp_path, epochs=False)
+    os.utime(out / "logs/log_1795289102.txt", (1795289102 + 21, 1795289102 + 21))
+    (group / "r").mkdir(parents=True)
+    (group / "r" / "finetune.yaml").write_text(yaml.safe_dump({"output_dir": str(out)}))
+    (group / "r" / "local-finetune.out").write_text(_raw("doc/console.out"))
+    data = {"schema_version": 1, "run_group": "grp", "runs": {"r": {"finetune": {
+        **tracker.stage("completed"), "output": "r/local-finetune.out", "elapsed_s": 42.5}}}}
+    (group / "runs_status.yaml").write_text(tracker.dump(data))
+    tr = results.harvest_group(group)["runs"]["r"]["training"]
+    assert (tr["duration_s"], tr["duration_source"]) == (42.5, "job")
+    assert tr["console"] == str(group / "r" / "local-finetune.out")
+    assert tr["steps"] == 8 and tr["it_per_s"] == 1.29
 
 
 def test_harvest_slurm_out_exit_code_and_unreadable(tmp_path):
