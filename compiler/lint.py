@@ -86,22 +86,45 @@ def rule_options(rule: ModuleType, settings: Settings) -> dict[str, Any]:
     return opts
 
 
+_Plan = dict[str, list[tuple[ModuleType, Severity, dict[str, Any]]]]
+
+
+def _rule_plan(settings: Settings) -> _Plan:
+    """Per document kind, the enabled rules with their effective severity and options.
+
+    Built once per batch of files (configuration lookups are per rule, not per rule and
+    document); rules only read ``ctx.options``, so one options dict serves the batch.
+    """
+    plan: _Plan = {}
+    for rule in RULES:
+        if not settings.enabled(rule.CODE):
+            continue
+        entry = (rule, settings.severity_for(rule.CODE, rule.SEVERITY),
+                 rule_options(rule, settings))
+        for kind in rule.KINDS:
+            plan.setdefault(kind, []).append(entry)
+    return plan
+
+
 def lint_document(doc: Document, settings: Settings) -> list[Diagnostic]:
     """All diagnostics for one loaded document, sorted, after config and suppressions."""
+    return _lint_document(doc, settings, _rule_plan(settings), {})
+
+
+def _lint_document(doc: Document, settings: Settings, plan: _Plan, enabled: dict[str, bool]
+                   ) -> list[Diagnostic]:
     diags: list[Diagnostic] = list(doc.diagnostics)
-    kind = doc.kind or "unknown"
-    for rule in RULES:
-        if kind not in rule.KINDS or not settings.enabled(rule.CODE):
-            continue
-        severity = settings.severity_for(rule.CODE, rule.SEVERITY)
-        ctx = Context(doc=doc, options=rule_options(rule, settings), settings=settings)
+    path = doc.path
+    for rule, severity, options in plan.get(doc.kind or "unknown", ()):
+        ctx = Context(doc=doc, options=options, settings=settings)
+        code, name = rule.CODE, rule.NAME
         try:
             for f in rule.check(ctx):
-                diags.append(Diagnostic(doc.path, max(1, f.line), max(1, f.column), rule.CODE,
-                                        severity, f.message, rule.NAME, f.fix))
+                diags.append(Diagnostic(path, max(1, f.line), max(1, f.column), code,
+                                        severity, f.message, name, f.fix))
         except Exception as exc:  # a rule bug must not hide the other findings
-            diags.append(Diagnostic(doc.path, 1, 1, INTERNAL_ERROR, Severity.ERROR,
-                                    f"internal error in rule {rule.CODE}: {type(exc).__name__}: {exc}",
+            diags.append(Diagnostic(path, 1, 1, INTERNAL_ERROR, Severity.ERROR,
+                                    f"internal error in rule {code}: {type(exc).__name__}: {exc}",
                                     "internal-error"))
     whole, by_line = _suppressions(doc)
     if whole or by_line:
@@ -110,9 +133,15 @@ def lint_document(doc: Document, settings: Settings) -> list[Diagnostic]:
             if not _matches(d.code, whole) and not _matches(d.code, by_line.get(d.line, set()))
         ]
     # Loading diagnostics obey select/ignore too (CM000/CM001).
-    diags = [d for d in diags if d.code == INTERNAL_ERROR or settings.enabled(d.code)]
-    diags.sort(key=sort_key)
-    return diags
+    kept = []
+    for d in diags:
+        ok = enabled.get(d.code)
+        if ok is None:
+            ok = enabled[d.code] = d.code == INTERNAL_ERROR or settings.enabled(d.code)
+        if ok:
+            kept.append(d)
+    kept.sort(key=sort_key)
+    return kept
 
 
 def lint_file(path: str | Path, settings: Settings) -> list[Diagnostic]:
@@ -122,9 +151,11 @@ def lint_file(path: str | Path, settings: Settings) -> list[Diagnostic]:
 
 def _lint_many(args: tuple[list[str], Settings]) -> list[Diagnostic]:
     paths, settings = args
+    plan = _rule_plan(settings)
+    enabled: dict[str, bool] = {}
     out: list[Diagnostic] = []
     for p in paths:
-        out.extend(lint_file(p, settings))
+        out.extend(_lint_document(load(p), settings, plan, enabled))
     return out
 
 
