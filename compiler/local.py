@@ -19,6 +19,8 @@ The launcher logic (``../shared/reference/research-agent-api.md`` §5, planc pol
   ``exit_code`` and ``elapsed_s`` (wall seconds) when done (a signal N is recorded as
   ``128 + N``, the shell's convention). Each job's stdout and stderr go to its log (below),
   the stage's ``output``, which ``planc results`` reads as console output.
+- **One runner per group** (``runs_status.yaml.run.lock``); stages a dead runner left
+  ``running`` (``job_id: local-<pid>`` with no such process) go back to ``pending`` first.
 - **Interrupts.** On SIGINT (Ctrl-C) or SIGTERM every child process group gets SIGTERM,
   then SIGKILL after :data:`KILL_GRACE_S` seconds, and every stage this run had started
   goes back to ``pending`` with ``reason: interrupted`` (its partial log stays in
@@ -36,11 +38,14 @@ SLURM script (``<run>/finetune.slurm``, ``<run>/run.slurm``, ``<run>/eval/<key>/
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,8 +59,47 @@ POLL_S = 0.2
 DONE = ("completed", "skipped")
 
 
+LOCAL_JOB = re.compile(r"^local-(\d+)$")
+
+
 class LocalRunError(Exception):
-    """The group cannot be run (no tracker, unreadable tracker); the message says why."""
+    """The group cannot be run (no tracker, unreadable tracker, another ``planc run`` on
+    the same group); the message says why."""
+
+
+@contextlib.contextmanager
+def run_lock(status_path: Path) -> Iterator[None]:
+    """One ``planc run`` per group at a time (``runs_status.yaml.run.lock``, non-blocking):
+    two runners would start the same pending stages twice."""
+    lock = status_path.with_name(status_path.name + ".run.lock")
+    with open(lock, "a") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LocalRunError(f"another planc run is active for {status_path.parent}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def stale_stages(data: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """``(run, stage, pid)`` of stages left ``running`` by a local runner that died (killed
+    with SIGKILL, machine reboot): ``job_id: local-<pid>`` whose process no longer runs."""
+    out = []
+    for run, stage, rec in iter_stages(data):
+        m = LOCAL_JOB.match(str(rec.get("job_id") or ""))
+        if rec.get("status") == "running" and m and not _alive(int(m.group(1))):
+            out.append((run, stage, int(m.group(1))))
+    return out
 
 
 @dataclass
@@ -231,17 +275,36 @@ def run_local(group_dir: Path | str, max_parallel: int | None = None, *,
     ``max_parallel`` caps concurrent jobs; ``min_free_gib`` is the free memory a GPU needs
     (GiB); ``detect`` returns ``(mode, free GPU UUIDs, reason)``. Progress lines go to
     ``echo``. Returns an :class:`Outcome`. Raises :class:`LocalRunError` when the tracker is
-    missing or unreadable, :class:`KeyboardInterrupt` after an interrupt (see the module
+    missing or unreadable or another ``planc run`` holds the group, :class:`KeyboardInterrupt`
+    after an interrupt (see the module
     docstring for what is recorded).
     """
     group = Path(group_dir).resolve()
     status_path = group / STATUS_FILE
+    if not status_path.is_file():
+        raise LocalRunError(f"{status_path}: not found; run `planc compile` first")
+    with run_lock(status_path):
+        return _run_locked(group, status_path, max_parallel, min_free_gib, statuses, detect,
+                           echo, poll_s, kill_grace_s)
+
+
+def _run_locked(group: Path, status_path: Path, max_parallel: int | None, min_free_gib: float,
+                statuses: tuple[str, ...], detect: Callable[[float], tuple[str, list[str], str]],
+                echo: Callable[[str], None], poll_s: float, kill_grace_s: float) -> Outcome:
     try:
         data = tracker.read(status_path)
     except tracker.TrackerError as exc:
         raise LocalRunError(str(exc)) from exc
     if data is None:
-        raise LocalRunError(f"{status_path}: not found; run `planc compile` first")
+        raise LocalRunError(f"{status_path}: empty; run `planc compile` first")
+    stale = stale_stages(data)
+    if stale:
+        _set(status_path, [(run, stage, {
+            "status": "pending", "reason": f"stale: local job {pid} no longer runs",
+            "job_id": None, "last_updated": tracker.now()}) for run, stage, pid in stale])
+        for run, stage, pid in stale:
+            echo(f"reset {run}/{stage} to pending (its local job {pid} no longer runs)")
+        data = tracker.read(status_path) or data
     queue, missing = plan_jobs(group, data, statuses)
     outcome = Outcome(missing=missing)
     for label in missing:

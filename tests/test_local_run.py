@@ -192,6 +192,41 @@ def test_missing_tracker_is_exit_2(tmp_path):
     assert "runs_status.yaml: not found" in proc.stderr
 
 
+def test_stale_running_stage_is_reset_and_run(tmp_path):
+    """A runner killed with SIGKILL leaves ``running`` + ``local-<pid>``; the next run
+    resets it (the process is gone) and runs it; a live pid is left alone."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    live = subprocess.Popen(["sleep", "60"])
+    try:
+        runs = {"a": {"type": "sweep", "run": stage("running", job_id=f"local-{dead.pid}")},
+                "b": {"type": "sweep", "run": stage("running", job_id=f"local-{live.pid}")}}
+        group = make_group(tmp_path, runs, {"a/run.slurm": "true\n", "b/run.slurm": "true\n"})
+        proc = run_planc("run", str(group), "--local", env=no_gpu_env(tmp_path))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert f"reset a/run to pending (its local job {dead.pid} no longer runs)" in proc.stdout
+        st = status_of(group)
+        assert st["a"]["run"]["status"] == "completed"
+        assert "reason" not in st["a"]["run"]  # the new attempt clears the old reason
+        assert st["b"]["run"] == stage("running", job_id=f"local-{live.pid}")
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_one_runner_per_group(tmp_path):
+    import fcntl
+
+    group = make_group(tmp_path, {"a": {"type": "sweep", "run": stage()}},
+                       {"a/run.slurm": "true\n"})
+    with open(group / "runs_status.yaml.run.lock", "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = run_planc("run", str(group), "--local", env=no_gpu_env(tmp_path))
+    assert proc.returncode == 2
+    assert "another planc run is active" in proc.stderr
+    assert status_of(group)["a"]["run"]["status"] == "pending"
+
+
 def _dead(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
