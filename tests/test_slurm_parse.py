@@ -223,6 +223,15 @@ def test_array_specs(spec: str, tasks: list[int]) -> None:
     assert slurm.expand_array_spec(spec) == tasks
 
 
+def test_array_spec_bounds() -> None:
+    with pytest.raises(ValueError):
+        slurm.expand_array_spec("0-4294967294")
+    with pytest.raises(ValueError):
+        slurm.expand_array_spec("x")
+    assert slurm.parse_scontrol("JobId=5 ArrayJobId=5 ArrayTaskId=0-99999999999 "
+                                "JobState=PENDING\n") == {}
+
+
 @given(st.lists(st.integers(0, 10_000), min_size=1, max_size=30, unique=True))
 def test_array_spec_roundtrip(tasks: list[int]) -> None:
     assert slurm.expand_array_spec(",".join(map(str, tasks))) == tasks
@@ -270,3 +279,19 @@ def test_output_folders_are_created_before_sbatch(tmp_path: Path) -> None:
     assert not Path("/nonexistent-%j").exists()  # a job-time value in the folder: left alone
     assert slurm.ensure_output_dirs(script, text) == []
     assert slurm.ensure_output_dirs(script, "#SBATCH -o slurm-%j.out\n") == []
+
+
+_slurmish = st.text(st.sampled_from(list("JobId=ArrayTaskId=1-3%_|: \n0123456789abcXYZ[],+.()")),
+                    max_size=300)
+
+
+@given(st.one_of(st.text(max_size=300), _slurmish))
+def test_parsers_never_raise_on_arbitrary_text(text: str) -> None:
+    for parse in (slurm.parse_scontrol, slurm.parse_squeue, slurm.parse_sacct):
+        for rec in parse(text).values():
+            assert map_state(rec).status in ("submitted", "running", "completed", "failed")
+    try:
+        job = slurm.parse_sbatch_output(text)
+    except slurm.SubmitError:
+        return
+    assert job.isdigit()

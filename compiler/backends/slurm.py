@@ -137,10 +137,14 @@ def _none(value: str | None) -> str | None:
     return value
 
 
+MAX_ARRAY_TASKS = 4_000_001  # SLURM's upper bound on MaxArraySize (slurm.conf(5))
+
+
 def expand_array_spec(spec: str) -> list[int]:
     """Task ids of an array spec: ``"0-3"``, ``"1,3-5"``, ``"0-7:2"``, ``"[0-3%2]"``.
 
-    A ``%N`` throttle suffix is ignored. Raises ``ValueError`` on anything else.
+    A ``%N`` throttle suffix is ignored. Raises ``ValueError`` on anything else, and for more
+    than :data:`MAX_ARRAY_TASKS` tasks (no SLURM array is that large).
     """
     s = spec.strip().strip("[]")
     s = s.split("%", 1)[0]
@@ -155,9 +159,14 @@ def expand_array_spec(spec: str) -> list[int]:
             step = int(step_text)
         if "-" in part:
             lo, hi = part.split("-", 1)
-            out.extend(range(int(lo), int(hi) + 1, max(step, 1)))
+            tasks = range(int(lo), int(hi) + 1, max(step, 1))
+            if len(out) + len(tasks) > MAX_ARRAY_TASKS:
+                raise ValueError(f"array spec {spec!r} has more than {MAX_ARRAY_TASKS} tasks")
+            out.extend(tasks)
         else:
             out.append(int(part))
+        if len(out) > MAX_ARRAY_TASKS:
+            raise ValueError(f"array spec {spec!r} has more than {MAX_ARRAY_TASKS} tasks")
     if not out:
         raise ValueError(f"empty array spec {spec!r}")
     return out
