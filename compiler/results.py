@@ -26,7 +26,8 @@ and the **last** match wins.
         "evaluations": {"<eval key>": {"task", "model", "status", "epoch", "samples",
                      "completed_samples", "scores": {"<scorer>": {"<metric>": value}},
                      "duration_s", "log", "error"}},
-        "metrics": {"<name>": value} | null}},
+        "metrics": {"<name>": value} | null,
+        "datasets": {"training": str | null, "evaluation": {"<eval key>": str}}}},
      "problems": ["<file>: <why>", …]}
 """
 
@@ -566,6 +567,29 @@ def _job_duration(training: dict[str, Any], stage: dict[str, Any]) -> None:
         training["duration_source"] = "job"
 
 
+def datasets(group: Path, run: str, rec: dict[str, Any]) -> dict[str, Any]:
+    """``{"training": str | None, "evaluation": {key: str}}``: the fine-tune's
+    ``dataset.data_files`` (else ``source``) from ``<run>/finetune.yaml``, and per
+    evaluation the ``data_path`` (else ``task_script``) of ``<run>/eval/<key>/eval.yaml``
+    (the files ``planc compile`` writes). Missing files give ``None``/no entry."""
+    from .local import stage_dir
+
+    training = None
+    config = _load_yaml_mapping(group / run / "finetune.yaml")
+    ds = config.get("dataset") if config else None
+    if isinstance(ds, dict):
+        value = ds.get("data_files") or ds.get("source")
+        training = value if isinstance(value, str) else None
+    evaluation: dict[str, str] = {}
+    evals = rec.get("evaluations")
+    for key in (evals if isinstance(evals, dict) else {}):
+        spec = _load_yaml_mapping(stage_dir(group, run, f"evaluations/{key}") / "eval.yaml")
+        value = (spec.get("data_path") or spec.get("task_script")) if spec else None
+        if isinstance(value, str):
+            evaluation[str(key)] = value
+    return {"training": training, "evaluation": evaluation}
+
+
 def _round(value: Any, digits: int = 6) -> Any:
     if isinstance(value, float):
         return float(f"{value:.{digits}g}")
@@ -623,7 +647,8 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
             continue
         name = str(name)
         entry: dict[str, Any] = {"type": rec.get("type"), "training": None,
-                                 "evaluations": {}, "metrics": None}
+                                 "evaluations": {}, "metrics": None,
+                                 "datasets": datasets(group, name, rec)}
         ft = rec.get("finetune")
         if isinstance(ft, dict) and ft.get("status") != "skipped":
             out_dir, log_dir = training_paths(group, name)

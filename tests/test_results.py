@@ -310,13 +310,16 @@ def _group(tmp_path: Path, eval_logs: dict[str, Path]) -> Path:
     (group / run / "finetune.yaml").write_text(yaml.safe_dump({
         "output_dir": str(out),
         "metric_logger": {"_component_": "torchtune.training.metric_logging.DiskLogger",
-                          "log_dir": "${output_dir}/logs"}}))
+                          "log_dir": "${output_dir}/logs"},
+        "dataset": {"_component_": "torchtune.datasets.alpaca_dataset",
+                    "data_files": "/d/words.json"}}))
     shutil.copy(DATA / "real/console.out", group / run / "slurm-41.out")
     for key, log in (("cap_epoch_0", "upper_json"), ("cap_epoch_1", "upper_eval")):
         d = group / run / "eval" / key
         (d / "logs").mkdir(parents=True)
         (d / "eval.slurm").write_text(f"#!/bin/bash\n#SBATCH --job-name=eval-cap-ep{key[-1]}\n")
         shutil.copy(eval_logs[log], d / "logs")
+        (d / "eval.yaml").write_text("task_script: tasks/cap.py\ndata_path: null\n")
     base = group / "tiny_base" / "eval" / "cap"
     (base / "logs").mkdir(parents=True)
     (base / "eval.slurm").write_text("#!/bin/bash\n#SBATCH --job-name=eval-cap\n")
@@ -356,7 +359,11 @@ def test_harvest_group_writes_results_and_tracker(tmp_path, eval_logs):
     assert res["runs"]["tiny_base"]["evaluations"]["cap"]["epoch"] is None
     assert res["runs"]["sweep_a"]["metrics"] == {"accuracy": 0.93, "loss": 0.2}
     assert res["runs"]["sweep_b"] == {"type": "sweep", "training": None, "evaluations": {},
-                                      "metrics": None}
+                                      "metrics": None,
+                                      "datasets": {"training": None, "evaluation": {}}}
+    assert res["runs"]["tiny_rank8"]["datasets"] == {
+        "training": "/d/words.json",
+        "evaluation": {"cap_epoch_0": "tasks/cap.py", "cap_epoch_1": "tasks/cap.py"}}
 
     status = yaml.safe_load((group / "runs_status.yaml").read_text())["runs"]
     ft = status["tiny_rank8"]["finetune"]
@@ -420,6 +427,12 @@ def test_planc_results_tables(tmp_path, eval_logs):
         |---|---|---|
         | sweep_a | 0.930 | 0.200 |
 
+        ## Datasets Used
+
+        | Run | Training dataset | Eval dataset(s) |
+        |---|---|---|
+        | tiny_rank8 | /d/words.json | tasks/cap.py |
+
         ## Incomplete Runs
 
         | Run | Stage | Status | Notes |
@@ -465,3 +478,23 @@ def test_steps_come_from_the_progress_bar_when_the_logger_skips_steps(tmp_path):
     assert tr["loss_curve"] == [[5, 53.80311584472656]]
     assert tr["steps"] == 8
     assert tr["final_loss"] == 51.86614227294922
+
+
+def test_summary_without_recorded_types_and_with_failures():
+    from compiler.commands.results import render_summary
+
+    status = {"runs": {
+        "m_base": {"finetune": {"status": "skipped"}, "evaluations": {"t": {"status": "running",
+                                                                          "job_id": "7"}}},
+        "s1": {"run": {"status": "submitted", "job_id": "8"}},
+        "m_rank4": {"finetune": {"status": "failed", "exit_code": 137,
+                                 "reason": "OUT_OF_MEMORY"}, "evaluations": {}},
+    }}
+    text = render_summary({"group": "g", "generated": "t", "runs": {}}, status)
+    assert "| m_base | control | – skipped | ⚙️ 0/1 (1 running) |" in text
+    assert "| s1 | sweep | ⚙️ submitted | - |" in text
+    assert "| m_rank4 | fine-tuned | ✗ failed | - |" in text
+    assert "| m_base | evaluations/t | ⚙️ running | job 7 |" in text
+    assert "| m_rank4 | finetune | ✗ failed | exit 137; OUT_OF_MEMORY |" in text
+    assert "**Status:** 0/3 complete" in text
+    assert "Best performing" not in text and "Datasets Used" not in text

@@ -9,10 +9,12 @@ layout of cruijff_kit's ``summary.md`` (``../shared/reference/formats.md`` §11)
     ## Training Results    | Run | Final Loss | Total Steps | Epochs | Duration |
     ## Evaluation Results  | Run | Task | Epoch | Accuracy | Bal. Acc | F1 | Sat. | Samples |
     **Best performing:** <run> (<task>, epoch N): <acc>
+    ## Datasets Used       | Run | Training dataset | Eval dataset(s) |
     ## Incomplete Runs     | Run | Stage | Status | Notes |
 
 Status glyphs: ✓ done, ⚙️ running (or submitted), ⏸ pending, ✗ failed, – skipped. ``Sat.``
-is ✓ when accuracy ≥ 0.95. Sweeps add a ``## Metrics`` table. ``--json`` prints
+is ✓ when accuracy ≥ 0.95. Sweeps add a ``## Metrics`` table (before Datasets Used); tables
+without rows are replaced by a sentence, Datasets Used is left out. ``--json`` prints
 ``results.json`` instead.
 
 Exit codes: 0 harvested (incomplete runs are not an error), 1 some files could not be read
@@ -111,6 +113,16 @@ def _eval_summary(rec: dict[str, Any]) -> str:
     return f"✓ {done}/{len(statuses)}"
 
 
+def _kind(rec: dict[str, Any], result: dict[str, Any]) -> str:
+    """The run's type: recorded, else from its stages (a skipped fine-tune is a control)."""
+    if rec.get("type") or result.get("type"):
+        return str(rec.get("type") or result.get("type"))
+    if "run" in rec:
+        return "sweep"
+    ft = rec.get("finetune")
+    return "control" if isinstance(ft, dict) and ft.get("status") == "skipped" else "fine-tuned"
+
+
 def _accuracy(ev: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(accuracy, balanced accuracy, F1) from an evaluation's scores (first scorer that has
     each metric)."""
@@ -143,8 +155,7 @@ def render_summary(results: dict[str, Any], status: dict[str, Any]) -> str:
               "|---|---|---|---|"]
     for name in names:
         rec = records.get(name) if isinstance(records.get(name), dict) else {}
-        kind = rec.get("type") or (runs.get(name) or {}).get("type") or (
-            "sweep" if "run" in rec else "fine-tuned")
+        kind = _kind(rec, runs.get(name) or {})
         ft = rec.get("finetune") if isinstance(rec.get("finetune"), dict) else rec.get("run")
         ft_cell = _glyph(ft.get("status")) if isinstance(ft, dict) else "-"
         lines.append(f"| {_cell(name)} | {_cell(kind)} | {ft_cell} | {_eval_summary(rec)} |")
@@ -199,6 +210,16 @@ def render_summary(results: dict[str, Any], status: dict[str, Any]) -> str:
                   "|---|" + "---|" * len(keys)]
         for name, m in metric_rows:
             lines.append(f"| {_cell(name)} | " + " | ".join(_fmt(m.get(k)) for k in keys) + " |")
+
+    used = [(n, (runs.get(n) or {}).get("datasets") or {}) for n in names]
+    used = [(n, d) for n, d in used if d.get("training") or d.get("evaluation")]
+    if used:
+        lines += ["", "## Datasets Used", "", "| Run | Training dataset | Eval dataset(s) |",
+                  "|---|---|---|"]
+        for name, d in used:
+            evals = list(dict.fromkeys((d.get("evaluation") or {}).values()))
+            lines.append(f"| {_cell(name)} | {_cell(d.get('training'))} | "
+                         f"{_cell(', '.join(evals) or None)} |")
 
     incomplete = []
     for name in names:
