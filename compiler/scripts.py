@@ -89,8 +89,11 @@ Tracker payloads (every cluster type), research-agent-api.md §2–§5:
 - ``submit_api.sh``: reads ``RESEARCH_AGENT_URL`` and (optional) ``RESEARCH_AGENT_TOKEN``
   from the environment, sends the token as an ``X-Auth-Token`` header through a file
   descriptor (never argv, never a file), posts the plan, the sweep, then each run with the
-  sweep id filled in (``jq`` if present, else ``python3``), and prints ``CREATED <what>
-  [<run>] <id>`` lines.
+  sweep id filled in (``jq`` if present, else ``python3``) and each command prefixed with
+  ``export PLANC_GROUP_DIR=<abs> &&`` (without ``out_root``) and ``export
+  PLANC_PROJECT_ROOT=<abs> &&`` (without ``project_root``, when the scripts need it: the
+  directory ``submit_api.sh`` is started from, as for ``submit_all.sh``), and prints
+  ``CREATED <what> [<run>] <id>`` lines.
 
 Paths
 =====

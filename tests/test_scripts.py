@@ -941,14 +941,16 @@ def test_submit_api_posts_with_header_and_sweep_id(sandbox: Sandbox, with_jq: bo
     runs = [json.loads(c["stdin"]) for c in calls[2:]]
     assert len(runs) == 6 and all(r["sweep_id"] == "id2" for r in runs)
     first = json.loads((group / "api/runs/Llama-3.2-1B-Instruct_rank4.json").read_text())
-    assert runs[0]["command"] == ('export PLANC_GROUP_DIR=' + shlex.quote(str(group)) + " && "
-                                  + first["command"])
+    assert runs[0]["command"] == ("export PLANC_GROUP_DIR=" + shlex.quote(str(group)) + " && "
+                                  + "export PLANC_PROJECT_ROOT=" + shlex.quote(str(sandbox.root))
+                                  + " && " + first["command"])
     assert proc.stdout.splitlines()[:3] == ["CREATED plan id1", "CREATED sweep id2",
                                             "CREATED run Llama-3.2-1B-Instruct_rank4 id3"]
 
 
 def test_submit_api_without_token_sends_no_auth_header(sandbox: Sandbox) -> None:
-    group = write(render(run_group("slurm", settings={"out_root": "/abs/g"})), sandbox.root / "g")
+    m = run_group("slurm", settings={"out_root": "/abs/g", "project_root": "/proj"})
+    group = write(render(m), sandbox.root / "g")
     proc = sandbox.run(group / "submit_api.sh", RESEARCH_AGENT_URL="http://h:1")
     assert proc.returncode == 0, proc.stderr
     calls = sandbox.calls("curl")
