@@ -70,6 +70,11 @@ class SyncReport:
     missing: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    """The tracker mapping as this sync left it (not part of the JSON output)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "data"}
 
 
 def status_path(group: Path) -> Path:
@@ -145,7 +150,7 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncRep
     data = tracker.read(path)
     if data is None:
         raise tracker.TrackerError(f"{path} does not exist")
-    report = SyncReport()
+    report = SyncReport(data=data)
     ids = active_job_ids(data)
     report.queried = len(ids)
     if not ids:
@@ -163,6 +168,7 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncRep
             raise tracker.TrackerError(f"{path} disappeared during the sync")
         filled: list[str] = []
         report.changes = apply_records(current, result.records, stamp, filled)
+        report.data = current
         if report.changes or filled:
             tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
     return report
@@ -192,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.sync:
             report = sync_group(path)
-        data = tracker.read(path)
+        data = report.data if report is not None else tracker.read(path)
         if data is None:
             raise tracker.TrackerError(f"{path} does not exist")
     except tracker.TrackerError as exc:
@@ -206,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
         out: dict[str, Any] = {"group": data.get("run_group"), "path": str(path.resolve()),
                                "counts": counts, "stages": _stage_rows(data)}
         if report is not None:
-            out["sync"] = asdict(report)
+            out["sync"] = report.to_json()
         json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
