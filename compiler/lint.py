@@ -167,15 +167,31 @@ def lint_paths(files: Iterable[str | Path], settings: Settings, jobs: int | None
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(names) < _PARALLEL_MIN_FILES:
         return _lint_many((names, settings))
-    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
 
     chunk = max(1, len(names) // (jobs * 4))
     batches = [names[i : i + chunk] for i in range(0, len(names), chunk)]
     out: list[Diagnostic] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for result in pool.map(_lint_many, [(b, settings) for b in batches]):
+    # Workers ignore Ctrl-C: the parent alone turns it into KeyboardInterrupt (exit 130)
+    # and terminates the workers instead of waiting for their batches.
+    pool = multiprocessing.Pool(min(jobs, len(batches)), initializer=_ignore_sigint)
+    try:
+        for result in pool.imap(_lint_many, [(b, settings) for b in batches]):
             out.extend(result)
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
     return out
+
+
+def _ignore_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def exit_code(diagnostics: Sequence[Diagnostic], strict: bool = False) -> int:

@@ -447,6 +447,37 @@ def test_keyboard_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch,
     assert out.out == "" and "interrupted" in out.err
 
 
+_INTERRUPT_SCRIPT = """
+import os, signal, sys, threading, time
+import compiler.lint
+from compiler.cli import main
+
+def slow(args):  # a worker stuck on its batch
+    time.sleep(60)
+    return []
+
+compiler.lint._lint_many = slow
+threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+start = time.perf_counter()
+rc = main(["lint", "--jobs", "2", sys.argv[1]])
+print(f"rc={rc} elapsed={time.perf_counter() - start:.1f}")
+"""
+
+
+def test_ctrl_c_during_a_parallel_lint_exits_130_promptly(project: Path) -> None:
+    import subprocess
+    import sys
+
+    for i in range(30):
+        (project / "plans" / f"n{i}.md").write_text(NOTES_ONLY, "utf-8")
+    proc = subprocess.run([sys.executable, "-c", _INTERRUPT_SCRIPT, str(project / "plans")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=50)
+    _no_traceback(proc)
+    assert proc.stdout.startswith("rc=130 "), proc.stdout + proc.stderr
+    assert float(proc.stdout.split("elapsed=")[1]) < 20  # workers terminated, not awaited
+    assert "interrupted" in proc.stderr
+
+
 def test_console_script_matches_module(project: Path) -> None:
     import subprocess
     import sys
