@@ -182,3 +182,15 @@ def test_internal_errors_are_not_cached(project: Path, monkeypatch: pytest.Monke
     files = [project / "plans" / "secret.md"]
     assert "PC999" in [d.code for d in cache.lint_cached(files, Settings(root=project))]
     assert _entries(project) == []
+
+
+def test_cache_flag_turns_it_on(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.planc]\n", "utf-8")
+    target = str(project / "plans" / "secret.md")
+    proc = run_planc("lint", "--cache", "--format", "json", target, cwd=project)
+    assert proc.returncode == 1
+    assert len(_entries(project)) == 1
+    again = run_planc("lint", "--cache", "--format", "json", target, cwd=project)
+    assert json.loads(again.stdout) == json.loads(proc.stdout)
+    both = run_planc("lint", "--cache", "--no-cache", target, cwd=project)
+    assert both.returncode == 2 and "not allowed with" in both.stderr

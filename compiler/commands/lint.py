@@ -17,7 +17,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", default="", help="comma-separated codes or prefixes to run")
     p.add_argument("--ignore", default="", help="comma-separated codes or prefixes to skip")
     p.add_argument("--jobs", "-j", type=int, default=0, help="processes (default: all cores)")
-    p.add_argument("--no-cache", action="store_true", help="ignore the content-hash cache")
+    cache = p.add_mutually_exclusive_group()
+    cache.add_argument("--cache", action="store_true",
+                       help="use the content-hash cache (.planc_cache/) even if "
+                       "[tool.planc] cache is off")
+    cache.add_argument("--no-cache", action="store_true", help="ignore the content-hash cache")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
 
 
@@ -42,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"planc: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     files = discover(paths, settings)
-    if settings.cache and not args.no_cache:
+    if (settings.cache or args.cache) and not args.no_cache:
         from ..cache import lint_cached
 
         diags = lint_cached(files, settings, args.jobs or None)
