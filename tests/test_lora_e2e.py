@@ -11,14 +11,17 @@ saves ``state_dict()`` to ``ckpt/model.pt``, writes a byte-level tiktoken tokeni
 lines ``<base64 of byte i> <i>``) and 8 alpaca rows. The project registers the model in its
 own ``models.yaml`` (cpu, fp32, DiskLogger). Training runs 2 epochs × 4 steps on CPU.
 
-The evaluation uses the offline provider ``planc/upper`` (``compiler/offline_models.py``):
-it uppercases the last word of the prompt and **ignores the fine-tuned weights** — the
-compiled script still passes ``-M model_path=<run>/output/epoch_N``, which the provider
-accepts and ignores. Real checkpoints are evaluated with inspect-ai's ``hf/…`` provider,
-which needs HF-format weights and ``transformers``. Plans cannot name the eval provider yet,
-so the project overrides ``slurm/eval.slurm.j2`` and ``local/run_local.sh.j2`` (project
-templates win, file by file) with the package templates plus one line that sets the model
-to ``planc/upper``.
+The compiled evaluations use the offline provider ``planc/upper``
+(``compiler/offline_models.py``): it uppercases the last word of the prompt and **ignores
+the fine-tuned weights** — the compiled script still passes
+``-M model_path=<run>/output/epoch_N``, which the provider accepts and ignores. The local
+test then also evaluates the real fine-tuned weights once with ``planc/torchtune``
+(greedy decoding from the torchtune checkpoint; a random model's answers are wrong, so only
+the log's status and counts are checked). HF-layout checkpoints are evaluated with
+inspect-ai's ``hf/…`` provider, which needs ``transformers``. Plans cannot name the eval
+provider yet, so the project overrides ``slurm/eval.slurm.j2`` and
+``local/run_local.sh.j2`` (project templates win, file by file) with the package templates
+plus one line that sets the model to ``planc/upper``.
 
 Loss values of a random model are meaningless (~50–60): the test checks the loss curve's
 shape and step count, the evaluation's accuracy (4 of 5: one target is deliberately not the
@@ -41,6 +44,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from compiler import results as results_mod
 from tests.conftest import ROOT, need_or_skip, run_planc
 
 pytestmark = pytest.mark.e2e
@@ -299,3 +303,17 @@ def test_compile_and_run_local_cpu_then_harvest(project: Path) -> None:
     tr = res["runs"][RUN]["training"]
     assert tr["duration_source"] == "job"
     assert tr["duration_s"] == status["finetune"]["elapsed_s"]
+
+    # the fine-tuned weights themselves, through planc/torchtune (greedy, 4 new tokens)
+    epoch_dir = group / RUN / "output" / "epoch_1"
+    logs = project / "torchtune_eval_logs"
+    real = subprocess.run(
+        [str(Path(sys.executable).parent / "inspect"), "eval", "tasks/capitalize.py@capitalize",
+         "--model", "planc/torchtune", "-M", f"model_path={epoch_dir}", "-M", "max_new_tokens=4",
+         "--log-dir", str(logs), "--display", "none"],
+        cwd=project, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+    assert real.returncode == 0, real.stdout + real.stderr
+    ev = results_mod.harvest_inspect(next(logs.glob("*.eval")))
+    assert (ev["status"], ev["model"], ev["completed_samples"]) == (
+        "success", "planc/torchtune", 5)
+    assert ev["scores"]["match"]["accuracy"] is not None

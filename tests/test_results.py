@@ -249,9 +249,10 @@ def eval_logs(tmp_path_factory):
         mp.setenv("INSPECT_LOG_LEVEL", "warning")
         for name, model, fmt in (("upper_eval", "planc/upper", "eval"),
                                  ("upper_json", "planc/upper", "json"),
-                                 ("error_eval", "planc/error", "eval")):
+                                 ("error_eval", "planc/error", "eval"),
+                                 ("torchtune_missing", "planc/torchtune", "eval")):
             out = inspect_eval(f"{root / 'task.py'}@capitalize", model=model,
-                               model_args={"model_path": "/ignored/checkpoint"},
+                               model_args={"model_path": str(root / "no" / "epoch_0")},
                                log_dir=str(root / name), log_format=fmt, display="none")
             logs[name] = Path(out[0].location)
     return logs
@@ -281,6 +282,13 @@ def test_harvest_inspect_error_log(eval_logs):
     assert "deliberate failure" in ev["error"]
     assert ev["scores"] == {} and ev["headline"] is None
     assert ev["samples"] == 5 and ev["completed_samples"] == 0
+
+
+def test_torchtune_model_without_a_checkpoint_is_an_error_log(eval_logs):
+    ev = results.harvest_inspect(eval_logs["torchtune_missing"])
+    assert ev["status"] == "error"
+    assert "planc/torchtune: no resolved config at" in ev["error"]
+    assert ev["model"] == "planc/torchtune"
 
 
 def test_harvest_inspect_unreadable(tmp_path):
