@@ -103,7 +103,7 @@ GRES JOB_GRES Nodes Burstbuffer BurstBufferState KillOInInvalidDependent
 FREE_TEXT_KEYS = frozenset({"JobName", "Comment", "AdminComment", "SystemComment", "Command",
                             "WorkDir", "StdOut", "StdErr", "StdIn", "Features", "Reservation"})
 
-_PAIR_START = re.compile(r"(?:^| )([A-Za-z][A-Za-z0-9_:/]*)=")
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_:/]*\Z")
 _NO_VAL_TASK = "4294967294"  # SLURM's NO_VAL printed for %a of an array not yet split
 
 
@@ -112,22 +112,22 @@ def parse_keyvalue_line(line: str) -> dict[str, str]:
 
     A pair starts at ``<space>Key=``; inside a free-text value (:data:`FREE_TEXT_KEYS`,
     e.g. ``Comment=a note with x=y``) only a known key (:data:`KNOWN_KEYS`) ends it. Values
-    are stripped of the separating spaces. The first occurrence of a key wins.
+    keep their inner spaces exactly and lose the separating ones at their ends. The first
+    occurrence of a key wins; text before the first key is ignored.
     """
     out: dict[str, str] = {}
-    line = line.rstrip("\r\n")
     key: str | None = None
-    value_start = 0
-    for m in _PAIR_START.finditer(line):
-        name = m.group(1)
-        if key is not None and key in FREE_TEXT_KEYS and name not in KNOWN_KEYS:
-            continue  # "x=y" inside a comment, a command's argument, a job name
-        if key is not None and key not in out:
-            out[key] = line[value_start:m.start()].strip(" ")
-        key = name
-        value_start = m.end()
+    parts: list[str] = []
+    for tok in line.rstrip("\r\n").split(" "):
+        name, eq, value = tok.partition("=")
+        if eq and (name in KNOWN_KEYS or (key not in FREE_TEXT_KEYS and _KEY.match(name))):
+            if key is not None and key not in out:
+                out[key] = " ".join(parts).strip(" ")
+            key, parts = name, [value]
+        elif key is not None:
+            parts.append(tok)
     if key is not None and key not in out:
-        out[key] = line[value_start:].strip(" ")
+        out[key] = " ".join(parts).strip(" ")
     return out
 
 
