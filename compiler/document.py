@@ -41,7 +41,8 @@ _MD = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_
 _PLAN_TAG = re.compile(r"<plan>([\s\S]*?)</plan>")
 _PLAN_TITLE = re.compile(r"^(?:\S+\s+)?Plan:\s*", re.UNICODE)
 _PHASE = re.compile(r"^Phase\s+\d+", re.IGNORECASE)
-_CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX/]\]")
+_CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[^\]]{0,2}\]")
+_ABORT = "ABORT_EARLY_DOCS_CHECK_FAILED"
 
 
 class YAMLTooLarge(ValueError):
@@ -193,6 +194,8 @@ class Document:
                 stack[-1] = (ordered, num + 1)
                 number = int(tok.info) if ordered and tok.info.isdigit() else (num if ordered else None)
                 pending = (self.line_of(tok), tok.markup, number)
+            elif t == "list_item_close":
+                pending = None  # an empty item must not take the next block's text
             elif t == "inline" and pending is not None:
                 line, marker, number = pending
                 pending = None
@@ -492,7 +495,8 @@ def _sections(doc: Document) -> list[Section]:
 
 def detect_kind(doc: Document) -> str | None:
     """Kind from structure: ``## 📋 Plan:`` → plan, ``# Run Plan:`` → run-group,
-    ``# Tasks`` with phases or a checkbox list → tasks. ``None`` when nothing matches."""
+    ``# Tasks`` with phases or a checkbox list, or a checklist with seed 003's abort sentinel
+    → tasks. ``None`` when nothing matches."""
     has_tasks_h1 = False
     has_phase = False
     for sec in doc.sections:
@@ -504,6 +508,8 @@ def detect_kind(doc: Document) -> str | None:
             has_tasks_h1 = True
         if sec.level == 2 and (_PHASE.match(sec.title) or normalise_title(sec.title) == "tasks"):
             has_phase = True
+    if _ABORT in doc.text and any(_CHECKBOX.match(line) for line in doc.lines):
+        return "tasks"  # seed 003 abort checklist, which need not have a title
     if has_tasks_h1:
         if has_phase:
             return "tasks"
