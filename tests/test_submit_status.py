@@ -676,3 +676,19 @@ def test_compiled_run_group_array_layout(tmp_path: Path, fake_slurm: Path) -> No
     fresh = _compile(tmp_path / "again", "array")
     dry = run_planc("submit", str(fresh), "--dry-run")
     assert "'--dependency=aftercorr:<array id of finetune_array.slurm>'" in dry.stdout
+
+
+def test_local_runner_ids_are_not_sent_to_slurm(tmp_path: Path, fake_slurm: Path) -> None:
+    group = make_group(tmp_path, {"r": {"evals": ["t_epoch_0"]}, "s": {"sweep": True}})
+    tracker.update(group / "runs_status.yaml", lambda cur: (
+        cur["runs"]["r"]["finetune"].update(status="running", job_id="local-4242"),
+        cur["runs"]["s"]["run"].update(status="running", job_id="77"))[0] or cur)
+    (fake_slurm / "scontrol.txt").write_text(scontrol_line("77", "COMPLETED"))
+    rep = status_cmd.sync_group(group)
+    assert rep.queried == 1 and [c.job_id for c in rep.changes] == ["77"]
+    assert rep.notes == ["1 stage(s) run outside SLURM (local-4242); planc run tracks those"]
+    assert stage_of(load(group), "r", "finetune")["status"] == "running"
+    sub = submit_cmd.submit_group(group)
+    assert sub.jobs == []
+    assert sub.skipped == [("r", "evaluations/t_epoch_0",
+                            "its fine-tune runs outside SLURM (job local-4242)")]

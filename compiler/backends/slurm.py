@@ -371,6 +371,9 @@ def map_state(rec: JobRecord) -> StageState:
 # --- sbatch --------------------------------------------------------------------------------
 
 _JOB_ID = re.compile(r"^[0-9]+$")
+TRACKER_JOB_ID = re.compile(r"^[0-9]+(?:_[0-9]+)?$")
+"""A SLURM id as ``runs_status.yaml`` stores it (``123`` or ``123_4``); ``planc run`` writes
+``local-<pid>`` instead, which no SLURM command knows."""
 _SUBMITTED = re.compile(r"Submitted batch job (\d+)")
 
 

@@ -83,10 +83,17 @@ def status_path(group: Path) -> Path:
 
 
 def active_job_ids(data: dict[str, Any]) -> list[str]:
-    """Job ids of the stages a sync asks about (``submitted``/``running`` with a job id)."""
+    """SLURM job ids of the stages a sync asks about (``submitted``/``running`` with a job id
+    of the form ``123`` or ``123_4``; ``planc run``'s ``local-<pid>`` ids are not SLURM's)."""
     ids = {str(st["job_id"]) for _r, _k, st in iter_stages(data)
            if st.get("status") in ACTIVE and st.get("job_id")}
-    return sorted(ids)
+    return sorted(i for i in ids if slurm.TRACKER_JOB_ID.match(i))
+
+
+def _other_active(data: dict[str, Any]) -> list[str]:
+    return sorted({str(st["job_id"]) for _r, _k, st in iter_stages(data)
+                   if st.get("status") in ACTIVE and st.get("job_id")
+                   and not slurm.TRACKER_JOB_ID.match(str(st["job_id"]))})
 
 
 def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
@@ -153,12 +160,17 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncRep
     report = SyncReport(data=data)
     ids = active_job_ids(data)
     report.queried = len(ids)
+    others = _other_active(data)
+    if others:
+        shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+        report.notes.append(f"{len(others)} stage(s) run outside SLURM ({shown}); "
+                            "planc run tracks those")
     if not ids:
         return report
     result = slurm.query(ids, runner)
     report.missing = result.missing
     report.commands = result.commands
-    report.notes = result.notes
+    report.notes += result.notes
     if not result.records:
         return report
     stamp = tracker.now()

@@ -270,7 +270,10 @@ class _Submitter:
             return f"afterok:{job}", True, ""
         status = ft.get("status", "pending")
         if status in ("submitted", "running"):
-            return (f"afterok:{ft['job_id']}" if ft.get("job_id") else None), True, ""
+            job = str(ft.get("job_id") or "")
+            if job and not slurm.TRACKER_JOB_ID.match(job) and not job.startswith("<"):
+                return None, False, f"its fine-tune runs outside SLURM (job {job})"
+            return (f"afterok:{job}" if job else None), True, ""
         if status in ("completed", "skipped"):
             return None, True, ""
         if status == "failed":
@@ -357,6 +360,8 @@ class _Submitter:
             return None, True, ""
         if status in ("submitted", "running") and ft.get("job_id"):
             job = str(ft["job_id"])
+            if not slurm.TRACKER_JOB_ID.match(job) and not job.startswith("<"):
+                return None, False, f"its fine-tune runs outside SLURM (job {job})"
             base, _, task = job.rpartition("_")
             if task == str(index):
                 return f"aftercorr:{base}", True, ""
