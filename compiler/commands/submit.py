@@ -79,9 +79,11 @@ class Submitted:
 
 @dataclass
 class SubmitReport:
-    """What :func:`submit_group` did: jobs submitted, stages skipped with why, errors."""
+    """What :func:`submit_group` did: jobs submitted, stages skipped with why, errors, and
+    every sbatch command line (``cd <folder> && sbatch …``; what a dry run prints)."""
 
     jobs: list[Submitted] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -190,9 +192,9 @@ class _Submitter:
     def sbatch(self, script: Path, *, dependency: str | None = None,
                array: str | None = None) -> str | None:
         argv = slurm.sbatch_argv(script.name, dependency=dependency, array=array)
-        command = f"cd {shlex.quote(str(script.parent))} && {shlex.join(argv)}"
+        self.report.commands.append(f"cd {shlex.quote(str(script.parent))} && "
+                                    f"{shlex.join(argv)}")
         if self.dry_run:
-            print(command)
             return None
         try:
             return slurm.submit(script, dependency=dependency, array=array, env=self.env,
@@ -433,7 +435,10 @@ def run(args: argparse.Namespace) -> int:
     except (tracker.TrackerError, NotSlurmGroup) as exc:
         print(f"planc submit: {exc}", file=sys.stderr)
         return 2
-    if not args.dry_run:
+    if args.dry_run:
+        for command in report.commands:
+            print(command)
+    else:
         for job in report.jobs:
             stages = ", ".join(f"{r}/{k}" for r, k in job.stages)
             dep = f" (after {job.dependency})" if job.dependency else ""
