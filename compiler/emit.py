@@ -51,9 +51,29 @@ class _Raw(str):
     """A string the ``yq`` filter must not quote (already YAML, e.g. ``True``)."""
 
 
+class Hole(str):
+    """A per-run value left open while a template is rendered once per shape (see
+    :class:`SkeletonRenderer`): it prints as a marker naming its key and the filter applied,
+    and is true or false like the real value, so ``{% if %}`` takes the real branch."""
+
+    def __new__(cls, key: str, truthy: bool) -> Hole:
+        obj = super().__new__(cls, f"\x01raw\x03{key}\x02")
+        obj.key = key
+        obj.truthy = truthy
+        return obj
+
+    def __bool__(self) -> bool:
+        return self.truthy
+
+    def marked(self, filt: str) -> str:
+        return f"\x01{filt}\x03{self.key}\x02"
+
+
 def yq(value: Any) -> str:
     """A YAML scalar on one line, fast: plain when unambiguous, else a JSON string (JSON
     strings are valid YAML double-quoted scalars). ``None`` → ``null``."""
+    if isinstance(value, Hole):
+        return value.marked("yq")
     if value is None:
         return "null"
     if isinstance(value, _Raw):
@@ -70,11 +90,15 @@ def yq(value: Any) -> str:
 
 def yflow(values: list[Any]) -> str:
     """A YAML flow sequence ``['a', 'b']`` (torchtune's style for module lists)."""
+    if isinstance(values, Hole):
+        return values.marked("yflow")
     return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
 
 
 def ybool(value: Any) -> str:
     """torchtune's capitalised booleans (``True``/``False``)."""
+    if isinstance(value, Hole):
+        return value.marked("ybool")
     return "True" if value else "False"
 
 
@@ -124,12 +148,171 @@ def status_data(matrix: RunMatrix) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "run_group": matrix.group, "runs": runs}
 
 
-def status_text(data: dict[str, Any], matrix: RunMatrix) -> str:
-    """YAML text of a tracker mapping with the seed header; ``Last updated`` is the plan's
-    date (deterministic)."""
-    from .tracker import dump
+_STAGE_LINES = ("status: {s}", "job_id: null", "output: null", "last_updated: null")
+_KEY_SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.+-]*$")
 
-    return dump(data, matrix.created or None)
+
+def _ykey(key: str) -> str:
+    """A mapping key exactly as PyYAML's dumper writes it (plain when it reads back as the
+    same string, else quoted)."""
+    import yaml
+
+    if _KEY_SAFE.match(key):
+        tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, key, (True, False))
+        if tag == "tag:yaml.org,2002:str":
+            return key
+    text = yaml.safe_dump(key, width=10_000, allow_unicode=True).strip()
+    return text[: -len("...")].strip() if text.endswith("...") else text
+
+
+def status_text(data: dict[str, Any], matrix: RunMatrix) -> str:
+    """YAML text of the compiled tracker with the seed header (``Last updated`` is the plan's
+    date, deterministic).
+
+    The compiled tracker has one fixed shape (pending stages, a skipped base fine-tune), so
+    it is written line by line — byte-identical to :func:`compiler.tracker.dump` (a test
+    checks that), which is ~50× slower for 10,000-run groups. Other shapes fall back to it.
+    """
+    from .tracker import HEADER, dump
+
+    fast = _fast_status(data)
+    if fast is None:
+        return dump(data, matrix.created or None)
+    head = HEADER + (f"# Last updated: {matrix.created}\n" if matrix.created else "")
+    return head + "\n" + fast
+
+
+def _stage_block(stage: dict[str, Any], indent: str) -> list[str] | None:
+    keys = list(stage)
+    if keys[:4] != ["status", "job_id", "output", "last_updated"] or any(
+            stage[k] is not None for k in keys[1:4]):
+        return None
+    lines = [f"{indent}status: {stage['status']}", f"{indent}job_id: null",
+             f"{indent}output: null", f"{indent}last_updated: null"]
+    if keys[4:] == ["note"] and stage["note"] == BASE_NOTE:
+        lines.append(f"{indent}note: {BASE_NOTE}")
+    elif keys[4:]:
+        return None
+    return lines
+
+
+def _fast_status(data: dict[str, Any]) -> str | None:
+    if list(data) != ["schema_version", "run_group", "runs"]:
+        return None
+    group = data["run_group"]
+    out = [f"schema_version: {int(data['schema_version'])}", f"run_group: {_ykey(group)}"]
+    runs = data["runs"]
+    if not runs:
+        return None
+    out.append("runs:")
+    for name, rec in runs.items():
+        out.append(f"  {_ykey(name)}:")
+        for key, value in rec.items():
+            if key in ("finetune", "run"):
+                block = _stage_block(value, "      ")
+                if block is None:
+                    return None
+                out.append(f"    {key}:")
+                out.extend(block)
+            elif key == "evaluations":
+                if not value:
+                    out.append("    evaluations: {}")
+                    continue
+                out.append("    evaluations:")
+                for ek, ev in value.items():
+                    block = _stage_block(ev, "        ")
+                    if block is None:
+                        return None
+                    out.append(f"      {_ykey(ek)}:")
+                    out.extend(block)
+            else:
+                return None
+    return "\n".join(out) + "\n"
+
+
+# -- bulk rendering ------------------------------------------------------------------------------
+_MARK = re.compile("\x01(\\w+)\x03([^\x02]*)\x02")
+_FILL = {"raw": str, "yq": yq, "ybool": ybool, "yflow": yflow}
+
+
+class SkeletonRenderer:
+    """Render one template for thousands of runs without running jinja2 per file.
+
+    The template is rendered with jinja2 once per *shape* — the truthiness of every
+    per-run value plus the shared values (``shape`` argument) — with the per-run values
+    replaced by :class:`Hole` markers. The result is split into literal text and holes;
+    each run then costs one filter call per hole and a ``str.join``. The first run of each
+    shape is also rendered directly and compared: if a template (e.g. a project override)
+    does something to a value that the markers cannot express, the renderer falls back to
+    plain jinja2 for that template, so output is always byte-identical to a direct render.
+    """
+
+    def __init__(self, template: jinja2.Template) -> None:
+        self.template = template
+        self.skeletons: dict[Any, list[Any]] = {}
+        self.direct = False
+
+    def render(self, shared: dict[str, Any], per_run: dict[str, Any], shape: Any,
+               values: dict[str, Any] | None = None) -> str:
+        """The template's text for one run. ``per_run`` holds the run's own values (dicts,
+        lists of ``(key, value)`` pairs and scalars); ``shape`` the shared values that steer
+        the template; ``values`` is ``flatten(per_run)`` when the caller already has it."""
+        if self.direct:
+            return self.template.render({**shared, **per_run})
+        if values is None:
+            values = flatten(per_run)
+        key = (shape, tuple(values), tuple(map(bool, values.values())))
+        parts = self.skeletons.get(key)
+        if parts is None:
+            holed = {k: _holify(v, k) for k, v in per_run.items()}
+            parts = _MARK.split(self.template.render({**shared, **holed}))
+            self.skeletons[key] = parts
+            out = _fill(parts, values)
+            direct = self.template.render({**shared, **per_run})
+            if out != direct:
+                self.direct = True
+            return direct
+        return _fill(parts, values)
+
+
+def flatten(per_run: dict[str, Any]) -> dict[str, Any]:
+    """``{"p.lr": 0.001, "run.name": …}``: every per-run leaf by its dotted path."""
+    values: dict[str, Any] = {}
+    stack: list[tuple[str, Any]] = list(per_run.items())
+    stack.reverse()
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(reversed([(f"{path}.{k}", v) for k, v in value.items()]))
+        elif isinstance(value, list) and value and isinstance(value[0], tuple):
+            stack.extend(reversed([(f"{path}.{k}", v) for k, v in value]))
+        else:
+            values[path] = value
+    return values
+
+
+def _fill(parts: list[str], values: dict[str, Any]) -> str:
+    out = [parts[0]]
+    fill = _FILL
+    for i in range(1, len(parts), 3):
+        out.append(fill[parts[i]](values[parts[i + 1]]))
+        out.append(parts[i + 2])
+    return "".join(out)
+
+
+def _holify(value: Any, path: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _holify(v, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], tuple):
+        return [(k, _holify(v, f"{path}.{k}")) for k, v in value]
+    return Hole(path, bool(value))
+
+
+def _run_view(run: Run) -> dict[str, Any]:
+    t = run.train
+    return {"name": run.name, "model": run.model,
+            "train": {"time": t.time, "gpus": t.gpus, "mem": t.mem,
+                      "cpus_per_task": t.cpus_per_task, "partition": t.partition}}
 
 
 # -- run-group files ---------------------------------------------------------------------------
@@ -168,51 +351,62 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
     prepare(env)
     out: dict[str, bytes] = {}
     t_ft = env.get_template("rungroup/finetune.yaml.j2")
-    t_setup = env.get_template("rungroup/setup_finetune.yaml.j2")
-    t_eval = env.get_template("rungroup/eval.yaml.j2")
+    r_ft = SkeletonRenderer(t_ft)
+    r_setup = SkeletonRenderer(env.get_template("rungroup/setup_finetune.yaml.j2"))
+    r_eval = SkeletonRenderer(env.get_template("rungroup/eval.yaml.j2"))
     common = {"source": matrix.source, "sha256": matrix.source_sha256,
               "settings": matrix.settings, "torchtune_version": TORCHTUNE_VERSION,
-              "out_root": matrix.settings.get("outputs_root") or "output"}
+              "out_root": matrix.settings.get("outputs_root") or "output",
+              "wandb_project": matrix.group, "lora_dropout": 0.0, "num_warmup_steps": 100,
+              "log_every_n_steps": 5, "dataset_type": dataset_type}
     splits = splits or {}
     train_field = splits.get("train") if isinstance(splits.get("train"), str) else "train"
     val_field = (splits.get("validation") if isinstance(splits.get("validation"), str)
                  else "validation")
     for run in matrix.runs:
         entry: ModelEntry | None = registry.get(run.model or "")
+        view = _run_view(run)
         if run.kind == "fine-tuned" and entry is not None:
             p = run.params
             model_path = str(p["model_path"]).rstrip("/")
             data_path = str(p["data_path"])
-            label = PurePosixPath(data_path).stem or "dataset"
-            ctx = {
-                **common, "run": run, "p": p, "m": entry,
-                "wandb_project": matrix.group, "dataset_label": label,
-                "dataset_ext": PurePosixPath(data_path).suffix,
-                "input_dir": str(PurePosixPath(data_path).parent),
+            pp = PurePosixPath(data_path)
+            device = p.get("device", entry.device)
+            shared = {**common, "m": entry, "device": device,
+                      "dtype": entry.dtype if device != "cpu" or entry.dtype != "bf16"
+                      else "fp32",
+                      "fused": entry.optimizer_fused and device != "cpu"}
+            per_run = {
+                "run": view, "p": {k: v for k, v in p.items() if k != "tune_args"},
+                "dataset_label": pp.stem or "dataset", "dataset_ext": pp.suffix,
+                "input_dir": str(pp.parent),
                 "models_dir": str(PurePosixPath(model_path).parent),
                 "tokenizer_path": f"{model_path}/{entry.tokenizer_path}",
                 "checkpoint_dir": f"{model_path}/",
-                "dataset_type": dataset_type,
                 "dataset_args": _yaml_bools(_dataset_args(run, data_format, train_field)),
                 "dataset_val_args": _yaml_bools(_dataset_args(run, data_format, val_field)),
-                "lora_dropout": 0.0, "num_warmup_steps": 100, "log_every_n_steps": 5,
-                "device": p.get("device", entry.device),
-                "dtype": entry.dtype if p.get("device", entry.device) != "cpu"
-                or entry.dtype != "bf16" else "fp32",
-                "fused": entry.optimizer_fused and p.get("device", entry.device) != "cpu",
             }
-            out[f"{run.name}/finetune.yaml"] = t_ft.render(ctx).encode("utf-8")
-            out[f"{run.name}/setup_finetune.yaml"] = t_setup.render(ctx).encode("utf-8")
+            shape = (entry.name, device, data_format)
+            flat = flatten(per_run)
+            out[f"{run.name}/finetune.yaml"] = r_ft.render(shared, per_run, shape,
+                                                           flat).encode()
+            out[f"{run.name}/setup_finetune.yaml"] = r_setup.render(shared, per_run, shape,
+                                                                    flat).encode()
+        eshared = {**common, "run_kind": run.kind}
         for ev in run.evaluations:
-            ectx = {**common, "run": run, "e": ev, "dataset_type": dataset_type,
-                    "model_path": eval_model_path(run, ev),
-                    "output_dir": f"{run.params.get('output_dir', 'output')}/eval/{ev.key}",
-                    "system_prompt": run.params.get("system_prompt", ""),
-                    "epoch_select": ("base" if run.kind == "control" else
-                                     "best" if ev.epoch is None else "fixed"),
-                    "hf_name": (f"hf/{run.name}_epoch_{ev.epoch}" if run.kind == "fine-tuned"
-                                and ev.epoch is not None else f"hf/{run.model}")}
-            out[f"{run.name}/eval/{ev.key}/eval.yaml"] = t_eval.render(ectx).encode("utf-8")
+            per_ev = {"run": view,
+                      "e": {"key": ev.key, "task": ev.task, "script": ev.script,
+                            "dataset": ev.dataset, "epoch": ev.epoch},
+                      "model_path": eval_model_path(run, ev),
+                      "output_dir": f"{run.params.get('output_dir', 'output')}/eval/{ev.key}",
+                      "system_prompt": run.params.get("system_prompt", ""),
+                      "hf_name": (f"hf/{run.name}_epoch_{ev.epoch}"
+                                  if run.kind == "fine-tuned" and ev.epoch is not None
+                                  else f"hf/{run.model}")}
+            select = ("base" if run.kind == "control" else
+                      "best" if ev.epoch is None else "fixed")
+            out[f"{run.name}/eval/{ev.key}/eval.yaml"] = r_eval.render(
+                {**eshared, "epoch_select": select}, per_ev, (run.kind, select)).encode()
     names = sorted({*(group_files or []), "README.md", STATUS, MANIFEST})
     out["README.md"] = _readme_rungroup(matrix, env, {**common, "group_files": names}
                                         ).encode("utf-8")

@@ -27,9 +27,9 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from . import tracker
@@ -64,23 +64,48 @@ class WriteReport:
         return sorted(self.kept_foreign + self.kept_edited)
 
 
-def safe_relpath(rel: str, group_dir: Path) -> Path | None:
+def safe_relpath(rel: str, group_dir: Path, _checked: dict[str, bool] | None = None
+                 ) -> Path | None:
     """``group_dir / rel`` when ``rel`` is a relative path that stays inside ``group_dir``,
-    else ``None``."""
-    if not rel or "\x00" in rel or "\\" in rel:
+    else ``None``.
+
+    Lexical checks (absolute, ``..``, empty parts, backslashes, NUL) first; then every
+    existing directory on the way must not be a symbolic link (one ``lstat`` per distinct
+    directory, memoised in ``_checked``), so no link can lead the write outside.
+    """
+    if not rel or "\x00" in rel or "\\" in rel or rel.startswith(("/", "~")):
         return None
-    pp = PurePosixPath(rel)
-    if pp.is_absolute() or any(part in ("..", "") for part in pp.parts) or rel.startswith("~"):
+    parts = rel.split("/")
+    if any(part in ("..", ".", "") for part in parts):
         return None
-    target = group_dir / Path(*pp.parts)
+    checked = {} if _checked is None else _checked
+    prefix = ""
+    for part in parts[:-1]:
+        prefix = f"{prefix}/{part}" if prefix else part
+        ok = checked.get(prefix)
+        if ok is None:
+            try:
+                ok = not stat.S_ISLNK(os.lstat(group_dir / prefix).st_mode)
+            except FileNotFoundError:
+                ok = True
+            except OSError:
+                ok = False
+            checked[prefix] = ok
+        if not ok:
+            return None
+    target = group_dir / rel
+    if os.path.islink(target) and not _inside(target, group_dir):
+        return None
+    return target
+
+
+def _inside(target: Path, group_dir: Path) -> bool:
     try:
         base = group_dir.resolve()
         resolved = target.resolve()
     except OSError:
-        return None
-    if resolved != base and base not in resolved.parents:
-        return None
-    return target
+        return False
+    return resolved == base or base in resolved.parents
 
 
 def read_manifest(group_dir: Path) -> dict[str, Any] | None:
@@ -108,10 +133,11 @@ def plan_writes(group_dir: Path, files: dict[str, bytes], force: bool = False
     prev = read_manifest(group_dir)
     prev_files: dict[str, str] = dict(prev["files"]) if prev else {}
     todo: dict[Path, bytes] = {}
+    checked: dict[str, bool] = {}
     for rel, data in files.items():
         if rel in (MANIFEST, STATUS):
             continue
-        target = safe_relpath(rel, group_dir)
+        target = safe_relpath(rel, group_dir, checked)
         if target is None:
             report.refused.append(rel)
             continue
@@ -144,25 +170,35 @@ def plan_writes(group_dir: Path, files: dict[str, bytes], force: bool = False
 
 
 def _bulk_write(todo: dict[Path, bytes]) -> None:
+    """Write every file atomically: small batches through ``tracker.atomic_write``; large
+    ones write all temporary files (``.<name>.planc-tmp`` beside the target), flush once
+    with ``os.sync()``, then ``os.replace`` each."""
     if len(todo) <= BULK_THRESHOLD:
         for path, data in todo.items():
             tracker.atomic_write(path, data)
         return
-    made: set[Path] = set()
-    tmps: list[tuple[str, Path]] = []
+    made: set[str] = set()
+    tmps: list[tuple[str, str]] = []
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
     try:
         for path, data in todo.items():
-            parent = path.parent
+            target = str(path)
+            parent, name = os.path.split(target)
             if parent not in made:
-                parent.mkdir(parents=True, exist_ok=True)
+                os.makedirs(parent, exist_ok=True)
                 made.add(parent)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-            tmps.append((tmp, path))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+            tmp = os.path.join(parent, f".{name}.planc-tmp")
+            fd = os.open(tmp, flags, 0o644)
+            tmps.append((tmp, target))
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
         os.sync()  # one flush for the batch instead of one fsync per file
-        for tmp, path in tmps:
-            os.replace(tmp, path)
+        for tmp, target in tmps:
+            os.replace(tmp, target)
         tmps = []
     finally:
         for tmp, _ in tmps:

@@ -117,7 +117,7 @@ evaluation:
   epochs: {eval_epochs}
 exclude: {exclude}
 ---
-# Run Plan: grp
+# grp
 """
 
 

@@ -58,7 +58,7 @@ training: {epochs: 2, batch_size: 2, gradient_accumulation_steps: 1, max_seq_len
 evaluation: {tasks: [{name: upper, script: tasks/upper.py}]}
 compute: {cluster: local-cpu}
 ---
-# Run Plan: tiny_group
+# tiny_group
 """
 
 VALIDATE = textwrap.dedent("""\

@@ -123,13 +123,16 @@ def compile_plan(plan: Path, settings: Any, *, out: Path, options: Any, force: b
         if diags:
             return Result(str(plan), None, None, diags)
     options.out_dir = out
-    matrix, diags = expand_document(doc, settings, options)
+    matrix, diags = _matrix_from_lint(doc, options)
+    if matrix is None:
+        matrix, diags = expand_document(doc, settings, options)
     if matrix is None:
         return Result(str(plan), None, None, diags)
     registry, rdiags = load_registry(settings)
     if any(d.severity.value == "error" for d in rdiags):
         return Result(str(plan), None, None, rdiags)
     env = environment(Path(settings.root) / settings.templates)
+    env.auto_reload = False  # one compile: load each template once, no stat per render
     extra = _format_facts(doc, settings)
     try:
         files = emit(matrix, env, registry, git=git, inputs=fp, **extra)
@@ -144,6 +147,20 @@ def compile_plan(plan: Path, settings: Any, *, out: Path, options: Any, force: b
         # only a clean compile may be skipped next time (kept files must be reported again)
         _remember_group(out, fp, matrix.group, clean=not (report.kept or report.refused))
     return Result(str(plan), group_dir, report, diags, matrix)
+
+
+def _matrix_from_lint(doc: Any, options: Any) -> tuple[Any, list[Diagnostic]]:
+    """The matrix the CL rules already expanded while linting (same plan, same profile,
+    default options), so a compile expands once."""
+    import dataclasses
+
+    from ..expand import _sha256
+
+    cc = doc._cache.get("cluster.context")
+    if (cc is None or cc.matrix is None or options.layout or options.history is not None
+            or options.out_root or options.cluster not in (None, cc.name)):
+        return None, []
+    return dataclasses.replace(cc.matrix, source_sha256=_sha256(doc)), []
 
 
 def _sev_error() -> Any:

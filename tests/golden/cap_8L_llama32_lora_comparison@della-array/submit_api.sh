@@ -10,8 +10,10 @@ set -euo pipefail
 GROUP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 URL="${RESEARCH_AGENT_URL:?set RESEARCH_AGENT_URL, e.g. http://127.0.0.1:10000}"
 URL=${URL%/}
-# The payloads cd to "$PLANC_GROUP_DIR"/<run>: tell the server's shell where that is.
-PREFIX="export PLANC_GROUP_DIR=$(printf '%q' "$GROUP_DIR") && "
+# The server runs each command in a fresh shell: tell it what the scripts read at run time.
+PREFIX=""
+# the payloads cd to "$PLANC_GROUP_DIR"/<run>
+PREFIX="${PREFIX}export PLANC_GROUP_DIR=$(printf '%q' "$GROUP_DIR") && "
 
 # post PATH: POST stdin as JSON, print the response body.
 post() {

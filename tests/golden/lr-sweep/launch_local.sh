@@ -5,8 +5,9 @@
 # Run the pending runs of group lr-sweep on this machine (cpu_only).
 # Each run takes one CPU slot (PLANC_CPU_SLOTS overrides) and sees no GPU.
 # Capacity: max(0, min(queued, slots - running)), recomputed as runs finish (seed 003).
-# Prints CAPACITY, STARTED <run> <devices> and FINISHED <run> <rc> lines; each run's output
-# goes to <run>/local.log, its exit code to <run>/exit_code.
+# Prints CAPACITY, STARTED <run> <devices> and FINISHED <run> <rc> lines (STOPPED <run> and
+# exit 130 on an interrupt); each run's output goes to <run>/local.log, its exit code to
+# <run>/exit_code.
 set -euo pipefail
 GROUP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export PLANC_GROUP_DIR="$GROUP_DIR"
@@ -101,6 +102,24 @@ done
 declare -A RUN_PID=()
 failures=0
 last=""
+# Each run gets its own process group (setsid), so that an interrupt stops the whole run
+# (tune, inspect and their workers), not just its shell.
+SETSID=()
+if command -v setsid >/dev/null 2>&1; then
+  SETSID=(setsid)
+fi
+stop_all() {
+  trap - INT TERM
+  echo "planc: interrupted; stopping ${#RUN_PID[@]} run(s)" >&2
+  for run in "${!RUN_PID[@]}"; do
+    pid=${RUN_PID[$run]}
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    echo "STOPPED $run"
+  done
+  wait || true
+  exit 130
+}
+trap stop_all INT TERM
 while :; do
   # Reap finished runs and free their slots.
   for run in "${!RUN_PID[@]}"; do
@@ -146,7 +165,7 @@ while :; do
       visible=$devices
     fi
     read -r -a stages <<<"${PENDING[$run]}"
-    CUDA_VISIBLE_DEVICES="$visible" bash "$GROUP_DIR/$run/run_local.sh" "${stages[@]}" \
+    CUDA_VISIBLE_DEVICES="$visible" "${SETSID[@]}" bash "$GROUP_DIR/$run/run_local.sh" "${stages[@]}" \
       >>"$GROUP_DIR/$run/local.log" 2>&1 &
     pid=$!
     RUN_PID[$run]=$pid

@@ -11,8 +11,13 @@ set -euo pipefail
 GROUP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 URL="${RESEARCH_AGENT_URL:?set RESEARCH_AGENT_URL, e.g. http://127.0.0.1:10000}"
 URL=${URL%/}
-# The payloads cd to "$PLANC_GROUP_DIR"/<run>: tell the server's shell where that is.
-PREFIX="export PLANC_GROUP_DIR=$(printf '%q' "$GROUP_DIR") && "
+# The server runs each command in a fresh shell: tell it what the scripts read at run time.
+PREFIX=""
+# the payloads cd to "$PLANC_GROUP_DIR"/<run>
+PREFIX="${PREFIX}export PLANC_GROUP_DIR=$(printf '%q' "$GROUP_DIR") && "
+# sweep commands and relative task scripts run from the project root (this directory,
+# unless PLANC_PROJECT_ROOT says otherwise), as with submit_all.sh and launch_local.sh
+PREFIX="${PREFIX}export PLANC_PROJECT_ROOT=$(printf '%q' "${PLANC_PROJECT_ROOT:-$PWD}") && "
 
 # post PATH: POST stdin as JSON, print the response body.
 post() {

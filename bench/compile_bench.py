@@ -1,0 +1,207 @@
+"""Compile benchmark: a 10,000-run group (two evaluation tasks each), against floors, with a
+growth curve and LLNL Maestro side by side.
+
+What it measures (each compile in a fresh temporary folder, in-process, after one warm-up):
+
+- the 10,000-run group: wall time and peak memory (``tracemalloc`` peak of Python
+  allocations and the process's ``ru_maxrss``); floors: under 10 s and 1 GiB;
+- the curve for 100, 1,000, 3,000 and 10,000 runs (time per run shows linear growth);
+- a no-op recompile of the 10,000-run group (floor: under 2 s);
+- Maestro (``maestrowf``) generating the scripts of an equivalent 10,000-combination study
+  with ``maestro run --dry -y`` (global.parameters block of 10,000 combinations), and the
+  ratio. Maestro is skipped with a note when it is not installed.
+
+Run: ``.venv/bin/python bench/compile_bench.py [--runs 10000] [--no-maestro]``. Exit 1 when
+a floor is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from compiler.commands.compile import compile_plan  # noqa: E402
+from compiler.config import Settings  # noqa: E402
+from compiler.expand import Options  # noqa: E402
+
+FLOOR_S = 10.0
+FLOOR_GIB = 1.0
+NOOP_FLOOR_S = 2.0
+
+
+def plan_text(runs: int) -> str:
+    """A front-matter run group of ``runs`` fine-tuned runs: lora_rank × lr grid."""
+    ranks = max(1, int(round(runs ** 0.5)))
+    while runs % ranks:
+        ranks -= 1
+    lrs = runs // ranks
+    rank_levels = [4 * (i + 1) for i in range(ranks)]
+    lr_levels = [round(1e-5 * (i + 1), 8) for i in range(lrs)]
+    return (
+        "---\n"
+        "kind: run-group\n"
+        f"experiment: {{name: bench_{runs}, date: 2025-10-18}}\n"
+        f"variables: {{lora_rank: {rank_levels}, lr: {lr_levels}}}\n"
+        "controls: false\n"
+        "models: [{name: Llama-3.2-1B-Instruct, path: /models/Llama-3.2-1B-Instruct}]\n"
+        "data: {training: {path: /data/words.json, splits: {train: 8000, validation: 1000, "
+        "test: 1000}}}\n"
+        "training: {epochs: 2, batch_size: 16}\n"
+        "evaluation:\n"
+        "  tasks: [{name: cap, script: tasks/cap/eval.py}, {name: rsn, script: "
+        "tasks/rsn/eval.py}]\n"
+        "compute: {cluster: della, partition: gpu, time: '02:00:00'}\n"
+        "---\n"
+        f"# bench_{runs}\n"
+    )
+
+
+def compile_once(plan: Path, out: Path, settings: Settings) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    res = compile_plan(plan, settings, out=out, options=Options(), lint=True)
+    dt = time.perf_counter() - t0
+    if res.report is None:
+        raise SystemExit(f"compile failed: {[d.message for d in res.diagnostics][:5]}")
+    return dt, res
+
+
+def count_files(folder: Path) -> int:
+    return sum(1 for p in folder.rglob("*") if p.is_file())
+
+
+def bench_planc(tmp: Path, sizes: list[int]) -> dict[int, float]:
+    settings = Settings(root=ROOT)
+    times: dict[int, float] = {}
+    for n in sizes:
+        plan = tmp / f"plan_{n}.md"
+        plan.write_text(plan_text(n), "utf-8")
+        gc.collect()
+        dt, res = compile_once(plan, tmp / f"out_{n}", settings)
+        times[n] = dt
+        print(f"planc  {n:>6} runs: {dt:7.2f} s  {dt / n * 1e3:6.3f} ms/run  "
+              f"{count_files(res.group_dir):>6} files")
+    return times
+
+
+def bench_big(tmp: Path, n: int) -> tuple[float, float, float, float]:
+    settings = Settings(root=ROOT)
+    plan = tmp / f"big_{n}.md"
+    plan.write_text(plan_text(n), "utf-8")
+    gc.collect()
+    tracemalloc.start()
+    dt, res = compile_once(plan, tmp / "big", settings)
+    _cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    t0 = time.perf_counter()
+    res2 = compile_plan(plan, settings, out=tmp / "big", options=Options())
+    noop = time.perf_counter() - t0
+    assert res2.report is not None and res2.report.written == []
+    # the slow path of a no-op (no fingerprint index): render everything, write nothing
+    (tmp / "big" / ".planc-groups.json").unlink()
+    t0 = time.perf_counter()
+    res3 = compile_plan(plan, settings, out=tmp / "big", options=Options())
+    slow_noop = time.perf_counter() - t0
+    assert res3.report is not None and res3.report.written == []
+    return dt, peak, rss, noop, slow_noop
+
+
+def maestro_spec(n: int) -> str:
+    ranks = max(1, int(round(n ** 0.5)))
+    while n % ranks:
+        ranks -= 1
+    lrs = n // ranks
+    rank_vals, lr_vals = [], []
+    for i in range(ranks):
+        for j in range(lrs):
+            rank_vals.append(4 * (i + 1))
+            lr_vals.append(round(1e-5 * (j + 1), 8))
+    return (
+        "description:\n  name: bench\n  description: LoRA grid\n"
+        "env:\n  variables:\n    OUTPUT_PATH: ./out\n"
+        "study:\n"
+        "  - name: finetune\n    description: fine-tune\n    run:\n"
+        "      cmd: tune run lora_finetune_single_device --config finetune.yaml "
+        "model.lora_rank=$(RANK) optimizer.lr=$(LR)\n"
+        "  - name: eval_cap\n    description: eval\n    run:\n"
+        "      cmd: inspect eval tasks/cap/eval.py --model hf/local\n"
+        "      depends: [finetune]\n"
+        "  - name: eval_rsn\n    description: eval\n    run:\n"
+        "      cmd: inspect eval tasks/rsn/eval.py --model hf/local\n"
+        "      depends: [finetune]\n"
+        "global.parameters:\n"
+        f"  RANK:\n    values: {rank_vals}\n    label: RANK.%%\n"
+        f"  LR:\n    values: {lr_vals}\n    label: LR.%%\n"
+    )
+
+
+def bench_maestro(tmp: Path, n: int) -> float | None:
+    exe = shutil.which("maestro") or str(Path(sys.executable).with_name("maestro"))
+    if not Path(exe).exists() and not shutil.which("maestro"):
+        print("maestro: not installed (pip install maestrowf); skipped")
+        return None
+    spec = tmp / "maestro" / "spec.yaml"
+    spec.parent.mkdir(parents=True)
+    spec.write_text(maestro_spec(n), "utf-8")
+    t0 = time.perf_counter()
+    proc = subprocess.run([exe, "run", "--dry", "-y", "-o", str(tmp / "maestro" / "study"),
+                           str(spec)], capture_output=True, text=True, cwd=spec.parent,
+                          timeout=3600)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        print(f"maestro failed ({proc.returncode}): {proc.stderr[-800:]}")
+        return None
+    print(f"maestro {n:>6} combos: {dt:7.2f} s  "
+          f"{count_files(tmp / 'maestro' / 'study'):>6} files (maestro run --dry)")
+    return dt
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=10_000)
+    ap.add_argument("--no-maestro", action="store_true")
+    ap.add_argument("--curve", default="100,1000,3000,10000")
+    args = ap.parse_args(argv)
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="planc-bench-") as td:
+        tmp = Path(td)
+        # warm-up (imports, template compilation)
+        w = tmp / "warm.md"
+        w.write_text(plan_text(10), "utf-8")
+        compile_once(w, tmp / "warm", Settings(root=ROOT))
+        sizes = [int(s) for s in args.curve.split(",") if s]
+        times = bench_planc(tmp, sizes)
+        if len(times) > 1:
+            per = [times[n] / n for n in sizes]
+            print(f"time per run from {sizes[0]} to {sizes[-1]} runs: "
+                  + " → ".join(f"{p * 1e3:.3f} ms" for p in per)
+                  + f" (ratio last/first {per[-1] / per[0]:.2f}; 1.0 = linear)")
+        dt, peak, rss, noop, slow_noop = bench_big(tmp, args.runs)
+        print(f"{args.runs} runs: {dt:.2f} s (floor {FLOOR_S} s), tracemalloc peak "
+              f"{peak / 2**30:.3f} GiB, max RSS {rss / 2**30:.3f} GiB (floor {FLOOR_GIB} GiB)")
+        print(f"no-op recompile: {noop:.2f} s (floor {NOOP_FLOOR_S} s); without the "
+              f"fingerprint index: {slow_noop:.2f} s")
+        ok &= dt < FLOOR_S and max(peak, rss) < FLOOR_GIB * 2**30 and noop < NOOP_FLOOR_S
+        if not args.no_maestro:
+            mt = bench_maestro(tmp, args.runs)
+            if mt is not None:
+                print(f"planc / maestro (dry run): {dt:.2f} s / {mt:.2f} s = {dt / mt:.2f}x "
+                      f"(maestro is {mt / dt:.1f}x slower)" if mt > dt else
+                      f"planc / maestro (dry run): {dt:.2f} s / {mt:.2f} s = {dt / mt:.2f}x")
+    print("floors: " + ("met" if ok else "MISSED"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
