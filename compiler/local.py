@@ -3,13 +3,17 @@
 The launcher logic (``../shared/reference/research-agent-api.md`` §5, planc policy):
 
 - **Slots.** With NVML GPUs (:mod:`compiler.gpus_free`), each job gets one free GPU through
-  ``CUDA_VISIBLE_DEVICES=<uuid>``; a GPU is free when it runs no compute process and has
+  ``CUDA_VISIBLE_DEVICES=<uuid>`` (a distributed fine-tune compiled with
+  ``--nproc_per_node N`` gets N of them, comma-separated; one needing more GPUs than are
+  free at the start is skipped); a GPU is free when it runs no compute process and has
   at least ``min_free_gib`` free memory. NVML is asked again before each start, and GPUs
   already handed to our own jobs are never handed out twice. Without GPUs (``cpu_only``:
   no ``nvidia-ml-py``, no driver, no device) there are ``os.cpu_count()`` slots and
   ``CUDA_VISIBLE_DEVICES`` is set to the empty string.
 - **Capacity** of a scheduling round: ``max(0, min(queued, slots - running))`` where
-  ``queued`` counts jobs whose dependencies are met; ``--max-parallel N`` caps ``slots``.
+  ``queued`` counts jobs whose dependencies are met and ``running`` the slots in use (GPUs
+  held, or jobs on CPU); ``--max-parallel N`` caps the jobs running at once. Jobs start in
+  queue order; a job that does not fit waits, and nothing behind it overtakes it.
 - **Order.** A fine-tuned run's evaluations wait for its fine-tune (the local form of
   SLURM's ``afterok``); when the fine-tune fails they become ``failed`` with reason
   ``dependency failed`` (SLURM's ``kill_invalid_depend`` cancels them the same way).
@@ -60,6 +64,7 @@ DONE = ("completed", "skipped")
 
 
 LOCAL_JOB = re.compile(r"^local-(\d+)$")
+NPROC = re.compile(r"--nproc_per_node[= ](\d+)")
 
 
 class LocalRunError(Exception):
@@ -111,6 +116,7 @@ class Job:
     argv: list[str]
     cwd: Path
     after: str | None = None
+    need: int = 1
     log: Path = field(default_factory=Path)
     proc: subprocess.Popen[bytes] | None = None
     gpu: str | None = None
@@ -195,6 +201,8 @@ def plan_jobs(group_dir: Path, data: dict[str, Any],
         name = "local.out" if stage.startswith("evaluations/") else f"local-{stage}.out"
         job = Job(run=run, stage=stage, argv=argv, cwd=cwd,
                   log=stage_dir(group_dir, run, stage) / name)
+        if stage == "finetune":
+            job.need = _gpus_needed(Path(argv[1]))
         if stage.startswith("evaluations/"):
             ft = runs.get(run, {}).get("finetune") if isinstance(runs.get(run), dict) else None
             if isinstance(ft, dict) and ft.get("status") not in DONE:
@@ -203,6 +211,16 @@ def plan_jobs(group_dir: Path, data: dict[str, Any],
         else:
             jobs.append(job)
     return jobs + evals, missing
+
+
+def _gpus_needed(script: Path) -> int:
+    """GPUs a compiled fine-tune wants: ``--nproc_per_node N`` of its ``tune run`` line
+    (``lora_finetune_distributed``), else 1."""
+    try:
+        m = NPROC.search(script.read_text("utf-8", errors="replace"))
+    except OSError:
+        return 1
+    return max(1, int(m.group(1))) if m else 1
 
 
 def detect_slots(min_free_gib: float = 0.0) -> tuple[str, list[str], str]:
@@ -312,10 +330,12 @@ def _run_locked(group: Path, status_path: Path, max_parallel: int | None, min_fr
     mode, free, reason = detect(min_free_gib)
     outcome.mode = mode
     slots = len(free) if mode == "gpu" else (os.cpu_count() or 1)
-    if max_parallel is not None:
+    if max_parallel is not None and mode != "gpu":
         slots = min(slots, max(1, max_parallel))
+    limit = max(1, max_parallel) if max_parallel is not None else None  # jobs at once
     outcome.slots = slots
-    echo(f"{len(queue)} stage(s) to run; {mode} ({reason}); {slots} slot(s)")
+    echo(f"{len(queue)} stage(s) to run; {mode} ({reason}); {slots} slot(s)"
+         + (f", at most {limit} job(s) at once" if limit and mode == "gpu" else ""))
     if not queue:
         return outcome
     if mode == "gpu" and slots == 0:
@@ -357,16 +377,32 @@ def _run_locked(group: Path, status_path: Path, max_parallel: int | None, min_fr
                     echo(f"failed {j.label} (its {j.after} failed)")
             ready = [j for j in queue
                      if not j.after or state.get(f"{j.run}/{j.after}") == "completed"]
-            n = capacity(len(ready), slots, len(running))
+            if mode == "gpu":
+                for job in [j for j in ready if j.need > slots]:
+                    queue.remove(job)
+                    ready.remove(job)
+                    outcome.missing.append(job.label)
+                    echo(f"skip {job.label}: needs {job.need} GPUs, this machine has {slots} "
+                         "free")
+            used = sum(j.need for j in running) if mode == "gpu" else len(running)
+            n = capacity(len(ready), slots, used)
+            if limit is not None:
+                n = min(n, max(0, limit - len(running)))
             gpus: list[str] = []
             if n and mode == "gpu":
-                busy = {j.gpu for j in running}
+                busy = {g for j in running for g in (j.gpu or "").split(",") if g}
                 _m, now_free, _r = detect(min_free_gib)
                 gpus = [g for g in now_free if g not in busy]
-                n = min(n, len(gpus))
+            chosen: list[Job] = []
             for job in ready[:n]:
+                if mode == "gpu":
+                    if job.need > len(gpus):
+                        break  # first come, first served: no overtaking by smaller jobs
+                    job.gpu = ",".join(gpus[:job.need])
+                    del gpus[:job.need]
+                chosen.append(job)
+            for job in chosen:
                 queue.remove(job)
-                job.gpu = gpus.pop(0) if mode == "gpu" else None
                 started.append(job)  # before the process exists: an interrupt sees it
                 try:
                     _start(job, group)

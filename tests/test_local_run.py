@@ -270,6 +270,9 @@ def test_sigint_leaves_nothing_running(tmp_path):
 
 
 FAKE_NVML = """
+import os
+
+
 class NVMLError(Exception):
     pass
 
@@ -289,7 +292,7 @@ def nvmlShutdown():
     pass
 
 def nvmlDeviceGetCount():
-    return 3
+    return int(os.environ.get("FAKE_GPUS", "3"))
 
 def nvmlDeviceGetHandleByIndex(i):
     return i
@@ -335,3 +338,40 @@ def test_gpu_pinning_with_fake_nvml(tmp_path):
     st = status_of(group)
     assert {st[f"r{i}"]["run"]["gpu"] for i in range(4)} <= {"GPU-fake-0", "GPU-fake-2"}
     assert all(st[f"r{i}"]["run"]["status"] == "completed" for i in range(4))
+
+
+def test_distributed_finetune_gets_n_gpus_and_max_parallel_caps_jobs(tmp_path):
+    fake = tmp_path / "fakenvml"
+    fake.mkdir()
+    (fake / "pynvml.py").write_text(FAKE_NVML, "utf-8")
+    body = ('echo "$CUDA_VISIBLE_DEVICES $(date +%s.%N)" > gpu.txt\nsleep 0.5\n'
+            'echo "$(date +%s.%N)" >> gpu.txt\n')
+    runs = {"dist": {"type": "fine-tuned", "finetune": stage(), "evaluations": {}},
+            "big": {"type": "fine-tuned", "finetune": stage(), "evaluations": {}},
+            **{f"s{i}": {"type": "sweep", "run": stage()} for i in range(3)}}
+    scripts = {"dist/finetune.slurm": body + "# tune run --nproc_per_node 2 recipe\n",
+               "big/finetune.slurm": body + "# tune run --nproc_per_node 4 recipe\n",
+               **{f"s{i}/run.slurm": body for i in range(3)}}
+    group = make_group(tmp_path, runs, scripts)
+    env = {"PYTHONPATH": f"{fake}{os.pathsep}{ROOT}", "FAKE_GPUS": "4"}
+    proc = run_planc("run", str(group), "--local", "--max-parallel", "2", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 slot(s), at most 2 job(s) at once" in proc.stdout
+    assert "skip big/finetune: needs 4 GPUs, this machine has 3 free" in proc.stdout
+    st = status_of(group)
+    assert st["big"]["finetune"]["status"] == "pending"
+    free = {"GPU-fake-0", "GPU-fake-2", "GPU-fake-3"}
+    spans = {}
+    for name in ("dist", "s0", "s1", "s2"):
+        first, second = (group / name / "gpu.txt").read_text().split("\n")[:2]
+        devices, start = first.split()
+        spans[name] = (devices.split(","), float(start), float(second))
+    assert len(spans["dist"][0]) == 2 and set(spans["dist"][0]) <= free
+    assert st["dist"]["finetune"]["gpu"] == ",".join(spans["dist"][0])
+    for name in ("s0", "s1", "s2"):
+        assert len(spans[name][0]) == 1 and set(spans[name][0]) <= free
+    for _devices, t, _end in spans.values():  # at every start: <= 2 jobs, disjoint GPUs
+        active = [d for d, start, end in spans.values() if start <= t < end]
+        assert len(active) <= 2
+        held = [g for d in active for g in d]
+        assert len(held) == len(set(held))
