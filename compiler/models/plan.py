@@ -502,13 +502,9 @@ TitleInfo = tuple[int, int, int, str | None, str]  # line, column, level, prefix
 
 
 def _plan_sections(doc: Document) -> tuple[list[TitleInfo], list[PlanSection], int]:
-    heads: list[tuple[int, int, str, int]] = []  # (token index, level, title, line)
     toks = doc.tokens
-    for i, tok in enumerate(toks):
-        if tok.type == "heading_open":
-            inline = toks[i + 1] if i + 1 < len(toks) else None
-            title = inline.content if inline is not None and inline.type == "inline" else ""
-            heads.append((i, int(tok.tag[1]), title.strip(), doc.line_of(tok)))
+    # (heading_open token index, level, title, line); doc.sections has every heading
+    heads = [(s.start - 3, s.level, s.title, s.line) for s in doc.sections]
     titles: list[TitleInfo] = []
     title_index: int | None = None
     for n, (_i, level, title, line) in enumerate(heads):
