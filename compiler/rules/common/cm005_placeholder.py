@@ -29,6 +29,9 @@ KINDS = ("plan", "tasks", "run-group")
 OPTIONS: dict[str, object] = {}
 
 _BRACES = re.compile(r"\{\{\s*[A-Za-z_][\w.]*\s*\}\}|\{[A-Za-z_][A-Za-z0-9_]*\}")
+# Angle-bracket slots markdown-it keeps as text because they are not valid HTML tags:
+# <plan_id>, <criterion 1>, <number of runs/experiments>.
+_ANGLE_TEXT = re.compile(r"<[A-Za-z][A-Za-z0-9 _/.,'-]{0,60}>")
 _TAG = re.compile(r"^<\s*/?\s*([A-Za-z][\w-]*)")
 # Standard HTML elements plus the agent output tags of seeds 002/003.
 _HTML = set(
@@ -53,6 +56,9 @@ def check(ctx: Context) -> Iterator[Finding]:
             if child.type == "text":
                 for m in _BRACES.finditer(child.content):
                     yield _finding(doc, line, m.group(0))
+                if "<" in child.content:
+                    for m in _ANGLE_TEXT.finditer(child.content):
+                        yield _finding(doc, line, m.group(0))
             elif child.type == "html_inline":
                 m = _TAG.match(child.content)
                 if m and m.group(1).lower() not in _HTML:
