@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 
 KINDS = ("plan", "tasks", "run-group", "status")
 MAX_BYTES = 4 * 1024 * 1024  # a plan over 4 MiB is not a plan
-MAX_YAML_NODES = 200_000  # bounds alias expansion ("billion laughs")
+MAX_YAML_NODES = 200_000  # plus the text's length: bounds alias expansion ("billion laughs")
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
 _PLAN_TAG = re.compile(r"<plan>([\s\S]*?)</plan>")
@@ -264,28 +264,31 @@ def compose_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """Compose ``text`` once and construct the data from the same node tree.
 
     Returns ``(node, data)``. Raises ``yaml.YAMLError`` on a syntax error and
-    :class:`YAMLTooLarge` when the tree (with aliases expanded) has too many nodes.
+    :class:`YAMLTooLarge` when the tree (with aliases expanded) has more nodes than
+    :data:`MAX_YAML_NODES` plus the text's length.
     """
     loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, None
-        _check_size(node)
+        # Without aliases a tree cannot have more nodes than the text has characters, so
+        # this bound only stops alias expansion, whatever the document's size.
+        _check_size(node, MAX_YAML_NODES + len(text))
         data = loader.construct_document(node)
         return node, data
     finally:
         loader.dispose()
 
 
-def _check_size(root: yaml.Node) -> None:
+def _check_size(root: yaml.Node, limit: int) -> None:
     count = 0
     stack = [root]
     while stack:
         node = stack.pop()
         count += 1
-        if count > MAX_YAML_NODES:
-            raise YAMLTooLarge(f"YAML has more than {MAX_YAML_NODES} nodes (alias expansion?)")
+        if count > limit:
+            raise YAMLTooLarge(f"YAML has more than {limit} nodes (alias expansion?)")
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 stack.append(k)

@@ -100,3 +100,34 @@ def test_recompile_never_loses_a_status(first, second, status) -> None:
             assert merged["runs"][name]["evaluations"][ek] == ev
     for name, evals in second.items():
         assert set(evals) <= set(merged["runs"][name]["evaluations"])
+
+
+def big(n: int) -> dict:
+    return compiled({f"run{i}": ["t_epoch_0"] for i in range(n)})
+
+
+def test_json_copy_is_used_only_for_identical_yaml_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "runs_status.yaml"
+    tracker.update(path, lambda cur: big(800))
+    cache = path.with_name(".runs_status.yaml.cache.json")
+    assert cache.is_file()
+    assert tracker.read(path) == big(800)
+    # A person edits the YAML: the copy no longer matches and is ignored.
+    text = path.read_text().replace("run0:", "renamed:", 1)
+    path.write_text(text)
+    data = tracker.read(path)
+    assert "renamed" in data["runs"] and "run0" not in data["runs"]
+    # A corrupted copy is ignored and the YAML is parsed again.
+    cache.write_text("{not json")
+    assert tracker.read(path)["runs"]["renamed"]["finetune"]["status"] == "pending"
+
+
+def test_no_json_copy_when_json_cannot_represent_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "runs_status.yaml"
+    data = big(800)
+    data["runs"]["run1"]["finetune"]["last_updated"] = "2025-10-18 14:03:22"
+    text = tracker.dump(data).replace("'2025-10-18 14:03:22'", "2025-10-18 14:03:22")
+    path.write_text(text)  # an unquoted timestamp loads as a datetime
+    loaded = tracker.read(path)
+    assert not path.with_name(".runs_status.yaml.cache.json").exists()
+    assert loaded["runs"]["run1"]["finetune"]["last_updated"].year == 2025
