@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 import typing
-from typing import Any, NamedTuple
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...document import Document, node_position
-from ...models.frontmatter import model_for
+
+if TYPE_CHECKING:  # pydantic is imported only when a document has front-matter
+    from pydantic import BaseModel
 
 
 class FMError(NamedTuple):
@@ -21,6 +21,8 @@ class FMError(NamedTuple):
 
 
 def _fields_at(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    from pydantic import BaseModel
+
     """Field names of the nested model reached by ``path`` (best effort, for 'did you mean')."""
     current: Any = model
     for step in path:
@@ -38,6 +40,8 @@ def _fields_at(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
 
 
 def _unwrap(annotation: Any) -> Any:
+    from pydantic import BaseModel
+
     for _ in range(4):
         args = typing.get_args(annotation)
         if not args:
@@ -56,6 +60,10 @@ def _build(doc: Document) -> list[FMError]:
     fm = doc.front_matter
     if not fm:
         return []
+    from pydantic import ValidationError
+
+    from ...models.frontmatter import model_for
+
     model = model_for(doc.kind)
     if model is None:
         return []

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...models.status import SCHEMA_VERSION, RunsStatus
 from ..base import Context, Finding
 from ._shared import key_pos
 
@@ -45,6 +44,8 @@ def _errors(doc):  # type: ignore[no-untyped-def]
     from pydantic import ValidationError
 
     try:
+        from ...models.status import RunsStatus  # pydantic only when a tracker is linted
+
         RunsStatus.model_validate(doc.yaml_data)
     except ValidationError as exc:
         return exc.errors(include_url=False)
@@ -52,6 +53,8 @@ def _errors(doc):  # type: ignore[no-untyped-def]
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    from ...models.status import SCHEMA_VERSION
+
     data = ctx.doc.yaml_data
     if ctx.doc.yaml_node is None and data is None:
         if not ctx.doc.diagnostics:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...models.status import STATUSES
 from ..base import Context, Finding
 from ._shared import iter_stage_locs, key_pos, val_pos
 
@@ -30,6 +29,8 @@ OPTIONS: dict[str, object] = {}
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    from ...models.status import STATUSES
+
     for loc, stage in iter_stage_locs(ctx):
         where = "/".join(str(p) for p in loc[1:])
         if "status" not in stage:
