@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover
 MANIFEST = "manifest.json"
 STATUS = "runs_status.yaml"
 BULK_THRESHOLD = 8
+DIR, MISSING, BAD = 1, 2, 3  # states of a folder on the way to a file (safe_relpath)
 
 
 @dataclass
@@ -64,7 +65,7 @@ class WriteReport:
         return sorted(self.kept_foreign + self.kept_edited)
 
 
-def safe_relpath(rel: str, group_dir: Path, _checked: dict[str, bool] | None = None
+def safe_relpath(rel: str, group_dir: Path, _checked: dict[str, int] | None = None
                  ) -> Path | None:
     """``group_dir / rel`` when ``rel`` is a relative path that stays inside ``group_dir``,
     else ``None``.
@@ -82,16 +83,21 @@ def safe_relpath(rel: str, group_dir: Path, _checked: dict[str, bool] | None = N
     prefix = ""
     for part in parts[:-1]:
         prefix = f"{prefix}/{part}" if prefix else part
-        ok = checked.get(prefix)
-        if ok is None:
-            try:
-                ok = not stat.S_ISLNK(os.lstat(group_dir / prefix).st_mode)
-            except FileNotFoundError:
-                ok = True
-            except OSError:
-                ok = False
-            checked[prefix] = ok
-        if not ok:
+        state = checked.get(prefix)
+        if state is None:
+            parent = prefix.rpartition("/")[0]
+            if parent and checked.get(parent) == MISSING:
+                state = MISSING  # under a missing folder: nothing to look at
+            else:
+                try:
+                    mode = os.lstat(os.path.join(group_dir, prefix)).st_mode
+                    state = DIR if stat.S_ISDIR(mode) else BAD
+                except FileNotFoundError:
+                    state = MISSING
+                except OSError:
+                    state = BAD
+            checked[prefix] = state
+        if state == BAD:
             return None
     target = group_dir / rel
     if os.path.islink(target) and not _inside(target, group_dir):
@@ -133,13 +139,19 @@ def plan_writes(group_dir: Path, files: dict[str, bytes], force: bool = False
     prev = read_manifest(group_dir)
     prev_files: dict[str, str] = dict(prev["files"]) if prev else {}
     todo: dict[Path, bytes] = {}
-    checked: dict[str, bool] = {}
+    checked: dict[str, int] = {}
+    fresh = not group_dir.exists()
     for rel, data in files.items():
         if rel in (MANIFEST, STATUS):
             continue
         target = safe_relpath(rel, group_dir, checked)
         if target is None:
             report.refused.append(rel)
+            continue
+        parent = rel.rpartition("/")[0]
+        if (parent and checked.get(parent) == MISSING) or (not parent and fresh):
+            todo[target] = data  # its folder does not exist yet: a new file
+            report.written.append(rel)
             continue
         try:
             current = target.read_bytes()
@@ -169,6 +181,21 @@ def plan_writes(group_dir: Path, files: dict[str, bytes], force: bool = False
     return todo, report, prev
 
 
+def _mkdirs(folder: str, made: set[str]) -> None:
+    """``os.makedirs`` that remembers what exists, so each folder costs one ``mkdir``."""
+    if folder in made:
+        return
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        _mkdirs(os.path.dirname(folder), made)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder)
+    made.add(folder)
+
+
 def _bulk_write(todo: dict[Path, bytes]) -> None:
     """Write every file atomically: small batches through ``tracker.atomic_write``; large
     ones write all temporary files (``.<name>.planc-tmp`` beside the target), flush once
@@ -185,8 +212,7 @@ def _bulk_write(todo: dict[Path, bytes]) -> None:
             target = str(path)
             parent, name = os.path.split(target)
             if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
+                _mkdirs(parent, made)
             tmp = os.path.join(parent, f".{name}.planc-tmp")
             fd = os.open(tmp, flags, 0o644)
             tmps.append((tmp, target))
