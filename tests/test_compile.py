@@ -209,3 +209,47 @@ def test_shipped_sweep_compiles(tmp_path: Path) -> None:
     assert all(v == {"run": {"status": "pending", "job_id": None, "output": None,
                              "last_updated": None}} for v in status["runs"].values())
     assert (group / "README.md").read_text("utf-8").count("| `alpha") == 6
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,12}", fullmatch=True),
+                min_size=1, max_size=6, unique=True))
+@settings(max_examples=60, deadline=None)
+def test_fast_tracker_text_equals_the_yaml_dumper(names: list[str]) -> None:
+    from compiler.emit import status_text
+    from compiler.matrix import RunMatrix
+    from compiler.models.cluster import CPU_ONLY
+    from compiler.tracker import dump, stage
+
+    data = {"schema_version": 1, "run_group": names[0], "runs": {}}
+    for i, n in enumerate(names):
+        if i % 2:
+            data["runs"][n] = {"run": stage()}
+        else:
+            data["runs"][n] = {"finetune": stage("skipped", "Base model - no fine-tuning "
+                                                 "required"),
+                               "evaluations": {f"{m}_epoch_0": stage() for m in names[:2]}}
+    m = RunMatrix(group="g", kind="sweep", runs=(), cluster=CPU_ONLY, source="p",
+                  source_sha256="0" * 64, created="2025-10-18 00:00:00")
+    assert status_text(data, m) == dump(data, "2025-10-18 00:00:00")
+    assert yaml.safe_load(status_text(data, m)) == data
+
+
+def test_expand_command_prints_the_run_table() -> None:
+    import json as _json
+
+    proc = run_planc("expand", str(PLAN))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["RUN", "KIND", "FACTORS", "EVALS", "EST.", "TIME", "GPU", "H"]
+    assert lines[-1].startswith("6 run(s), 11 evaluation job(s)")
+    proc = run_planc("expand", "--format", "json", str(SWEEP))
+    data = _json.loads(proc.stdout)
+    assert [r["name"] for r in data["runs"]][:2] == ["alpha0.0001_seed0", "alpha0.0001_seed1"]
+    assert data["runs"][0]["command"].startswith("python plans/lr-sweep/train.py --alpha 0.0001")
+
+
+def test_compile_of_a_plan_without_command_is_a_diagnostic(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.md"
+    plan.write_text("---\nkind: plan\n---\n## 📋 Plan: nothing to run\n", "utf-8")
+    res = compile_plan(plan, SETTINGS, out=tmp_path / "out", options=Options(), lint=False)
+    assert res.report is None and [d.code for d in res.diagnostics] == ["EX005"]

@@ -59,6 +59,8 @@ class PlanFrontMatter(CommonFrontMatter):
     gpus: int | None = None
     cpus: int | None = None
     mem: str | None = None
+    layout: Literal["per-run", "array"] | None = None
+    array_throttle: int | None = Field(default=None, ge=1)
 
 
 class TasksFrontMatter(CommonFrontMatter):
