@@ -9,9 +9,9 @@ on, so a stale entry can never hide a finding:
   ``runs_status.yaml`` (status rules cross-check the plan) and ``runs_status.yaml`` for a
   markdown file;
 - the planc version and a fingerprint of the rule set: every rule module's ``CODE``,
-  ``NAME``, ``SEVERITY``, ``KINDS`` and ``OPTIONS``, plus the sha256 of every source file of
-  the ``compiler`` package (rules, loader, models, engine), so editing a rule invalidates
-  the cache even when the version does not change;
+  ``NAME``, ``SEVERITY``, ``KINDS`` and ``OPTIONS``, plus the sha256 of every file of the
+  ``compiler`` package (rules, loader, models, engine, built-in data), so editing a rule
+  invalidates the cache even when the version does not change;
 - :meth:`compiler.config.Settings.fingerprint` (select, ignore, severities, rule options)
   and the cluster/model settings with the bytes of the files they name (cluster rules check
   resources against those profiles).
@@ -50,9 +50,9 @@ _source_hash: str | None = None
 
 
 def _package_source_hash() -> str:
-    """sha256 over (relative name, bytes) of every ``*.py`` file in the ``compiler`` package.
-
-    Computed once per process (sources do not change under a running linter).
+    """sha256 over (relative name, bytes) of every file in the ``compiler`` package: the
+    sources and the package data rules read (``data/models.yaml``, the built-in model
+    registry). Computed once per process (sources do not change under a running linter).
     """
     global _source_hash
     if _source_hash is None:
@@ -66,7 +66,7 @@ def _package_source_hash() -> str:
                 if item.is_dir():
                     if item.name != "__pycache__":
                         stack.append((name + "/", item))
-                elif item.name.endswith(".py"):
+                elif not item.name.endswith((".pyc", ".pyo")):
                     entries.append((name, item.read_bytes()))
         for name, data in sorted(entries):
             h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
