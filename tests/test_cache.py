@@ -194,3 +194,18 @@ def test_cache_flag_turns_it_on(project: Path) -> None:
     assert json.loads(again.stdout) == json.loads(proc.stdout)
     both = run_planc("lint", "--cache", "--no-cache", target, cwd=project)
     assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_cluster_profiles_and_model_registry_are_in_the_key(tmp_path: Path) -> None:
+    settings = Settings(root=tmp_path, models="models.yaml")
+    before = cache._settings_fingerprint(settings)
+    (tmp_path / "clusters").mkdir()
+    (tmp_path / "clusters" / "della.yaml").write_text("name: della\n", "utf-8")
+    with_profile = cache._settings_fingerprint(settings)
+    (tmp_path / "clusters" / "della.yaml").write_text("name: della\ngpus: 4\n", "utf-8")
+    edited = cache._settings_fingerprint(settings)
+    (tmp_path / "models.yaml").write_text("models: {}\n", "utf-8")
+    registry = cache._settings_fingerprint(settings)
+    other = cache._settings_fingerprint(Settings(root=tmp_path, models="models.yaml",
+                                                 cluster="della"))
+    assert len({before, with_profile, edited, registry, other}) == 5
