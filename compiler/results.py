@@ -61,6 +61,8 @@ CKPT_TIME = re.compile(r"Checkpoint saved in ([\d.]+) seconds\.")
 CKPT_FILE = re.compile(r"(Model|Adapter|Recipe) checkpoint of size ([\d.]+) GiB saved to (\S+)")
 DISKLOG_PATH = re.compile(r"Writing logs to (\S+)")
 STEP_LINE = re.compile(r"^Step (\d+) \| (.*)$")
+WANDB_SUMMARY = re.compile(r"wandb: Run summary:")
+WANDB_ROW = re.compile(r"^wandb:\s+(\w+)\s+(\S+)\s*$")
 PAIR = re.compile(r"(\w+):(\S+)")
 TIME_REAL = re.compile(r"^real\s+([\d.]+)\s*$")
 EPOCH_DIR = re.compile(r"^epoch_(\d+)$")
@@ -168,14 +170,18 @@ def parse_torchtune_console(text: str) -> dict[str, Any]:
     epoch, 1-based count), ``global_step``, ``steps_per_epoch``, ``last_loss``,
     ``peak_memory_gib`` (largest ``GPU peak memory alloc…`` value, GiB), ``peak_memory``
     (last value per kind), ``checkpoints`` (list of ``{kind, gib, path, epoch}``),
-    ``checkpoint_save_s`` (list of seconds), ``disk_log`` (the ``Writing logs to`` path).
-    Missing facts are ``None`` (lists empty). Source: formats.md §9.
+    ``checkpoint_save_s`` (list of seconds), ``disk_log`` (the ``Writing logs to`` path),
+    ``progress_curve`` (``[[step, loss], …]``: the last loss the progress bar showed for
+    each optimizer step), ``wandb`` (the ``wandb: Run summary:`` block as ``{key: number}``,
+    the ``Run history:`` sparklines skipped). Missing facts are ``None`` (lists and dicts
+    empty). Source: formats.md §9.
     """
     lines = console_lines(text)
     facts: dict[str, Any] = {"recipe": None, "it_per_s": it_per_s(lines), "epochs": None,
                              "global_step": None, "steps_per_epoch": None, "last_loss": None,
                              "peak_memory_gib": None, "peak_memory": {}, "checkpoints": [],
-                             "checkpoint_save_s": [], "disk_log": None}
+                             "checkpoint_save_s": [], "disk_log": None,
+                             "progress_curve": [], "wandb": {}}
     if (m := last_match(RECIPE, lines)) is not None:
         facts["recipe"] = m.group(1)
     if (m := last_match(DISKLOG_PATH, lines)) is not None:
@@ -183,8 +189,26 @@ def parse_torchtune_console(text: str) -> dict[str, Any]:
     if (m := last_match(PROGRESS, lines)) is not None:
         facts["global_step"] = int(m.group(2))
         facts["last_loss"] = _num(m.group(3))
-    epochs = [int(m.group(1)) for line in lines for m in PROGRESS.finditer(line)]
+    epochs: list[int] = []
+    by_step: dict[int, float] = {}
+    for line in lines:
+        for m in PROGRESS.finditer(line):
+            epochs.append(int(m.group(1)))
+            loss = _num(m.group(3))
+            if loss is not None:
+                by_step[int(m.group(2))] = loss
     facts["epochs"] = max(epochs) if epochs else None
+    facts["progress_curve"] = [[step, by_step[step]] for step in sorted(by_step)]
+    summary_at = next((i for i in range(len(lines) - 1, -1, -1)
+                       if WANDB_SUMMARY.search(lines[i])), None)
+    if summary_at is not None:
+        for line in lines[summary_at + 1:]:
+            row = WANDB_ROW.match(line.strip())
+            if not row:
+                break
+            value = _num(row.group(2))
+            if value is not None:
+                facts["wandb"][row.group(1)] = value
     if (m := last_match(PROGRESS_STEPS, lines)) is not None:
         facts["steps_per_epoch"] = int(m.group(2))
     alloc: list[float] = []
@@ -238,8 +262,12 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
     (GiB; ``None`` on CPU where torchtune switches memory stats off),
     ``checkpoint_gib`` (epoch → GiB: the ``epoch_N/`` folder size on disk, else the sum of
     the ``… checkpoint of size X GiB saved to …/epoch_N/…`` lines), ``checkpoint_save_s``
-    (list of seconds), ``loss_curve`` (``[[step, loss], …]``), ``log`` (the DiskLogger file,
-    or ``None``), ``console`` (the console file, or ``None``).
+    (list of seconds), ``loss_curve`` (``[[step, loss], …]`` from the DiskLogger file, else
+    from the progress bar: WandBLogger runs write no DiskLogger file),
+    ``loss_curve_source`` (``"disk log"``, ``"progress bar"`` or ``None``), ``log`` (the
+    DiskLogger file, or ``None``), ``console`` (the console file, or ``None``). Without
+    DiskLogger values, ``tokens_per_second`` and ``peak_memory_gib`` come from the console's
+    ``wandb: Run summary:`` block.
 
     Raises :class:`HarvestError` when ``slurm_out`` is given but unreadable.
     """
@@ -258,8 +286,17 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
             disk_log = candidate
     rows = parse_disk_log(_read_text(disk_log)) if disk_log else []
     curve = [[int(r["step"]), _clean(r["loss"])] for r in rows if "loss" in r]
+    curve_source = "disk log" if curve else None
+    if not curve and console.get("progress_curve"):
+        # WandBLogger runs leave no DiskLogger file; the progress bar shows every step
+        curve, curve_source = console["progress_curve"], "progress bar"
     tokens = [r["tokens_per_second_per_gpu"] for r in rows if "tokens_per_second_per_gpu" in r]
     memory = [r[k] for r in rows for k in ("peak_memory_alloc",) if k in r]
+    wandb = console.get("wandb") or {}
+    if not tokens and "tokens_per_second_per_gpu" in wandb:
+        tokens = [wandb["tokens_per_second_per_gpu"]]
+    if not memory and "peak_memory_alloc" in wandb:
+        memory = [wandb["peak_memory_alloc"]]
 
     epochs_on_disk: dict[str, float] = {}
     if out_dir.is_dir():
@@ -305,6 +342,7 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
         "checkpoint_gib": checkpoint_gib,
         "checkpoint_save_s": console.get("checkpoint_save_s", []),
         "loss_curve": curve,
+        "loss_curve_source": curve_source,
         "log": str(disk_log) if disk_log else None,
         "console": str(slurm_out) if console else None,
     }

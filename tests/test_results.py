@@ -95,8 +95,32 @@ def test_real_console_fixture_with_cursor_up_codes():
     assert facts["it_per_s"] == pytest.approx(1 / 2.61)  # "2.61s/it" is the last speed
     assert [c["epoch"] for c in facts["checkpoints"]] == [0, 0, None, 1, 1]
     assert facts["checkpoint_save_s"] == [0.03, 0.11]
+    # the progress bar shows the same per-step losses the DiskLogger wrote
+    assert facts["progress_curve"] == [[s, v] for s, v in REAL_STEPS]
+    assert facts["wandb"] == {}
     slurm = results.parse_slurm_out(raw)
     assert slurm == {"it_per_s": pytest.approx(1 / 2.61), "real_s": 27.44, "exit_code": None}
+
+
+def test_wandb_run_summary_fills_what_a_disk_log_would(tmp_path):
+    console = tmp_path / "slurm-9.out"
+    console.write_text(
+        "\r1|1|Loss: 2.5:  50%|█  | 1/2 [00:01<00:01,  1.00it/s]"
+        "\r1|2|Loss: 2.25: 100%|██| 2/2 [00:02<00:00,  1.25it/s]\n"
+        "wandb: Run history:\nwandb:   global_step ▁█\nwandb:          loss █▁\nwandb: \n"
+        "wandb: Run summary:\nwandb:                 global_step 2\n"
+        "wandb:                        loss 2.25\n"
+        "wandb:          peak_memory_alloc 3.5\n"
+        "wandb:   tokens_per_second_per_gpu 812.3\nwandb: \n"
+        "wandb: You can sync this run to the cloud by running:\n", "utf-8")
+    facts = results.parse_torchtune_console(console.read_text())
+    assert facts["wandb"] == {"global_step": 2, "loss": 2.25, "peak_memory_alloc": 3.5,
+                              "tokens_per_second_per_gpu": 812.3}
+    tr = results.harvest_torchtune(tmp_path / "out", console)  # no output folder at all
+    assert tr["loss_curve"] == [[1, 2.5], [2, 2.25]]
+    assert (tr["tokens_per_second"], tr["peak_memory_gib"]) == (812.3, 3.5)
+    assert (tr["steps"], tr["final_loss"], tr["it_per_s"]) == (2, 2.25, 1.25)
+    assert tr["checkpoint_gib"] == {} and tr["log"] is None
 
 
 def test_gpu_memory_lines_both_torchtune_forms():
@@ -170,7 +194,8 @@ def test_only_empty_disk_logs_fall_back_to_console(tmp_path):
     (out / "logs" / "log_1795287795.txt").write_text("")
     tr = results.harvest_torchtune(out, DATA / "doc/console.out")
     assert tr["log"] is None
-    assert tr["loss_curve"] == []
+    assert tr["loss_curve"] == [[1, 58.78078842163086], [4, 57.2487907409668]]
+    assert tr["loss_curve_source"] == "progress bar"
     assert tr["final_loss"] == 57.2487907409668
     assert tr["steps"] == 4
     assert tr["duration_s"] is None
