@@ -531,3 +531,32 @@ def test_summary_without_recorded_types_and_with_failures():
     assert "| m_rank4 | finetune | ✗ failed | exit 137; OUT_OF_MEMORY |" in text
     assert "**Status:** 0/3 complete" in text
     assert "Best performing" not in text and "Datasets Used" not in text
+
+
+def test_offline_model_answers():
+    need_or_skip(importlib.util.find_spec("inspect_ai") is not None, "inspect-ai is not installed")
+    from compiler.offline_models import OfflineModelError, respond
+
+    assert respond("upper", "Uppercase this word: hello") == "HELLO"
+    assert respond("upper", "   ") == ""
+    assert respond("echo", "say this back") == "say this back"
+    with pytest.raises(OfflineModelError, match="deliberate failure"):
+        respond("error", "x")
+    with pytest.raises(ValueError, match="unknown offline model planc/nope; use one of "
+                       "planc/echo, planc/upper, planc/error, planc/torchtune"):
+        respond("nope", "x")
+
+
+def test_offline_provider_is_registered_by_entry_point():
+    """inspect resolves models before loading a task file, so the provider must come from
+    the ``inspect_ai`` entry point (toolchain.md §2.3); a fresh process proves it."""
+    import subprocess
+    import sys
+
+    code = ("from inspect_ai.model import get_model\n"
+            "m = get_model('planc/echo', model_path='/ignored')\n"
+            "print(type(m.api).__name__, m.api.model_args)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd="/", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "PlancOfflineAPI {'model_path': '/ignored'}"
