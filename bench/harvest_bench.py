@@ -4,7 +4,9 @@ One real evaluation runs offline in-process (``planc/upper`` on a 5-sample capit
 task), then its log is varied and written 1,000 times with inspect-ai's own
 ``write_eval_log`` (task id, run id, accuracy and status differ; every 10th log is an
 error log) into a compiled-looking group: ``--runs`` runs × ``--evals`` evaluations, one log
-each in ``<run>/eval/<key>/logs/`` plus a ``runs_status.yaml``.
+each in ``<run>/eval/<key>/logs/``, a ``runs_status.yaml``, and the ``finetune.yaml`` and
+``eval.yaml`` files ``planc compile`` writes for the shipped example plan (harvest reads
+them for output folders and datasets).
 
 Three timings on the same logs, in the same process, best of ``--repeat`` rounds that run
 the three in turn (so load and warm-up hit all alike):
@@ -67,12 +69,29 @@ def real_log(root: Path, fmt: str) -> Path:
     return Path(logs[0].location)
 
 
+def compiled_files(root: Path) -> tuple[bytes | None, bytes | None]:
+    """``finetune.yaml`` and ``eval.yaml`` of the shipped example plan, compiled here, so the
+    benchmark group has the files a real group has (``None`` when the compile fails)."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parent.parent
+    out = root / "compiled"
+    plan = repo / "plans" / "cap_8L_llama32_lora_comparison" / "runs_plan.md"
+    proc = subprocess.run([sys.executable, "-m", "compiler", "compile", str(plan), "--out",
+                           str(out)], cwd=repo, capture_output=True, text=True)
+    ft = next(out.rglob("finetune.yaml"), None) if proc.returncode == 0 else None
+    ev = next(out.rglob("eval.yaml"), None) if proc.returncode == 0 else None
+    return (ft.read_bytes() if ft else None, ev.read_bytes() if ev else None)
+
+
 def build_group(root: Path, seed_log: Path, runs: int, evals: int, fmt: str) -> list[Path]:
-    """A group folder with ``runs × evals`` varied logs; returns the log paths."""
+    """A group folder with ``runs × evals`` varied logs (plus each run's compiled
+    ``finetune.yaml`` and each evaluation's ``eval.yaml``); returns the log paths."""
     from inspect_ai.log import EvalError, read_eval_log, write_eval_log
 
     from compiler import tracker
 
+    finetune_yaml, eval_yaml = compiled_files(root)
     base = read_eval_log(str(seed_log))
     group = root / "group"
     paths: list[Path] = []
@@ -95,11 +114,15 @@ def build_group(root: Path, seed_log: Path, runs: int, evals: int, fmt: str) -> 
                 log.results.scores[0].metrics["accuracy"].value = (n % 101) / 100
             d = group / name / "eval" / key / "logs"
             d.mkdir(parents=True, exist_ok=True)
+            if eval_yaml:
+                (d.parent / "eval.yaml").write_bytes(eval_yaml)
             path = d / f"2026-11-21T00-00-00-00-00_capitalize_{n:05d}.{fmt}"
             write_eval_log(log, str(path), format=fmt)
             paths.append(path)
             rec["evaluations"][key] = tracker.stage("completed")
             n += 1
+        if finetune_yaml:
+            (group / name / "finetune.yaml").write_bytes(finetune_yaml)
         status["runs"][name] = rec
     (group / "runs_status.yaml").write_text(tracker.dump(status), "utf-8")
     return paths

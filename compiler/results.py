@@ -524,12 +524,15 @@ def _console_file(group: Path, stage: dict[str, Any], *dirs: Path) -> Path | Non
     return None
 
 
-def training_paths(group: Path, run: str) -> tuple[Path | None, Path | None]:
+def training_paths(group: Path, run: str, config: dict[str, Any] | None = None
+                   ) -> tuple[Path | None, Path | None]:
     """``(output_dir, log_dir)`` of a run's fine-tune, read from its compiled
-    ``<run>/finetune.yaml`` (``output_dir``, ``metric_logger.log_dir``); relative paths are
-    taken from the run folder, where ``tune run`` starts."""
+    ``<run>/finetune.yaml`` (``output_dir``, ``metric_logger.log_dir``; ``config`` is the
+    already-loaded file); relative paths are taken from the run folder, where ``tune run``
+    starts."""
     run_dir = group / run
-    config = _load_yaml_mapping(run_dir / "finetune.yaml")
+    if config is None:
+        config = _load_yaml_mapping(run_dir / "finetune.yaml")
     if config is None:
         return None, None
     out_dir = _resolve(config.get("output_dir"), run_dir, config)
@@ -605,15 +608,18 @@ def _job_duration(training: dict[str, Any], stage: dict[str, Any]) -> None:
         training["duration_source"] = "job"
 
 
-def datasets(group: Path, run: str, rec: dict[str, Any]) -> dict[str, Any]:
+def datasets(group: Path, run: str, rec: dict[str, Any],
+             config: dict[str, Any] | None = None) -> dict[str, Any]:
     """``{"training": str | None, "evaluation": {key: str}}``: the fine-tune's
     ``dataset.data_files`` (else ``source``) from ``<run>/finetune.yaml``, and per
     evaluation the ``data_path`` (else ``task_script``) of ``<run>/eval/<key>/eval.yaml``
-    (the files ``planc compile`` writes). Missing files give ``None``/no entry."""
+    (the files ``planc compile`` writes; ``config`` is the already-loaded
+    ``finetune.yaml``). Missing files give ``None``/no entry."""
     from .local import stage_dir
 
     training = None
-    config = _load_yaml_mapping(group / run / "finetune.yaml")
+    if config is None:
+        config = _load_yaml_mapping(group / run / "finetune.yaml")
     ds = config.get("dataset") if config else None
     if isinstance(ds, dict):
         value = ds.get("data_files") or ds.get("source")
@@ -684,12 +690,13 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
         if not isinstance(rec, dict):
             continue
         name = str(name)
+        config = _load_yaml_mapping(group / name / "finetune.yaml")
         entry: dict[str, Any] = {"type": rec.get("type"), "training": None,
                                  "evaluations": {}, "metrics": None,
-                                 "datasets": datasets(group, name, rec)}
+                                 "datasets": datasets(group, name, rec, config or {})}
         ft = rec.get("finetune")
         if isinstance(ft, dict) and ft.get("status") != "skipped":
-            out_dir, log_dir = training_paths(group, name)
+            out_dir, log_dir = training_paths(group, name, config or {})
             console = _console_file(group, ft, group / name, *(d for d in (out_dir,) if d))
             if (out_dir is not None and out_dir.is_dir()) or console is not None:
                 try:
