@@ -12,9 +12,12 @@ Estimation")::
     disk         = (epochs × checkpoint GiB + evaluations × 10 MB) × 1.15   (15 % margin)
 
 Speeds and checkpoint sizes come from history (same model name first, then the same size
-class, averaged over every prior run found), else from the seed's typical values per size
-class (:data:`SIZE_DEFAULTS`). Without split sizes, the seed's "no data" guesses per epoch
-are used. ``Run.estimate`` keys: ``train_seconds``, ``eval_seconds`` (all of the run's
+class, averaged over every prior run found; a speed for a size class without prior runs is
+scaled from other sizes by the seed's slowdown factors, :data:`SLOWDOWN_VS_1B`), else from
+the seed's typical values per size class (:data:`SIZE_DEFAULTS`). Without any prior run
+(or without split sizes), times are the seed's conservative "no prior runs" guesses per
+epoch and per evaluation job ("DO NOT use generic assumptions … if no prior runs: 1B 30–60
+min per epoch"). ``Run.estimate`` keys: ``train_seconds``, ``eval_seconds`` (all of the run's
 evaluation jobs), ``eval_job_seconds`` (one job), ``seconds`` (train + evals),
 ``gpu_hours``, ``disk_gib``, ``it_s``, ``steps_per_epoch``. ``RunMatrix.totals`` keys:
 ``train_seconds``, ``eval_seconds``, ``seconds`` (sequential wall clock),
@@ -84,6 +87,22 @@ class History:
             same = [getattr(o, attr) for o in self.observations
                     if o.model and sizes.get(o.model) == size and getattr(o, attr) is not None]
         return sum(same) / len(same) if same else None
+
+
+# Seed 004 "Scale for model size differences": 3B ~2× slower than 1B, 7B 4–5×, 8B 5–6×.
+SLOWDOWN_VS_1B = {"1B": 1.0, "3B": 2.0, "7B": 4.5, "8B": 5.5}
+
+
+def scaled_speed(hist: History, size: str, sizes: dict[str, str]) -> float | None:
+    """Training it/s for a size class with no prior run of its own, scaled from prior runs
+    of other sizes by seed 004's slowdown factors (mean over those runs); ``None`` when the
+    size or every observed size is outside the seed's table."""
+    if size not in SLOWDOWN_VS_1B:
+        return None
+    scaled = [o.it_s * SLOWDOWN_VS_1B[sizes[o.model]] / SLOWDOWN_VS_1B[size]
+              for o in hist.observations
+              if o.it_s and o.model and sizes.get(o.model) in SLOWDOWN_VS_1B]
+    return sum(scaled) / len(scaled) if scaled else None
 
 
 def parse_slurm_log(text: str) -> tuple[float | None, float | None, float | None]:

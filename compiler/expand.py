@@ -385,7 +385,8 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
         size = size_class(model, registry)
         defaults = est.SIZE_DEFAULTS.get(size, est.SIZE_DEFAULTS["1B"])
         hist = options.history
-        hist_it_s = hist.mean("it_s", model, size, sizes) if hist else None
+        hist_it_s = ((hist.mean("it_s", model, size, sizes)
+                      or est.scaled_speed(hist, size, sizes)) if hist else None)
         it_s = hist_it_s or defaults["it_s"]
         if model not in ckpt_cache:
             ckpt_cache[model] = ((hist.mean("ckpt_gib", model, size, sizes) if hist else None)
