@@ -560,3 +560,21 @@ def test_offline_provider_is_registered_by_entry_point():
                           cwd="/", timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "PlancOfflineAPI {'model_path': '/ignored'}"
+
+
+def test_sweep_summary_names_the_best_run_by_accuracy():
+    from compiler.commands.results import render_summary
+
+    res = {"group": "lr", "generated": "t", "runs": {
+        "a1": {"type": "sweep", "metrics": {"test_accuracy": 0.947, "alpha": 0.0001,
+                                            "converged": True, "curve": [1, 2]}},
+        "a2": {"type": "sweep", "metrics": {"test_accuracy": 0.958, "alpha": 0.01,
+                                            "converged": False}}}}
+    status = {"runs": {"a1": {"run": {"status": "completed"}},
+                       "a2": {"run": {"status": "completed"}}}}
+    text = render_summary(res, status)
+    assert "| Run | test_accuracy | alpha | converged |" in text  # lists are left out
+    assert "| a1 | 0.947 | 0.0001 | yes |" in text
+    assert "| a2 | 0.958 | 0.010 | no |" in text
+    assert "**Best performing:** a2 (test_accuracy): 0.958" in text
+    assert "**Status:** 2/2 complete" in text and "All runs complete." in text

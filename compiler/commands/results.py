@@ -13,8 +13,9 @@ layout of cruijff_kit's ``summary.md`` (``../shared/reference/formats.md`` §11)
     ## Incomplete Runs     | Run | Stage | Status | Notes |
 
 Status glyphs: ✓ done, ⚙️ running (or submitted), ⏸ pending, ✗ failed, – skipped. ``Sat.``
-is ✓ when accuracy ≥ 0.95. Sweeps add a ``## Metrics`` table (before Datasets Used); tables
-without rows are replaced by a sentence, Datasets Used is left out. ``--json`` prints
+is ✓ when accuracy ≥ 0.95. Sweeps add a ``## Metrics`` table (before Datasets Used; its
+best run is the highest first ``*accuracy*`` metric when no evaluation results exist);
+tables without rows are replaced by a sentence, Datasets Used is left out. ``--json`` prints
 ``results.json`` instead.
 
 Exit codes: 0 harvested (incomplete runs are not an error), 1 some files could not be read
@@ -69,9 +70,15 @@ def _cell(value: Any) -> str:
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
-    if isinstance(value, bool) or value is None:
+    """A table number: ``digits`` decimals, small values (< 0.01) in 3 significant digits
+    so that ``1e-4`` does not print as ``0.000``; booleans as ``yes``/``no``."""
+    if value is None:
         return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
+        if value != 0 and abs(value) < 0.01:
+            return f"{value:.3g}"
         return f"{value:.{digits}f}"
     return str(value)
 
@@ -210,6 +217,13 @@ def render_summary(results: dict[str, Any], status: dict[str, Any]) -> str:
                   "|---|" + "---|" * len(keys)]
         for name, m in metric_rows:
             lines.append(f"| {_cell(name)} | " + " | ".join(_fmt(m.get(k)) for k in keys) + " |")
+        primary = next((k for k in keys if "accuracy" in k.lower()), None)
+        scored = [(n, m[primary]) for n, m in metric_rows if primary
+                  and isinstance(m.get(primary), int | float)
+                  and not isinstance(m.get(primary), bool)]
+        if scored and not rows:
+            name, value = max(scored, key=lambda r: r[1])
+            lines += ["", f"**Best performing:** {name} ({primary}): {_fmt(value)}"]
 
     used = [(n, (runs.get(n) or {}).get("datasets") or {}) for n in names]
     used = [(n, d) for n, d in used if d.get("training") or d.get("evaluation")]
