@@ -254,4 +254,4 @@ def test_task_line_round_trip(phase: int, index: int, desc: str, deliverable: st
 
 def test_good_fixtures_exist() -> None:
     names = sorted(p.name for p in Path(GOOD).glob("*.md"))
-    assert names == ["abort.md", "flat.md", "phased.md", "transcript.md"]
+    assert names == ["abort-untitled.md", "abort.md", "flat.md", "phased.md", "transcript.md"]
