@@ -9,7 +9,8 @@ tracker merge. Exit codes: 0 done (or up to date), 1 lint/expansion errors, refu
 files, or stale files with ``--check``; 2 configuration or internal errors.
 
 A no-op recompile is fast: the manifest records a fingerprint of every input (plan bytes,
-options, cluster profiles, model registry, templates, settings, history, planc's code);
+options, cluster profiles, model registry, templates, settings, history, and the code of
+the modules that shape the output);
 when it matches and every file is still there, nothing is rendered.
 """
 
@@ -27,6 +28,12 @@ from typing import Any
 from ..diagnostics import Diagnostic, format_text
 
 TEMPLATE_DIRS = ("rungroup", "sweep", "slurm", "local", "api")
+# planc modules whose code decides what a compile writes (lint rules do not)
+OUTPUT_MODULES = ("__init__.py", "document.py", "expand.py", "emit.py", "estimate.py",
+                  "registry.py", "scripts.py", "render.py", "matrix.py", "clusters.py",
+                  "tracker.py", "write.py", "commands/compile.py", "models/rungroup.py",
+                  "models/rungroup_doc.py", "models/plan.py", "models/frontmatter.py",
+                  "models/cluster.py", "models/status.py")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -83,8 +90,11 @@ def fingerprint(plan_bytes: bytes, settings: Any, options: Any) -> str:
             h.update(mp.read_bytes())
     pkg = Path(str(resources.files("compiler")))
     h.update((pkg / "data" / "models.yaml").read_bytes())
-    for src in sorted(pkg.rglob("*.py")):  # planc's own code (an upgrade changes output)
-        h.update(src.read_bytes())
+    for mod in OUTPUT_MODULES:  # the code that shapes the output (an upgrade changes it)
+        src = pkg / mod
+        if src.is_file():
+            h.update(mod.encode())
+            h.update(src.read_bytes())
     for sub in TEMPLATE_DIRS:
         _hash_tree(h, pkg / "templates" / sub)
         _hash_tree(h, Path(settings.root) / settings.templates / sub)
