@@ -405,14 +405,30 @@ def load(path: str | Path, text: str | None = None, kind: str | None = None) -> 
     return doc
 
 
-def _yaml_error(doc: Document, exc: Exception, line0: int) -> None:
+def mark_position(text: str, mark: Any) -> tuple[int, int]:
+    """0-based (line, column) of a YAML mark, counting only ``\\n`` as a line break.
+
+    YAML also breaks lines at U+0085, U+2028 and U+2029, so its own ``mark.line`` drifts
+    from the editor's line after such a character; the character ``index`` does not. A
+    mark past the end of the text (end of stream) is clamped to the last character.
+    """
+    index = getattr(mark, "index", None)
+    if not isinstance(index, int):
+        return getattr(mark, "line", 0), getattr(mark, "column", 0)
+    index = max(0, min(index, len(text)))
+    line = text.count("\n", 0, index)
+    column = index - (text.rfind("\n", 0, index) + 1)
+    return line, column
+
+
+def _yaml_error(doc: Document, exc: Exception, line0: int, text: str) -> None:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = (mark.line if mark else 0) + line0 + 1
-    col = (mark.column if mark else 0) + 1
+    line_off, col = mark_position(text, mark) if mark is not None else (0, 0)
+    line = line_off + line0 + 1
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    doc.diagnostics.append(doc.diag(line, col, "CM001", Severity.ERROR, msg, "front-matter-yaml"))
+    doc.diagnostics.append(doc.diag(line, col + 1, "CM001", Severity.ERROR, msg, "front-matter-yaml"))
 
 
 def _load_yaml_document(doc: Document) -> None:
@@ -420,7 +436,7 @@ def _load_yaml_document(doc: Document) -> None:
     try:
         doc.yaml_node, doc.yaml_data = compose_yaml(doc.text)
     except yaml.YAMLError as exc:
-        _yaml_error(doc, exc, 0)
+        _yaml_error(doc, exc, 0, doc.text)
     except YAMLTooLarge as exc:
         doc.diagnostics.append(doc.diag(1, 1, "CM001", Severity.ERROR, str(exc), "front-matter-yaml"))
 
@@ -439,7 +455,7 @@ def _load_markdown(doc: Document, forced_kind: str | None) -> None:
         try:
             doc.fm_node, data = compose_yaml(fm.content)
         except yaml.YAMLError as exc:
-            _yaml_error(doc, exc, doc.fm_line)
+            _yaml_error(doc, exc, doc.fm_line, fm.content)
             data = None
         except YAMLTooLarge as exc:
             doc.diagnostics.append(

@@ -206,14 +206,12 @@ def test_status_yaml_next_to_a_run_plan(data: object, plan: str, tmp_path_factor
     assert INTERNAL_ERROR not in [d.code for d in diags], [d.message for d in diags]
 
 
-# -- known position bugs (compiler/document.py), strict xfail so a fix is noticed ----------
-@pytest.mark.xfail(strict=True, reason="YAML end-of-stream mark is one line past the end")
+# -- YAML positions: end of stream, and YAML-only line breaks ---------------------------
 def test_yaml_error_at_end_of_file_points_at_the_last_line() -> None:
     diags = _check("runs_status.yaml", "[")
     assert [(d.line, d.code) for d in diags] == [(1, "CM001")]
 
 
-@pytest.mark.xfail(strict=True, reason="YAML counts U+0085/U+2028/U+2029 as line breaks")
 def test_yaml_positions_after_a_unicode_line_separator() -> None:
     text = "schema_version: 1\nnote: 'a\u2028b'\nrun_group: [\n"
     diags = load("runs_status.yaml", text=text).diagnostics
