@@ -293,11 +293,17 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
     model_args = {_ident(k, "model argument"): v
                   for k, v in (settings.get("eval_model_args") or {}).items()}
     task_args = {_ident(k, "task argument"): v for k, v in (ev.args or {}).items()}
+    script = str(ev.script)
+    if "@" not in posixpath.basename(script):
+        # inspect-ai (0.3.285, Python 3.11) refuses an absolute task file without
+        # ``@task`` ("Non-relative patterns are unsupported"); the plan's task name is the
+        # @task function unless the plan writes ``path@function`` itself.
+        script = f"{script}@{task}"
     return {
         "key": ev.key,
         "task": task,
         "epoch": ev.epoch,
-        "script": PathRef(_one_line(str(ev.script), "evaluation script")),
+        "script": PathRef(_one_line(script, "evaluation script")),
         "job_name": job_name,
         "model": model,
         "model_path": model_path,
