@@ -81,7 +81,7 @@ def count_files(folder: Path) -> int:
 
 
 def bench_planc(tmp: Path, sizes: list[int]) -> dict[int, float]:
-    settings = Settings(root=ROOT)
+    settings = bench_settings(tmp)
     times: dict[int, float] = {}
     for n in sizes:
         plan = tmp / f"plan_{n}.md"
@@ -94,12 +94,20 @@ def bench_planc(tmp: Path, sizes: list[int]) -> dict[int, float]:
     return times
 
 
+def bench_settings(tmp: Path) -> Settings:
+    """A project outside this repository (so that commits made while the benchmark runs do
+    not change the manifest's git commit) using this repository's cluster profiles."""
+    project = tmp / "project"
+    project.mkdir(exist_ok=True)
+    return Settings(root=project, clusters=str(ROOT / "clusters"))
+
+
 def bench_big(tmp: Path, n: int) -> tuple[float, float, float, float]:
     """Compile, no-op recompile and slow no-op of an ``n``-run group in this process.
 
     Returns (seconds, max RSS bytes, no-op seconds, no-op seconds without the fingerprint
     index). Call it in a fresh process (``--single``) so that RSS is this group's own."""
-    settings = Settings(root=ROOT)
+    settings = bench_settings(tmp)
     w = tmp / "warm.md"
     w.write_text(plan_text(10), "utf-8")
     compile_once(w, tmp / "warm", settings)
@@ -208,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         # warm-up (imports, template compilation)
         w = tmp / "warm.md"
         w.write_text(plan_text(10), "utf-8")
-        compile_once(w, tmp / "warm", Settings(root=ROOT))
+        compile_once(w, tmp / "warm", bench_settings(tmp))
         sizes = [int(s) for s in args.curve.split(",") if s]
         times = bench_planc(tmp, sizes)
         if len(times) > 1:
