@@ -50,17 +50,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Only the chosen subcommand's module is imported (and adds its arguments).
     chosen = next((a for a in argv if not a.startswith("-")), None)
     modules = {name: module for name, module, _ in COMMANDS}
-    if chosen in modules:
-        mod = importlib.import_module(f".commands.{modules[chosen]}", __package__)
-        mod.add_arguments(subparsers[chosen])
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
-        return int(exc.code or 0)
-    if not args.command:
-        parser.print_help()
-        return 2
-    try:
+        if chosen in modules:
+            mod = importlib.import_module(f".commands.{modules[chosen]}", __package__)
+            mod.add_arguments(subparsers[chosen])
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+            return int(exc.code or 0)
+        if not args.command:
+            parser.print_help()
+            return 2
         return int(mod.run(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -49,6 +49,13 @@ _HTML = set(
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
     for tok in doc.tokens:
+        if tok.type == "html_block":
+            # "- <N>" at the start of a list item parses as an HTML block, not inline text
+            m = _TAG.match(tok.content.strip())
+            if m and m.group(1).lower() not in _HTML and ">" in tok.content:
+                text = tok.content.strip().split(">", 1)[0] + ">"
+                yield _finding(doc, doc.line_of(tok), text)
+            continue
         if tok.type != "inline" or not tok.children:
             continue
         line = doc.line_of(tok)
