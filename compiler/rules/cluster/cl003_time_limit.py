@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...models.cluster import parse_slurm_time
 from ..base import Context, Finding
 from ._shared import cluster_context, time_pos
 
@@ -28,6 +27,8 @@ OPTIONS: dict[str, object] = {}
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    from ...models.cluster import parse_slurm_time  # pydantic: only with a cluster profile
+
     cc = cluster_context(ctx)
     if cc is None or cc.matrix is None or cc.profile.type != "slurm":
         return

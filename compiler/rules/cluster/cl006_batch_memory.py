@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...estimate import max_batch_size
 from ..base import Context, Finding
 from ._shared import cluster_context, time_pos
 
@@ -33,6 +32,7 @@ OPTIONS: dict[str, object] = {"factor": 1.0}
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    from ...estimate import max_batch_size
     from ...registry import load_registry, size_class
 
     cc = cluster_context(ctx)
