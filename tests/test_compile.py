@@ -253,3 +253,54 @@ def test_compile_of_a_plan_without_command_is_a_diagnostic(tmp_path: Path) -> No
     plan.write_text("---\nkind: plan\n---\n## 📋 Plan: nothing to run\n", "utf-8")
     res = compile_plan(plan, SETTINGS, out=tmp_path / "out", options=Options(), lint=False)
     assert res.report is None and [d.code for d in res.diagnostics] == ["EX005"]
+
+
+def test_timestamps_come_from_the_plan_or_source_date_epoch(monkeypatch) -> None:
+    import datetime as dt
+
+    from compiler.models.rungroup import created_stamp
+
+    assert created_stamp(dt.date(2025, 10, 18)) == "2025-10-18 00:00:00"
+    assert created_stamp("2025-10-18 14:03:22") == "2025-10-18 14:03:22"
+    assert created_stamp("2025-10-18T14:03") == "2025-10-18 14:03:00"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1760796202")
+    assert created_stamp(None) == "2025-10-18 14:03:22"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert created_stamp(None) == ""  # never the clock
+
+
+VALIDATION_PLAN = """\
+---
+kind: run-group
+experiment: {name: val_group, date: 2025-10-18}
+variables: {lora_rank: [8]}
+controls: [Llama-3.2-1B-Instruct]
+models: [{name: Llama-3.2-1B-Instruct, path: /m/Llama-3.2-1B-Instruct}]
+data: {training: {path: /d/words.json, splits: {train: 80, validation: 10, test: 10}}}
+training: {epochs: 2, batch_size: 4, validation: true, packed: true,
+           system_prompt: "Say it: loud"}
+evaluation: {tasks: [{name: cap, script: tasks/cap.py}], epochs: all}
+compute: {gpus: 1}
+---
+# val_group
+"""
+
+
+def test_validation_packing_and_all_epochs(tmp_path: Path) -> None:
+    plan = tmp_path / "runs_plan.md"
+    plan.write_text(VALIDATION_PLAN, "utf-8")
+    res = compile_plan(plan, SETTINGS, out=tmp_path / "out", options=Options())
+    assert res.report is not None, [d.message for d in res.diagnostics]
+    run = res.group_dir / "Llama-3.2-1B-Instruct_rank8"
+    cfg = yaml.safe_load((run / "finetune.yaml").read_text("utf-8"))
+    assert cfg["dataset_val"]["field"] == "validation"
+    assert cfg["run_val_every_n_steps"] == 50
+    assert cfg["dataset"]["packed"] is True and cfg["tokenizer"]["max_seq_len"] == 2048
+    assert cfg["dataset"]["new_system_prompt"] == "Say it: loud"
+    assert res.matrix.runs[0].params["recipe"] == "lora_finetune_single_device_val"
+    assert not res.matrix.runs[0].params["recipe_builtin"]
+    assert [e.key for e in res.matrix.runs[0].evaluations] == ["cap_epoch_0", "cap_epoch_1"]
+    assert [e.key for e in res.matrix.runs[1].evaluations] == ["cap"]
+    setup = yaml.safe_load((run / "setup_finetune.yaml").read_text("utf-8"))
+    assert setup["custom_recipe"] == "lora_finetune_single_device_val"
+    assert setup["lora_rank"] == 8 and setup["packed"] is True
