@@ -24,6 +24,7 @@ order is stable.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -82,7 +83,12 @@ def yq(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value) if isinstance(value, float) else str(value)
-    text = str(value)
+    return _yq_text(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _yq_text(text: str) -> str:
+    # paths and names repeat across thousands of runs: quote each distinct one once
     if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
         return text
     return json.dumps(text, ensure_ascii=False)
