@@ -304,3 +304,22 @@ def test_validation_packing_and_all_epochs(tmp_path: Path) -> None:
     setup = yaml.safe_load((run / "setup_finetune.yaml").read_text("utf-8"))
     assert setup["custom_recipe"] == "lora_finetune_single_device_val"
     assert setup["lora_rank"] == 8 and setup["packed"] is True
+
+
+def test_a_missing_fact_in_the_seed_form_is_located(tmp_path: Path) -> None:
+    text = PLAN.read_text("utf-8")
+    plan = tmp_path / "runs_plan.md"
+    plan.write_text(text.replace("- **Epochs**: 2\n", "").replace(
+        "  - Llama-3.2-3B-Instruct: `/scratch/gpfs/lab/models/Llama-3.2-3B-Instruct`\n", "")
+        .replace("- **Location**: /scratch/gpfs/lab/models\n", ""), "utf-8")
+    res = compile_plan(plan, SETTINGS, out=tmp_path / "out", options=Options(), lint=False)
+    assert res.report is None
+    lines = plan.read_text("utf-8").splitlines()
+    got = sorted((d.code, d.line, d.message.split(":")[0]) for d in res.diagnostics)
+    rows = {n: lines.index(next(line for line in lines if line.startswith(f"| {n} |"))) + 1
+            for n in ("Llama-3.2-3B-Instruct_rank4", "Llama-3.2-3B-Instruct_rank64",
+                      "Llama-3.2-3B-Instruct_base")}
+    assert got == sorted([("RG900", 1, "epochs not stated")] + [
+        ("RG900", line, f"run {n}") for n, line in rows.items()])
+    assert all("is not one of the 'Models Used'" in d.message
+               for d in res.diagnostics if d.message.startswith("run "))
