@@ -323,3 +323,30 @@ def test_a_missing_fact_in_the_seed_form_is_located(tmp_path: Path) -> None:
         ("RG900", line, f"run {n}") for n, line in rows.items()])
     assert all("is not one of the 'Models Used'" in d.message
                for d in res.diagnostics if d.message.startswith("run "))
+
+
+def test_a_new_commit_alone_does_not_make_check_stale(tmp_path: Path) -> None:
+    import subprocess
+
+    proj = tmp_path / "proj"
+    shutil.copytree(ROOT / "plans", proj / "plans")
+    shutil.copytree(ROOT / "clusters", proj / "clusters")
+    (proj / "pyproject.toml").write_text("[tool.planc]\n")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=proj, check=True, capture_output=True,
+                       env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+                            "PATH": "/usr/bin:/bin"})
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "plans")
+    plan = "plans/lr-sweep/plan.md"
+    assert run_planc("compile", "--out", "out", plan, cwd=proj).returncode == 0
+    git("commit", "-q", "--allow-empty", "-m", "unrelated")
+    check = run_planc("compile", "--check", "--out", "out", plan, cwd=proj)
+    assert check.returncode == 0, check.stdout + check.stderr
+    (proj / plan).write_text((proj / plan).read_text() + "\n<!-- edited -->\n")
+    check = run_planc("compile", "--check", "--out", "out", plan, cwd=proj)
+    assert check.returncode == 1 and "manifest.json" in check.stdout
