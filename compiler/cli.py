@@ -33,8 +33,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    parser = argparse.ArgumentParser(prog="planc", description="Plan compiler and validator "
-                                     "for ML research experiments.")
+    parser = argparse.ArgumentParser(
+        prog="planc", description="Plan compiler and validator for ML research experiments."
+    )
     parser.add_argument("--version", action="version", version=f"planc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers = {}

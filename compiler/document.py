@@ -192,7 +192,9 @@ class Document:
             elif t == "list_item_open" and stack:
                 ordered, num = stack[-1]
                 stack[-1] = (ordered, num + 1)
-                number = int(tok.info) if ordered and tok.info.isdigit() else (num if ordered else None)
+                number = (
+                    int(tok.info) if ordered and tok.info.isdigit() else (num if ordered else None)
+                )
                 pending = (self.line_of(tok), tok.markup, number)
             elif t == "list_item_close":
                 pending = None  # an empty item must not take the next block's text
@@ -327,6 +329,24 @@ def node_position(root: yaml.Node | None, loc: Sequence[Any]) -> tuple[int, int,
     return pos[0], pos[1], True
 
 
+def data_path(data: Any, loc: Sequence[Any]) -> tuple[Any, ...]:
+    """The steps of a pydantic error ``loc`` that exist in ``data``.
+
+    Union members add their type names to ``loc`` and a missing key is not in the data;
+    both are dropped, so :func:`node_position` lands on the nearest existing parent.
+    """
+    out: list[Any] = []
+    node = data
+    for step in loc:
+        if isinstance(node, dict) and step in node:
+            out.append(step)
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            out.append(step)
+            node = node[step]
+    return tuple(out)
+
+
 def value_position(root: yaml.Node | None, loc: Sequence[Any]) -> tuple[int, int] | None:
     """0-based (line, column) of the *value* node at ``loc``, or ``None`` when absent."""
     node = root
@@ -381,16 +401,23 @@ def load(path: str | Path, text: str | None = None, kind: str | None = None) -> 
             if size > MAX_BYTES:
                 doc = Document(path=p, text="", lines=[])
                 doc.diagnostics.append(
-                    doc.diag(1, 1, "CM000", Severity.ERROR,
-                             f"file is {size} bytes; planc reads at most {MAX_BYTES}", "unreadable")
+                    doc.diag(
+                        1,
+                        1,
+                        "CM000",
+                        Severity.ERROR,
+                        f"file is {size} bytes; planc reads at most {MAX_BYTES}",
+                        "unreadable",
+                    )
                 )
                 return doc
             text, problem = decode(fp.read_bytes())
         except OSError as exc:
             doc = Document(path=p, text="", lines=[])
             doc.diagnostics.append(
-                doc.diag(1, 1, "CM000", Severity.ERROR, f"cannot read file: {exc.strerror}",
-                         "unreadable")
+                doc.diag(
+                    1, 1, "CM000", Severity.ERROR, f"cannot read file: {exc.strerror}", "unreadable"
+                )
             )
             return doc
     else:
@@ -428,7 +455,9 @@ def _yaml_error(doc: Document, exc: Exception, line0: int, text: str) -> None:
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    doc.diagnostics.append(doc.diag(line, col + 1, "CM001", Severity.ERROR, msg, "front-matter-yaml"))
+    doc.diagnostics.append(
+        doc.diag(line, col + 1, "CM001", Severity.ERROR, msg, "front-matter-yaml")
+    )
 
 
 def _load_yaml_document(doc: Document) -> None:
@@ -438,7 +467,9 @@ def _load_yaml_document(doc: Document) -> None:
     except yaml.YAMLError as exc:
         _yaml_error(doc, exc, 0, doc.text)
     except YAMLTooLarge as exc:
-        doc.diagnostics.append(doc.diag(1, 1, "CM001", Severity.ERROR, str(exc), "front-matter-yaml"))
+        doc.diagnostics.append(
+            doc.diag(1, 1, "CM001", Severity.ERROR, str(exc), "front-matter-yaml")
+        )
 
 
 def _load_markdown(doc: Document, forced_kind: str | None) -> None:
@@ -468,9 +499,14 @@ def _load_markdown(doc: Document, forced_kind: str | None) -> None:
             doc.front_matter = data
         else:
             doc.diagnostics.append(
-                doc.diag(doc.fm_line + 1, 1, "CM003", Severity.ERROR,
-                         f"front-matter must be a mapping of keys to values, not {type(data).__name__}",
-                         "front-matter-schema")
+                doc.diag(
+                    doc.fm_line + 1,
+                    1,
+                    "CM003",
+                    Severity.ERROR,
+                    f"front-matter must be a mapping of keys to values, not {type(data).__name__}",
+                    "front-matter-schema",
+                )
             )
     doc.tokens = tokens
     doc.sections = _sections(doc)
@@ -489,7 +525,11 @@ def _load_markdown(doc: Document, forced_kind: str | None) -> None:
 def _starts_with_kind_heading(prefix: str) -> bool:
     for line in prefix.split("\n"):
         s = line.strip()
-        if s.startswith("# Tasks") or s.startswith("# Run Plan:") or re.match(r"^##\s+\S*\s*Plan:", s):
+        if (
+            s.startswith("# Tasks")
+            or s.startswith("# Run Plan:")
+            or re.match(r"^##\s+\S*\s*Plan:", s)
+        ):
             return True
     return False
 

@@ -25,8 +25,9 @@ def check_name(name: str, what: str = "run name") -> str:
     and every SLURM ``--job-name`` free of shell and path metacharacters.
     """
     if not isinstance(name, str) or not RUN_NAME.match(name) or name in (".", ".."):
-        raise ValueError(f"{what} {name!r} must match {RUN_NAME.pattern} (no '/', spaces or "
-                         "shell characters)")
+        raise ValueError(
+            f"{what} {name!r} must match {RUN_NAME.pattern} (no '/', spaces or shell characters)"
+        )
     return name
 
 

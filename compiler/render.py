@@ -46,8 +46,10 @@ def yaml_scalar(value: Any) -> str:
 
 def header(comment: str, source: str, sha256: str) -> str:
     """The banner line(s) that make a generated file announce itself (pre-commit style)."""
-    return (f"{comment} {MARKER} {__version__} from {source} (sha256 {sha256[:12]}) — do not edit;\n"
-            f"{comment} change the plan and run `planc compile` again.")
+    return (
+        f"{comment} {MARKER} {__version__} from {source} (sha256 {sha256[:12]}) — do not edit;\n"
+        f"{comment} change the plan and run `planc compile` again."
+    )
 
 
 def environment(project_templates: Path | None = None) -> jinja2.Environment:
@@ -67,8 +69,9 @@ def environment(project_templates: Path | None = None) -> jinja2.Environment:
     )
     env.filters["sh"] = sh
     env.filters["yaml_scalar"] = yaml_scalar
-    env.filters["tojson"] = lambda v, indent=None: json.dumps(v, indent=indent, ensure_ascii=False,
-                                                              sort_keys=False)
+    env.filters["tojson"] = lambda v, indent=None: json.dumps(
+        v, indent=indent, ensure_ascii=False, sort_keys=False
+    )
     env.filters["slurm_time"] = format_slurm_time
     env.globals["header"] = header
     env.globals["planc_version"] = __version__

@@ -117,8 +117,14 @@ def read(path: Path) -> dict[str, Any] | None:
 def dump(data: dict[str, Any], last_updated: str | None = None) -> str:
     """YAML text of a tracker mapping with the seed's header comments."""
     head = HEADER + (f"# Last updated: {last_updated}\n" if last_updated else "")
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=1000)
+    body = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1000,
+    )
     return head + "\n" + body
 
 
@@ -167,8 +173,11 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def update(path: Path, change: Callable[[dict[str, Any] | None], dict[str, Any]],
-           last_updated: str | None = None) -> dict[str, Any]:
+def update(
+    path: Path,
+    change: Callable[[dict[str, Any] | None], dict[str, Any]],
+    last_updated: str | None = None,
+) -> dict[str, Any]:
     """Read-modify-write ``path`` under the lock: ``change(current) -> new`` mapping.
 
     The file is rewritten only when the new YAML differs. Returns the new mapping. Raises
@@ -199,7 +208,9 @@ def stage(status: str = "pending", note: str | None = None) -> dict[str, Any]:
     return rec
 
 
-def merge(existing: dict[str, Any] | None, compiled: dict[str, Any]) -> tuple[dict[str, Any], MergeReport]:
+def merge(
+    existing: dict[str, Any] | None, compiled: dict[str, Any]
+) -> tuple[dict[str, Any], MergeReport]:
     """Merge a freshly compiled tracker into the one on disk, losing nothing.
 
     ``compiled`` has every run and stage the plan defines, all ``pending`` (base fine-tunes
@@ -225,7 +236,9 @@ def merge(existing: dict[str, Any] | None, compiled: dict[str, Any]) -> tuple[di
         rec = copy.deepcopy(old_rec)
         for key, value in new_rec.items():
             if key == "evaluations":
-                old_evals = rec.get("evaluations") if isinstance(rec.get("evaluations"), dict) else {}
+                old_evals = (
+                    rec.get("evaluations") if isinstance(rec.get("evaluations"), dict) else {}
+                )
                 evals = dict(old_evals)
                 for ek, ev in value.items():
                     if ek not in evals:

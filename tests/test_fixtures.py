@@ -23,7 +23,11 @@ SETTINGS = Settings(root=FIXTURES)
 
 
 def _good() -> list[Path]:
-    return sorted(p for p in FIXTURES.glob("*/good/**/*") if p.is_file() and p.suffix in (".md", ".yaml", ".txt"))
+    return sorted(
+        p
+        for p in FIXTURES.glob("*/good/**/*")
+        if p.is_file() and p.suffix in (".md", ".yaml", ".txt")
+    )
 
 
 def _bad() -> list[tuple[Path, Path]]:
@@ -44,7 +48,7 @@ def _expected(path: Path) -> tuple[list[str], tuple[str, ...]]:
     for raw in path.read_text("utf-8").splitlines():
         s = raw.split("#", 1)[0].strip()
         if s.startswith("select:"):
-            select = tuple(c.strip() for c in s[len("select:"):].split(",") if c.strip())
+            select = tuple(c.strip() for c in s[len("select:") :].split(",") if c.strip())
         elif s:
             lines.append(s)
     return sorted(lines), select
@@ -66,7 +70,8 @@ def test_bad_fixture_diagnostics(target: Path, expected: Path) -> None:
         for d in diags
     )
     assert got == want, "\n".join(
-        f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}" for d in diags)
+        f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}" for d in diags
+    )
 
 
 def test_fixture_folders_are_not_empty() -> None:

@@ -13,7 +13,8 @@ vocabulary (``../shared/reference/formats.md`` §13). Example::
     env: {HF_HUB_OFFLINE: "1"}
     defaults: {mem: 80G, cpus_per_task: 4, time: "01:00:00"}
     partitions:
-      - {name: gpu, max_time: "24:00:00", gpus_per_node: 4, gpu_type: a100, gpu_memory_gib: 80, default: true}
+      - {name: gpu, max_time: "24:00:00", gpus_per_node: 4, gpu_type: a100,
+         gpu_memory_gib: 80, default: true}
       - {name: cpu, max_time: "72:00:00", gpus_per_node: 0}
 
 ``local_gpu`` profiles give ``gpu_count`` and ``gpu_memory_gib``; ``cpu_only`` needs nothing.
@@ -88,7 +89,8 @@ class Partition(Strict):
 
 
 class JobDefaults(Strict):
-    """Resources of one job unless a plan overrides them (``--mem``, ``--cpus-per-task``, ``--time``)."""
+    """Resources of one job unless a plan overrides them (``--mem``, ``--cpus-per-task``,
+    ``--time``)."""
 
     mem: str = "16G"
     cpus_per_task: int = 1
@@ -121,8 +123,12 @@ class ClusterProfile(Strict):
         """The named partition, else the default one, else the first; ``None`` without any."""
         if name:
             return next((p for p in self.partitions if p.name == name), None)
-        return next((p for p in self.partitions if p.default), self.partitions[0] if self.partitions else None)
+        return next(
+            (p for p in self.partitions if p.default),
+            self.partitions[0] if self.partitions else None,
+        )
 
 
-CPU_ONLY = ClusterProfile(name="cpu_only", type="cpu_only",
-                          defaults=JobDefaults(gpus=0, mem="4G", time="00:30:00"))
+CPU_ONLY = ClusterProfile(
+    name="cpu_only", type="cpu_only", defaults=JobDefaults(gpus=0, mem="4G", time="00:30:00")
+)

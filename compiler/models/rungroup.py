@@ -296,12 +296,14 @@ def spec_from_document(doc: Any, settings: Any = None
 
 def _from_front_matter(doc: Any, fm: dict[str, Any]
                        ) -> tuple[RunGroupSpec | None, list[Diagnostic]]:
+    from ..document import data_path
+
     diags: list[Diagnostic] = []
     try:
         model = RunGroupFrontMatter.model_validate(fm)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            loc = _data_path(fm, tuple(err["loc"]))
+            loc = data_path(fm, tuple(err["loc"]))
             line, col = _fm_pos(doc, loc)
             dotted = ".".join(str(s) for s in err["loc"])
             diags.append(_missing(doc, line, col, f"front-matter {dotted}: {err['msg']}"))
@@ -403,20 +405,6 @@ def _from_front_matter(doc: Any, fm: dict[str, Any]
         positions=pos,
     )
     return spec, []
-
-
-def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The steps of pydantic's ``loc`` that exist in ``data`` (nearest existing parent)."""
-    out: list[Any] = []
-    node = data
-    for step in loc:
-        if isinstance(node, dict) and step in node:
-            out.append(step)
-            node = node[step]
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            out.append(step)
-            node = node[step]
-    return tuple(out)
 
 
 # -- seed form -----------------------------------------------------------------------------

@@ -56,7 +56,7 @@ class Stage(BaseModel):
     @classmethod
     def _job_id_is_string(cls, v: Any) -> Any:
         if v is not None and not isinstance(v, str):
-            raise ValueError("job_id must be a quoted string or null (e.g. job_id: \"4812345\")")
+            raise ValueError('job_id must be a quoted string or null (e.g. job_id: "4812345")')
         if v == "":
             raise ValueError("an unset job_id is null, not an empty string")
         return v
@@ -67,8 +67,10 @@ class Stage(BaseModel):
         if v is None:
             return v
         if not isinstance(v, str):
-            raise ValueError("last_updated must be a quoted 'YYYY-MM-DD HH:MM:SS' string "
-                             "(unquoted, YAML reads it as a datetime)")
+            raise ValueError(
+                "last_updated must be a quoted 'YYYY-MM-DD HH:MM:SS' string "
+                "(unquoted, YAML reads it as a datetime)"
+            )
         if not TIMESTAMP.match(v):
             raise ValueError(f"last_updated {v!r} is not 'YYYY-MM-DD HH:MM:SS'")
         return v

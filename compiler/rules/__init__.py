@@ -2,7 +2,8 @@
 
 Codes are grouped by document kind: ``CM`` common to every kind, ``PL`` plan (seed 000),
 ``TK`` task plan (seeds 002/003), ``RG`` run group (seed 004 ``runs_plan.md``), ``RS``
-``runs_status.yaml``, ``CL`` resources against a cluster profile. ``CF`` codes are configuration problems and ``CM000``/``CM001`` come
+``runs_status.yaml``, ``CL`` resources against a cluster profile. ``CF`` codes are
+configuration problems and ``CM000``/``CM001`` come
 from loading, not from a rule module. A code is never reused.
 """
 
@@ -30,22 +31,34 @@ BUILTIN_CODES: dict[str, tuple[str, str, str]] = {
     # Compile-time diagnostics (planc expand / compile), reported with their plan location.
     "EX001": ("expand-zip-length", "error", "Zipped factors must have lists of equal length."),
     "EX002": ("expand-exclusion-reason", "error", "An exclusion must state its reason."),
-    "EX003": ("expand-run-name", "error",
-              "A run name must be one safe path component ([A-Za-z0-9._+-], no '/')."),
+    "EX003": (
+        "expand-run-name",
+        "error",
+        "A run name must be one safe path component ([A-Za-z0-9._+-], no '/').",
+    ),
     "EX004": ("expand-duplicate-run", "error", "Two runs expand to the same name."),
-    "EX005": ("expand-placeholder", "error",
-              "The command template names a placeholder the sweep does not define, or the "
-              "plan has no command to compile."),
+    "EX005": (
+        "expand-placeholder",
+        "error",
+        "The command template names a placeholder the sweep does not define, or the "
+        "plan has no command to compile.",
+    ),
     "EX006": ("expand-model", "error", "A model is not in the model registry or has no path."),
     "EX007": ("expand-matrix", "error", "The evaluation matrix names an unknown run or task."),
-    "EX008": ("expand-recipe", "error",
-              "No recipe fits the GPU count and validation setting (seed 004 Recipe Selection)."),
+    "EX008": (
+        "expand-recipe",
+        "error",
+        "No recipe fits the GPU count and validation setting (seed 004 Recipe Selection).",
+    ),
     "EX009": ("expand-epoch", "error", "An evaluated epoch is outside the trained epochs."),
     "EX010": ("expand-cluster", "error", "The cluster profile cannot be loaded."),
     "EX011": ("expand-batch-size", "error", "A run has no batch size for its model."),
     "EX012": ("compile-render", "error", "A generated artifact cannot be rendered safely."),
-    "RG900": ("rungroup-missing-fact", "error",
-              "A seed-form runs_plan.md lacks a fact the compiler needs; the message says which."),
+    "RG900": (
+        "rungroup-missing-fact",
+        "error",
+        "A seed-form runs_plan.md lacks a fact the compiler needs; the message says which.",
+    ),
     "CP001": ("cluster-profile", "error", "A cluster profile file is invalid (YAML or schema)."),
     "MR001": ("model-registry", "error", "A model registry entry is invalid (YAML or schema)."),
 }

@@ -6,7 +6,7 @@ import difflib
 import typing
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ...document import Document, node_position
+from ...document import Document, data_path, node_position
 
 if TYPE_CHECKING:  # pydantic is imported only when a document has front-matter
     from pydantic import BaseModel
@@ -73,7 +73,7 @@ def _build(doc: Document) -> list[FMError]:
         out = []
         for err in exc.errors(include_url=False):
             raw_loc = tuple(err["loc"])
-            loc = _data_path(fm, raw_loc)
+            loc = data_path(fm, raw_loc)
             line0, col0, _exact = node_position(doc.fm_node, loc)
             line = doc.fm_line + line0 + 1
             shown = loc if err["type"] != "missing" else (*loc, raw_loc[-1])
@@ -89,21 +89,6 @@ def _build(doc: Document) -> list[FMError]:
             out.append(FMError(line, col0 + 1, err["type"], msg, fix))
         return out
     return []
-
-
-def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The steps of pydantic's ``loc`` that exist in ``data``; union tags and missing keys
-    are dropped so that the position falls back to the nearest existing parent."""
-    out: list[Any] = []
-    node = data
-    for step in loc:
-        if isinstance(node, dict) and step in node:
-            out.append(step)
-            node = node[step]
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            out.append(step)
-            node = node[step]
-    return tuple(out)
 
 
 def errors(doc: Document) -> list[FMError]:

@@ -42,11 +42,15 @@ def check(ctx: Context) -> Iterator[Finding]:
         fixed = ftfy.fix_encoding(line)
         if fixed == line:
             continue
-        col = next((i for i, (a, b) in enumerate(zip(line, fixed)) if a != b), 0) + 1
+        col = next((i for i, (a, b) in enumerate(zip(line, fixed, strict=False)) if a != b), 0) + 1
         bad = _first_run(line, col - 1)
         good = ftfy.fix_encoding(bad)
-        yield Finding(n, col, f"mojibake {bad!r} (UTF-8 read as cp1252)",
-                      f"replace with {good!r}; re-save the file as UTF-8")
+        yield Finding(
+            n,
+            col,
+            f"mojibake {bad!r} (UTF-8 read as cp1252)",
+            f"replace with {good!r}; re-save the file as UTF-8",
+        )
 
 
 def _first_run(line: str, start: int) -> str:

@@ -75,5 +75,9 @@ def check(ctx: Context) -> Iterator[Finding]:
 
 
 def _finding(doc, line: int, text: str) -> Finding:  # type: ignore[no-untyped-def]
-    return Finding(line, doc.col_of(line, text), f"unfilled template placeholder {text}",
-                   "replace it with the real value")
+    return Finding(
+        line,
+        doc.col_of(line, text),
+        f"unfilled template placeholder {text}",
+        "replace it with the real value",
+    )

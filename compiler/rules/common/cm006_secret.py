@@ -42,6 +42,9 @@ def check(ctx: Context) -> Iterator[Finding]:
             value = m.group(2)
             if _VARIABLE.match(value) or len(value) < min_len:
                 continue
-            yield Finding(n, m.start(2) + 1,
-                          f"literal token after {m.group(1)}: secrets must not be written into plans",
-                          "use an environment variable such as $RESEARCH_AGENT_TOKEN and rotate the token")
+            yield Finding(
+                n,
+                m.start(2) + 1,
+                f"literal token after {m.group(1)}: secrets must not be written into plans",
+                "use an environment variable such as $RESEARCH_AGENT_TOKEN and rotate the token",
+            )

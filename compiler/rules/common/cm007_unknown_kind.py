@@ -33,5 +33,9 @@ OPTIONS: dict[str, object] = {}
 def check(ctx: Context) -> Iterator[Finding]:
     if any(d.code == "CM000" for d in ctx.doc.diagnostics):
         return  # an unreadable file has no kind to tell; CM000 already says why
-    yield Finding(1, 1, "cannot tell the kind of this document (plan, tasks or run-group)",
-                  "add front-matter 'kind: plan|tasks|run-group' or the seed format's title heading")
+    yield Finding(
+        1,
+        1,
+        "cannot tell the kind of this document (plan, tasks or run-group)",
+        "add front-matter 'kind: plan|tasks|run-group' or the seed format's title heading",
+    )
