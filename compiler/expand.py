@@ -42,10 +42,11 @@ Recipes (``training.recipe: auto``; seed 004 "Recipe Selection Logic", formats.m
     line activating the environment; ``modules`` (list[str]) ``module load`` names; ``env``
     (dict[str, str]) exported variables (cluster env, plus ``HF_HUB_OFFLINE=1`` for run
     groups); ``tune_command`` (``"tune"``); ``inspect_command`` (``"inspect"``);
-    ``eval_model_provider`` (``"hf"``); ``plan`` (str) plan path relative to the project
-    root; ``cluster_type`` ``"slurm"`` | ``"local_gpu"`` | ``"cpu_only"``; ``account``,
-    ``qos``, ``constraint``, ``mail_user`` (str | None); sweeps also ``title``, ``goal``,
-    ``raw_markdown`` (the plan payload of ``api/plan.json``).
+    ``eval_model_provider`` (``"hf"``); ``eval_model_args`` (dict, the plan's
+    ``evaluation.model_args``, each passed as ``-M key=value``); ``plan`` (str) plan path
+    relative to the project root; ``cluster_type`` ``"slurm"`` | ``"local_gpu"`` |
+    ``"cpu_only"``; ``account``, ``qos``, ``constraint``, ``mail_user`` (str | None);
+    sweeps also ``title``, ``goal``, ``raw_markdown`` (the plan payload of ``api/plan.json``).
 
 ``Run.params`` keys
     all runs: ``output_dir`` (``{outputs_root}/{run}``, else ``output``: relative to the run
@@ -56,7 +57,8 @@ Recipes (``training.recipe: auto``; seed 004 "Recipe Selection Logic", formats.m
     ``data_path``, ``recipe`` (name or dotted module), ``recipe_builtin`` (bool),
     ``nproc_per_node`` (int | None), ``tune_args`` (list[str]: the words after ``tune``, e.g.
     ``["run", "lora_finetune_single_device", "--config", "finetune.yaml"]``; run from the run
-    folder), ``device`` (``cuda``/``cpu``). Sweep runs: every parameter's value plus
+    folder), ``device`` (``cuda``/``cpu``), ``eval_model`` (the plan's ``evaluation.model``,
+    inspect ``--model`` for every evaluation, when given). Sweep runs: every parameter's value plus
     ``output_dir``; ``Run.command`` is the filled command (values shell-quoted; ``{out}`` is
     ``"$PLANC_RUN_DIR"/output`` without an outputs root).
 
@@ -430,6 +432,8 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
         # params
         params: dict[str, Any] = {"output_dir": out_dir, "model_path": model_path,
                                   "system_prompt": system_prompt}
+        if spec.eval_model:
+            params["eval_model"] = spec.eval_model
         train_res = _resources(cluster.defaults, spec.compute, part, gpus)
         estimate: dict[str, float] = {}
         test_n = _count(spec.splits.get("test"))
@@ -502,6 +506,8 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
     runs.sort(key=lambda r: 0 if r.kind == "fine-tuned" else 1)  # stable: plan order inside
     settings_out = _matrix_settings(cluster, spec.name, out_root, layout, spec.array_throttle,
                                     _rel(spec.source, root), group_env=True)
+    if spec.eval_model_args:
+        settings_out["eval_model_args"] = dict(spec.eval_model_args)
     matrix = RunMatrix(group=spec.name, kind="run-group", runs=tuple(runs), cluster=cluster,
                        source=_rel(spec.source, root), source_sha256=sha256,
                        created=spec.created,

@@ -350,3 +350,26 @@ def test_a_new_commit_alone_does_not_make_check_stale(tmp_path: Path) -> None:
     (proj / plan).write_text((proj / plan).read_text() + "\n<!-- edited -->\n")
     check = run_planc("compile", "--check", "--out", "out", plan, cwd=proj)
     assert check.returncode == 1 and "manifest.json" in check.stdout
+
+
+def test_the_plan_names_the_evaluation_model(tmp_path: Path) -> None:
+    plan = tmp_path / "plans" / "g.md"
+    plan.parent.mkdir()
+    plan.write_text(
+        "---\nkind: run-group\nexperiment: {name: evalmodel, date: 2025-10-18}\n"
+        "variables: {lora_rank: [4]}\n"
+        "models: [{name: Llama-3.2-1B-Instruct, path: /models/Llama-3.2-1B-Instruct}]\n"
+        "data: {training: {path: /data/words.json,\n"
+        "                  splits: {train: 80, validation: 10, test: 10}}}\n"
+        "training: {epochs: 1, batch_size: 4}\n"
+        "evaluation:\n  tasks: [{name: cap, script: tasks/cap.py}]\n"
+        "  model: planc/upper\n  model_args: {temperature: 0}\n---\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.planc]\nignore = ["RG"]\n')
+    shutil.copytree(ROOT / "clusters", tmp_path / "clusters")
+    proc = run_planc("compile", "--out", "out", "plans/g.md", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    scripts = list((tmp_path / "out" / "evalmodel").rglob("eval.slurm"))
+    assert scripts
+    for script in scripts:
+        text = script.read_text()
+        assert "--model planc/upper" in text and "-M temperature=0" in text

@@ -18,10 +18,8 @@ the fine-tuned weights** — the compiled script still passes
 test then also evaluates the real fine-tuned weights once with ``planc/torchtune``
 (greedy decoding from the torchtune checkpoint; a random model's answers are wrong, so only
 the log's status and counts are checked). HF-layout checkpoints are evaluated with
-inspect-ai's ``hf/…`` provider, which needs ``transformers``. Plans cannot name the eval
-provider yet, so the project overrides ``slurm/eval.slurm.j2`` and
-``local/run_local.sh.j2`` (project templates win, file by file) with the package templates
-plus one line that sets the model to ``planc/upper``.
+inspect-ai's ``hf/…`` provider, which needs ``transformers``. The plan names the provider
+with ``evaluation.model: planc/upper``.
 
 Loss values of a random model are meaningless (~50–60): the test checks the loss curve's
 shape and step count, the evaluation's accuracy (4 of 5: one target is deliberately not the
@@ -38,7 +36,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -120,20 +117,13 @@ training: {{epochs: 2, batch_size: 2, lr: 0.003, num_warmup_steps: 0, max_seq_le
 evaluation:
   tasks: [{{name: capitalize, script: "tasks/capitalize.py@capitalize"}}]
   epochs: all
+  model: planc/upper
 compute: {{cluster: {cluster}, gpus: 0, time: "00:10:00", mem: 4G}}
 ---
 # Run Plan: {group}
 """
 
 
-# Plans cannot name the evaluation provider yet: one line in front of the package template.
-OVERRIDES = {
-    "slurm/eval.slurm.j2": '{% set ev = dict(ev, model="planc/upper") %}',
-    "local/run_local.sh.j2": (
-        '{% set evs = [] %}{% for ev in run.evaluations %}'
-        '{% set _ = evs.append(dict(ev, model="planc/upper")) %}{% endfor %}'
-        '{% set run = dict(run, evaluations=evs) %}'),
-}
 
 
 def _slurm_up() -> bool:
@@ -178,11 +168,6 @@ def project(tmp_path_factory) -> Path:
     (proj / "models.yaml").write_text(MODELS, "utf-8")
     (proj / "tasks").mkdir()
     (proj / "tasks" / "capitalize.py").write_text(TASK, "utf-8")
-    for name, line in OVERRIDES.items():
-        override = proj / "templates" / name
-        override.parent.mkdir(parents=True, exist_ok=True)
-        package = (resources.files("compiler") / "templates" / name).read_text("utf-8")
-        override.write_text(line + "\n" + package, "utf-8")
     (proj / "runs_plan.md").write_text(
         PLAN.format(group=GROUP, assets=assets, cluster="ci-slurm"), "utf-8")
     (proj / "local_plan.md").write_text(

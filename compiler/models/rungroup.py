@@ -127,6 +127,10 @@ class Evaluation(_Strict):
     matrix: list[MatrixEntry] | None = None
     max_connections: int = 1
     seed: int | None = None
+    # inspect ``--model`` for every evaluation (e.g. ``planc/upper`` offline, ``vllm/…``);
+    # default ``hf/<run>_epoch_<N>`` with ``-M model_path=<checkpoint>``.
+    model: str | None = None
+    model_args: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
 class EvalCompute(_Strict):
@@ -226,6 +230,8 @@ class RunGroupSpec:
     eval_epochs: str | list[int] = "last"
     eval_max_connections: int = 1
     eval_seed: int | None = None
+    eval_model: str | None = None
+    eval_model_args: dict[str, Any] = field(default_factory=dict)
     matrix: dict[str, list[str]] | None = None
     compute: dict[str, Any] = field(default_factory=dict)
     eval_compute: dict[str, Any] = field(default_factory=dict)
@@ -393,6 +399,8 @@ def _from_front_matter(doc: Any, fm: dict[str, Any]
         eval_epochs=model.evaluation.epochs,
         eval_max_connections=model.evaluation.max_connections,
         eval_seed=model.evaluation.seed,
+        eval_model=model.evaluation.model,
+        eval_model_args=dict(model.evaluation.model_args),
         matrix=({e.run: list(e.tasks) for e in model.evaluation.matrix}
                 if model.evaluation.matrix is not None else None),
         compute=model.compute.model_dump(exclude={"eval"}),
