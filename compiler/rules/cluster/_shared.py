@@ -26,7 +26,20 @@ class ClusterContext:
     diagnostics: list[Any] = field(default_factory=list)
 
 
+def _names_a_cluster(doc: Document, settings: Any) -> bool:
+    """Cheap pre-check (no imports): is there a cluster profile to check this plan against?"""
+    if getattr(settings, "cluster", None):
+        return True
+    fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
+    if doc.kind == "plan":
+        return bool(fm.get("cluster"))
+    compute = fm.get("compute")
+    return isinstance(compute, dict) and bool(compute.get("cluster"))
+
+
 def _build(doc: Document, settings: Any) -> ClusterContext | None:
+    if not _names_a_cluster(doc, settings):
+        return None  # keeps expand, the registry and pydantic out of a plain lint
     from ...clusters import load_profile
     from ...expand import Options, expand_rungroup, expand_sweep, sweep_spec_from_document
     from ...models.rungroup import spec_from_document

@@ -27,11 +27,11 @@ OPTIONS: dict[str, object] = {}
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    from ...models.cluster import parse_slurm_time  # pydantic: only with a cluster profile
-
     cc = cluster_context(ctx)
     if cc is None or cc.matrix is None or cc.profile.type != "slurm":
         return
+    from ...models.cluster import parse_slurm_time  # pydantic: only with a cluster profile
+
     seen: set[tuple[str, str, str]] = set()
     for run in cc.matrix.runs:
         jobs = [("fine-tune", run.train, "compute.time")] if run.kind != "control" else []

@@ -32,12 +32,12 @@ OPTIONS: dict[str, object] = {"factor": 1.0}
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    from ...estimate import max_batch_size
-    from ...registry import load_registry, size_class
-
     cc = cluster_context(ctx)
     if cc is None or cc.matrix is None:
         return
+    from ...estimate import max_batch_size
+    from ...registry import load_registry, size_class
+
     prof = cc.profile
     gib = None
     if prof.type == "slurm":

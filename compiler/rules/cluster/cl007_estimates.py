@@ -42,12 +42,12 @@ def _stated_history(ctx: Context, registry_names: list[str]):  # type: ignore[no
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    from ...expand import Options, expand_rungroup
-    from ...registry import load_registry
-
     cc = cluster_context(ctx)
     if cc is None or cc.matrix is None:
         return
+    from ...expand import Options, expand_rungroup
+    from ...registry import load_registry
+
     stated = cc.spec.stated.get("gpu_hours") if hasattr(cc.spec, "stated") else None
     if not stated:
         return
