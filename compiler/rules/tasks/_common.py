@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ...models.tasks import Task, TaskPlan, task_plan
-from ..base import Context
+from ..base import Context, Finding
 
 # Lenient keyword families for reflection tasks (seed 003 "Add mandatory reflection gates").
 # They match lower-cased text (Task.lower): IGNORECASE alternations are slow in ``re``.
@@ -51,3 +52,32 @@ def missing_reflection_parts(text: str) -> list[str]:
     if not CRITERIA.search(text):
         missing.append("the criteria for continuing versus replanning")
     return missing
+
+
+_CODE_PLACEHOLDER = re.compile(r"^`+\s*<[^<>`]*>\s*`+$")
+
+
+def iter_missing_field(ctx: Context, field: str, what: str, append: str, advice: str
+                       ) -> Iterator[Finding]:
+    """Findings for phased tasks whose ``| <field>: …`` part is absent, empty, or a
+    placeholder inside a code span (CM005 reports bare ``<path>`` placeholders).
+
+    ``what`` names the part in messages ("deliverable"), ``append`` is the fix for an absent
+    part, ``advice`` the fix for an empty one. Shared by TK010 and TK011 (seed 003 task
+    line format).
+    """
+    plan = plan_of(ctx)
+    if plan.form != "phased":
+        return
+    for task in plan.tasks:
+        if not task.is_task:
+            continue
+        part = getattr(task, field)
+        if part is None:
+            at = task.id or task.content
+            yield Finding(at.line, at.column, f"task has no {what}", append)
+        elif not part.text:
+            yield Finding(part.line, part.column, f"task {what} is empty", advice)
+        elif _CODE_PLACEHOLDER.match(part.text):
+            yield Finding(part.line, part.column, f"task {what} is the placeholder {part.text}",
+                          advice)

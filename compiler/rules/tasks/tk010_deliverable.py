@@ -20,11 +20,10 @@ Seed: 003 (Task line format).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ..base import Context, Finding
-from ._common import plan_of
+from ._common import iter_missing_field
 
 CODE = "TK010"
 NAME = "task-deliverable"
@@ -32,25 +31,12 @@ SEVERITY = "error"
 KINDS = ("tasks",)
 OPTIONS: dict[str, object] = {}
 
-_CODE_PLACEHOLDER = re.compile(r"^`+\s*<[^<>`]*>\s*`+$")
-
 
 def check(ctx: Context) -> Iterator[Finding]:
-    plan = plan_of(ctx)
-    if plan.form != "phased":
-        return
-    for task in plan.tasks:
-        if not task.is_task:
-            continue
-        part = task.deliverable
-        if part is None:
-            at = task.id or task.content
-            yield Finding(at.line, at.column, "task has no deliverable",
-                          "append '| deliverable: <the file this task produces>'")
-        elif not part.text:
-            yield Finding(part.line, part.column, "task deliverable is empty",
-                          "name the file this task produces")
-        elif _CODE_PLACEHOLDER.match(part.text):
-            yield Finding(part.line, part.column,
-                          f"task deliverable is the placeholder {part.text}",
-                          "name the file this task produces")
+    yield from iter_missing_field(
+        ctx,
+        "deliverable",
+        "deliverable",
+        "append '| deliverable: <the file this task produces>'",
+        "name the file this task produces",
+    )
