@@ -25,7 +25,7 @@ from typing import Any
 from .config import Settings
 from .diagnostics import Diagnostic, Severity, sort_key
 from .document import Document, load
-from .rules import RULES
+from .rules import rules_for_kind
 from .rules.base import Context
 
 INTERNAL_ERROR = "PC999"
@@ -86,24 +86,32 @@ def rule_options(rule: ModuleType, settings: Settings) -> dict[str, Any]:
     return opts
 
 
-_Plan = dict[str, list[tuple[ModuleType, Severity, dict[str, Any]]]]
-
-
-def _rule_plan(settings: Settings) -> _Plan:
+class _Plan(dict[str, list[tuple[ModuleType, Severity, dict[str, Any]]]]):
     """Per document kind, the enabled rules with their effective severity and options.
 
     Built once per batch of files (configuration lookups are per rule, not per rule and
-    document); rules only read ``ctx.options``, so one options dict serves the batch.
+    document); rules only read ``ctx.options``, so one options dict serves the batch. A
+    kind's entry is made the first time a document of that kind is linted, so only the
+    rule families that kind needs are imported (``rules.rules_for_kind``).
     """
-    plan: _Plan = {}
-    for rule in RULES:
-        if not settings.enabled(rule.CODE):
-            continue
-        entry = (rule, settings.severity_for(rule.CODE, rule.SEVERITY),
-                 rule_options(rule, settings))
-        for kind in rule.KINDS:
-            plan.setdefault(kind, []).append(entry)
-    return plan
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def __missing__(self, kind: str) -> list[tuple[ModuleType, Severity, dict[str, Any]]]:
+        settings = self.settings
+        entries = [
+            (rule, settings.severity_for(rule.CODE, rule.SEVERITY), rule_options(rule, settings))
+            for rule in rules_for_kind(kind)
+            if settings.enabled(rule.CODE)
+        ]
+        self[kind] = entries
+        return entries
+
+
+def _rule_plan(settings: Settings) -> _Plan:
+    return _Plan(settings)
 
 
 def lint_document(doc: Document, settings: Settings) -> list[Diagnostic]:
@@ -115,7 +123,7 @@ def _lint_document(doc: Document, settings: Settings, plan: _Plan, enabled: dict
                    ) -> list[Diagnostic]:
     diags: list[Diagnostic] = list(doc.diagnostics)
     path = doc.path
-    for rule, severity, options in plan.get(doc.kind or "unknown", ()):
+    for rule, severity, options in plan[doc.kind or "unknown"]:
         ctx = Context(doc=doc, options=options, settings=settings)
         code, name = rule.CODE, rule.NAME
         try:

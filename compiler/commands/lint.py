@@ -26,14 +26,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import rules
     from ..config import load_settings
     from ..lint import discover, exit_code, lint_paths
-    from ..rules import BUILTIN_CODES, BY_CODE, RULES
 
-    known = set(BY_CODE) | set(BUILTIN_CODES)
     start = Path(args.paths[0]) if args.paths else Path.cwd()
-    options = {code: getattr(rule, "OPTIONS", {}) for code, rule in BY_CODE.items()}
-    settings, config_diags = load_settings(start, known, options)
+    settings, config_diags = load_settings(start)
+    if settings.severity or settings.rules:
+        # Naming rules in the configuration: check the names and options against all rules.
+        by_code = rules.BY_CODE
+        known = set(by_code) | set(rules.BUILTIN_CODES)
+        options = {code: getattr(rule, "OPTIONS", {}) for code, rule in by_code.items()}
+        settings, config_diags = load_settings(start, known, options)
     if args.select:
         settings.select = tuple(s.strip() for s in args.select.split(",") if s.strip())
     if args.ignore:
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         diags = lint_paths(files, settings, args.jobs or None)
     diags = config_diags + diags
-    sys.stdout.write(render(diags, args.format, RULES))
+    sys.stdout.write(render(diags, args.format, rules.RULES if args.format == "sarif" else ()))
     if args.format == "text" and not args.quiet:
         errors = sum(d.severity.value == "error" for d in diags)
         warnings = sum(d.severity.value == "warning" for d in diags)

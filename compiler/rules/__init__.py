@@ -1,25 +1,61 @@
-"""The rule registry: an explicit tuple of rule modules that grep can read.
+"""The rule registry: rule families, each an explicit tuple of rule modules grep can read.
 
 Codes are grouped by document kind: ``CM`` common to every kind, ``PL`` plan (seed 000),
 ``TK`` task plan (seeds 002/003), ``RG`` run group (seed 004 ``runs_plan.md``), ``RS``
 ``runs_status.yaml``, ``CL`` resources against a cluster profile. ``CF`` codes are
-configuration problems and ``CM000``/``CM001`` come
-from loading, not from a rule module. A code is never reused.
+configuration problems and ``CM000``/``CM001`` come from loading, not from a rule
+module. A code is never reused.
 """
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
+from typing import Any
 
-from .cluster import RULES as CLUSTER
-from .common import RULES as COMMON
-from .plan import RULES as PLAN
-from .rungroup import RULES as RUNGROUP
-from .status import RULES as STATUS
-from .tasks import RULES as TASKS
+# Rule families: package → the document kinds its rules run on. Each package's RULES tuple
+# lists its modules explicitly. A family is imported the first time a document of one of
+# its kinds is linted, so `planc lint one_plan.md` (pre-commit) loads only what it needs.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "common": ("plan", "tasks", "run-group", "status", "unknown"),
+    "plan": ("plan",),
+    "tasks": ("tasks",),
+    "rungroup": ("run-group",),
+    "status": ("status",),
+    "cluster": ("run-group", "plan"),
+}
+_loaded: dict[str, tuple[ModuleType, ...]] = {}
+_by_kind: dict[str, tuple[ModuleType, ...]] = {}
 
-RULES: tuple[ModuleType, ...] = (*COMMON, *PLAN, *TASKS, *RUNGROUP, *STATUS, *CLUSTER)
-BY_CODE: dict[str, ModuleType] = {r.CODE: r for r in RULES}
+
+def family(name: str) -> tuple[ModuleType, ...]:
+    """The rule modules of one family (imported on first use)."""
+    if name not in _loaded:
+        _loaded[name] = importlib.import_module(f".{name}", __name__).RULES
+    return _loaded[name]
+
+
+def rules_for_kind(kind: str) -> tuple[ModuleType, ...]:
+    """Every rule that runs on documents of ``kind``, in registry order."""
+    if kind not in _by_kind:
+        _by_kind[kind] = tuple(
+            rule
+            for name, kinds in FAMILIES.items()
+            if kind in kinds
+            for rule in family(name)
+            if kind in rule.KINDS
+        )
+    return _by_kind[kind]
+
+
+def __getattr__(name: str) -> Any:
+    # RULES and BY_CODE (every rule) load all families: planc rules, explain, the site, SARIF.
+    if name == "RULES":
+        return tuple(rule for fam in FAMILIES for rule in family(fam))
+    if name == "BY_CODE":
+        return {r.CODE: r for fam in FAMILIES for r in family(fam)}
+    raise AttributeError(name)
+
 
 # Codes produced outside rule modules (loading and configuration), documented here.
 BUILTIN_CODES: dict[str, tuple[str, str, str]] = {
@@ -67,9 +103,10 @@ BUILTIN_CODES: dict[str, tuple[str, str, str]] = {
 def get(code_or_name: str) -> ModuleType | None:
     """The rule module with this code, name or alias (case-insensitive), else ``None``."""
     want = code_or_name.strip()
-    if want.upper() in BY_CODE:
-        return BY_CODE[want.upper()]
-    for rule in RULES:
+    by_code = __getattr__("BY_CODE")
+    if want.upper() in by_code:
+        return by_code[want.upper()]
+    for rule in __getattr__("RULES"):
         if want.lower() == rule.NAME or want.lower() in getattr(rule, "ALIASES", ()):
             return rule
     return None
