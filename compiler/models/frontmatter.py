@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 class Strict(BaseModel):
     """Base for every front-matter model: unknown keys are errors (rule CM002)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: a lint builds the schema of the one kind it validates, not of all kinds
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class CommonFrontMatter(Strict):
