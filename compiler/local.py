@@ -43,7 +43,6 @@ SLURM script (``<run>/finetune.slurm``, ``<run>/run.slurm``, ``<run>/eval/<key>/
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import signal
@@ -76,16 +75,11 @@ class LocalRunError(Exception):
 def run_lock(status_path: Path) -> Iterator[None]:
     """One ``planc run`` per group at a time (``runs_status.yaml.run.lock``, non-blocking):
     two runners would start the same pending stages twice."""
-    lock = status_path.with_name(status_path.name + ".run.lock")
-    with open(lock, "a") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LocalRunError(f"another planc run is active for {status_path.parent}") from None
-        try:
+    try:
+        with tracker.exclusive(status_path, "run"):
             yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except tracker.Busy:
+        raise LocalRunError(f"another planc run is active for {status_path.parent}") from None
 
 
 def _alive(pid: int) -> bool:

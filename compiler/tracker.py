@@ -173,6 +173,26 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+class Busy(TrackerError):
+    """Another planc process holds the group's non-blocking lock (see :func:`exclusive`)."""
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, purpose: str) -> Iterator[None]:
+    """Hold ``<path>.<purpose>.lock`` exclusively without waiting: one ``planc submit`` or
+    one ``planc run`` per group. Raises :class:`Busy` when another process holds it."""
+    lock_path = path.with_name(f"{path.name}.{purpose}.lock")
+    with open(lock_path, "a") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(f"another planc {purpose} is running for {path.parent}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def update(
     path: Path,
     change: Callable[[dict[str, Any] | None], dict[str, Any]],

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import os
 import shlex
 import sys
@@ -110,16 +109,11 @@ def _stage(data: dict[str, Any], run: str, key: str) -> dict[str, Any] | None:
 
 @contextlib.contextmanager
 def _submit_lock(path: Path) -> Iterator[None]:
-    lock = path.with_name(path.name + ".submit.lock")
-    with open(lock, "a") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise _Refused(f"another planc submit is running for {path.parent}") from None
-        try:
+    try:
+        with tracker.exclusive(path, "submit"):
             yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except tracker.Busy as exc:
+        raise _Refused(str(exc)) from None
 
 
 def read_array_index(path: Path) -> list[tuple[int, str, str]]:
