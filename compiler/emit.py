@@ -40,6 +40,7 @@ from .matrix import Run, RunMatrix
 from .models.status import BASE_NOTE, SCHEMA_VERSION
 from .registry import ModelEntry, Registry
 from .render import header
+from .skeleton import Hole, SkeletonRenderer, flatten
 
 TORCHTUNE_VERSION = "0.6.1"
 MANIFEST = "manifest.json"
@@ -50,24 +51,6 @@ _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 class _Raw(str):
     """A string the ``yq`` filter must not quote (already YAML, e.g. ``True``)."""
-
-
-class Hole(str):
-    """A per-run value left open while a template is rendered once per shape (see
-    :class:`SkeletonRenderer`): it prints as a marker naming its key and the filter applied,
-    and is true or false like the real value, so ``{% if %}`` takes the real branch."""
-
-    def __new__(cls, key: str, truthy: bool) -> Hole:
-        obj = super().__new__(cls, f"\x01raw\x03{key}\x02")
-        obj.key = key
-        obj.truthy = truthy
-        return obj
-
-    def __bool__(self) -> bool:
-        return self.truthy
-
-    def marked(self, filt: str) -> str:
-        return f"\x01{filt}\x03{self.key}\x02"
 
 
 def yq(value: Any) -> str:
@@ -158,13 +141,25 @@ _STAGE_LINES = ("status: {s}", "job_id: null", "output: null", "last_updated: nu
 _KEY_SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.+-]*$")
 
 
+@functools.lru_cache(maxsize=1)
+def _resolver() -> Any:
+    import yaml
+
+    return yaml.resolver.Resolver()
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _ykey_cached(key: str) -> str:
+    return _ykey(key)
+
+
 def _ykey(key: str) -> str:
     """A mapping key exactly as PyYAML's dumper writes it (plain when it reads back as the
     same string, else quoted)."""
     import yaml
 
     if _KEY_SAFE.match(key):
-        tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, key, (True, False))
+        tag = _resolver().resolve(yaml.ScalarNode, key, (True, False))
         if tag == "tag:yaml.org,2002:str":
             return key
     text = yaml.safe_dump(key, width=10_000, allow_unicode=True).strip()
@@ -229,89 +224,11 @@ def _fast_status(data: dict[str, Any]) -> str | None:
                     block = _stage_block(ev, "        ")
                     if block is None:
                         return None
-                    out.append(f"      {_ykey(ek)}:")
+                    out.append(f"      {_ykey_cached(ek)}:")
                     out.extend(block)
             else:
                 return None
     return "\n".join(out) + "\n"
-
-
-# -- bulk rendering ------------------------------------------------------------------------------
-_MARK = re.compile("\x01(\\w+)\x03([^\x02]*)\x02")
-_FILL = {"raw": str, "yq": yq, "ybool": ybool, "yflow": yflow}
-
-
-class SkeletonRenderer:
-    """Render one template for thousands of runs without running jinja2 per file.
-
-    The template is rendered with jinja2 once per *shape* — the truthiness of every
-    per-run value plus the shared values (``shape`` argument) — with the per-run values
-    replaced by :class:`Hole` markers. The result is split into literal text and holes;
-    each run then costs one filter call per hole and a ``str.join``. The first run of each
-    shape is also rendered directly and compared: if a template (e.g. a project override)
-    does something to a value that the markers cannot express, the renderer falls back to
-    plain jinja2 for that template, so output is always byte-identical to a direct render.
-    """
-
-    def __init__(self, template: jinja2.Template) -> None:
-        self.template = template
-        self.skeletons: dict[Any, list[Any]] = {}
-        self.direct = False
-
-    def render(self, shared: dict[str, Any], per_run: dict[str, Any], shape: Any,
-               values: dict[str, Any] | None = None) -> str:
-        """The template's text for one run. ``per_run`` holds the run's own values (dicts,
-        lists of ``(key, value)`` pairs and scalars); ``shape`` the shared values that steer
-        the template; ``values`` is ``flatten(per_run)`` when the caller already has it."""
-        if self.direct:
-            return self.template.render({**shared, **per_run})
-        if values is None:
-            values = flatten(per_run)
-        key = (shape, tuple(values), tuple(map(bool, values.values())))
-        parts = self.skeletons.get(key)
-        if parts is None:
-            holed = {k: _holify(v, k) for k, v in per_run.items()}
-            parts = _MARK.split(self.template.render({**shared, **holed}))
-            self.skeletons[key] = parts
-            out = _fill(parts, values)
-            direct = self.template.render({**shared, **per_run})
-            if out != direct:
-                self.direct = True
-            return direct
-        return _fill(parts, values)
-
-
-def flatten(per_run: dict[str, Any]) -> dict[str, Any]:
-    """``{"p.lr": 0.001, "run.name": …}``: every per-run leaf by its dotted path."""
-    values: dict[str, Any] = {}
-    stack: list[tuple[str, Any]] = list(per_run.items())
-    stack.reverse()
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(reversed([(f"{path}.{k}", v) for k, v in value.items()]))
-        elif isinstance(value, list) and value and isinstance(value[0], tuple):
-            stack.extend(reversed([(f"{path}.{k}", v) for k, v in value]))
-        else:
-            values[path] = value
-    return values
-
-
-def _fill(parts: list[str], values: dict[str, Any]) -> str:
-    out = [parts[0]]
-    fill = _FILL
-    for i in range(1, len(parts), 3):
-        out.append(fill[parts[i]](values[parts[i + 1]]))
-        out.append(parts[i + 2])
-    return "".join(out)
-
-
-def _holify(value: Any, path: str) -> Any:
-    if isinstance(value, dict):
-        return {k: _holify(v, f"{path}.{k}") for k, v in value.items()}
-    if isinstance(value, list) and value and isinstance(value[0], tuple):
-        return [(k, _holify(v, f"{path}.{k}")) for k, v in value]
-    return Hole(path, bool(value))
 
 
 def _run_view(run: Run) -> dict[str, Any]:

@@ -146,13 +146,13 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
 from .matrix import Evaluation, Run, RunMatrix, check_name
 from .models.cluster import parse_slurm_time
+from .skeleton import Fixed, Flat, PathRef, SkeletonRenderer, flatten
 
 DEFAULT_OUTPUT_DIR = "output"
 EVAL_DIR = "eval"
@@ -176,7 +176,7 @@ def sbatch_value(value: Any, what: str) -> str:
 
 
 def _one_line(value: str, what: str) -> str:
-    if any(c in value for c in ("\n", "\r", "\0")):
+    if "\n" in value or "\r" in value or "\0" in value:
         raise ValueError(f"{what} must be a single line: {value!r}")
     return value
 
@@ -187,22 +187,15 @@ def _ident(name: str, what: str) -> str:
     return str(name)
 
 
-@dataclass(frozen=True)
-class PathRef:
-    """A path in a script: ``absolute`` ones are literal; others are relative to the run folder
-    (templates prefix the run folder variable)."""
-
-    path: str
-
-    @property
-    def absolute(self) -> bool:
-        return self.path.startswith("/")
-
-    def join(self, *parts: str) -> PathRef:
-        return PathRef(posixpath.join(self.path, *parts))
-
-
-def _resources(res: Any, cluster_type: str, what: str) -> dict[str, Any]:
+def _resources(res: Any, cluster_type: str, what: str,
+               seen: dict[Any, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The checked ``#SBATCH`` resource values of ``res`` (a
+    :class:`~compiler.matrix.Resources`); ``seen`` memoises them (runs share a handful)."""
+    if seen is not None:
+        done = seen.get((res, cluster_type))
+        if done is None:
+            done = seen[(res, cluster_type)] = _resources(res, cluster_type, what)
+        return done
     parse_slurm_time(res.time)  # raises ValueError for a malformed time
     if not _MEM.match(str(res.mem)):
         raise ValueError(f"{what}: memory {res.mem!r} is not like 16G or 16000M")
@@ -313,8 +306,8 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
     }
 
 
-def _run_context(run: Run, index: int, matrix: RunMatrix,
-                 settings: Mapping[str, Any]) -> dict[str, Any]:
+def _run_context(run: Run, index: int, matrix: RunMatrix, settings: Mapping[str, Any],
+                 seen: dict[Any, dict[str, Any]] | None = None) -> dict[str, Any]:
     check_name(run.name)
     output_dir = PathRef(_one_line(str(run.params.get("output_dir") or DEFAULT_OUTPUT_DIR),
                                    "output_dir"))
@@ -324,8 +317,8 @@ def _run_context(run: Run, index: int, matrix: RunMatrix,
         "name": run.name,
         "index": index,
         "kind": run.kind,
-        "train": _resources(run.train, ctype, f"run {run.name} (train)"),
-        "eval_res": _resources(run.eval, ctype, f"run {run.name} (eval)"),
+        "train": _resources(run.train, ctype, f"run {run.name} (train)", seen),
+        "eval_res": _resources(run.eval, ctype, f"run {run.name} (eval)", seen),
         "output_dir": output_dir,
         "evaluations": [_eval_context(run, ev, matrix, settings, output_dir)
                         for ev in run.evaluations],
@@ -459,15 +452,39 @@ def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
 def _has_literal_expansion(value: Any) -> bool:
     """Whether a plan value holds ``$`` or a backtick (single-quoted on purpose, which
     shellcheck reports as SC2016 "expressions don't expand in single quotes")."""
-    if isinstance(value, str):
-        return "$" in value or "`" in value
-    if isinstance(value, PathRef):
-        return _has_literal_expansion(value.path)
-    if isinstance(value, Mapping):
-        return any(_has_literal_expansion(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_literal_expansion(v) for v in value)
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or isinstance(item, str):
+            if "$" in item or "`" in item:
+                return True
+        elif kind is dict or isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is PathRef:
+            stack.append(item.path)
     return False
+
+
+def _skeleton_view(run: dict[str, Any]) -> tuple[dict[str, Any], Flat, list[Flat]]:
+    """A run context for :class:`~compiler.skeleton.SkeletonRenderer`: the values templates
+    branch on or compare (kind, resources, GPU count, epochs) are :class:`Fixed`. Returns the
+    view, its flattening as ``run`` and, per evaluation, the flattening of ``run`` + ``ev``."""
+    evs = [{**ev, "epoch": Fixed(ev["epoch"])} for ev in run["evaluations"]]
+    view = {**run, "kind": Fixed(run["kind"]), "train": Fixed(run["train"]),
+            "eval_res": Fixed(run["eval_res"]), "local_gpus": Fixed(run["local_gpus"]),
+            "evaluations": evs}
+    flat = flatten({"run": view})
+    ev_flats = []
+    for ev in evs:
+        one = flatten({"ev": ev})
+        both = Flat(flat)
+        both.update(one)
+        both.fixed = flat.fixed + one.fixed
+        ev_flats.append(both)
+    return view, flat, ev_flats
 
 
 def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, bytes]:
@@ -506,7 +523,8 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
     if matrix.kind == "run-group":
         env_vars.setdefault("HF_HUB_OFFLINE", "1")  # compute nodes: formats.md §8
 
-    runs = [_run_context(r, i, matrix, settings) for i, r in enumerate(
+    seen: dict[Any, dict[str, Any]] = {}
+    runs = [_run_context(r, i, matrix, settings, seen) for i, r in enumerate(
         [r for r in matrix.runs if r.kind != "control"] + list(matrix.controls))]
     fine_tuned = [r for r in runs if r["kind"] == "fine-tuned"]
     sweeps = [r for r in runs if r["kind"] == "sweep"]
@@ -546,17 +564,25 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
     def render(template: str, **extra: Any) -> str:
         return env.get_template(template).render(**ctx, **extra)
 
+    def renderer(template: str) -> SkeletonRenderer:
+        return SkeletonRenderer(env.get_template(template))
+
     if cluster.type == "slurm":
         if layout == "per-run":
+            r_ft, r_run, r_ev = (renderer("slurm/finetune.slurm.j2"),
+                                 renderer("slurm/run.slurm.j2"), renderer("slurm/eval.slurm.j2"))
             for run in runs:
+                view, flat, ev_flats = _skeleton_view(run)
                 if run["kind"] == "fine-tuned":
-                    files[f"{run['name']}/finetune.slurm"] = render("slurm/finetune.slurm.j2",
-                                                                    run=run)
+                    files[f"{run['name']}/finetune.slurm"] = r_ft.render(ctx, {"run": view},
+                                                                         values=flat)
                 if run["kind"] == "sweep":
-                    files[f"{run['name']}/run.slurm"] = render("slurm/run.slurm.j2", run=run)
-                for ev in run["evaluations"]:
-                    files[f"{ev['dir']}/eval.slurm"] = render("slurm/eval.slurm.j2",
-                                                              run=run, ev=ev)
+                    files[f"{run['name']}/run.slurm"] = r_run.render(ctx, {"run": view},
+                                                                     values=flat)
+                for ev, ev_view, ev_flat in zip(run["evaluations"], view["evaluations"],
+                                                ev_flats):
+                    files[f"{ev['dir']}/eval.slurm"] = r_ev.render(
+                        ctx, {"run": view, "ev": ev_view}, values=ev_flat)
             files["submit_all.sh"] = render("slurm/submit_all.sh.j2")
         else:
             for run in runs:
@@ -578,14 +604,20 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
                     res=_max_res([e["run"]["eval_res"] for e in arr["elements"]]))
             files["submit_all.sh"] = render("slurm/submit_all_array.sh.j2", arrays=arrays)
     else:
+        r_local = renderer("local/run_local.sh.j2")
         for run in runs:
-            files[f"{run['name']}/run_local.sh"] = render("local/run_local.sh.j2", run=run)
+            view, flat, _ = _skeleton_view(run)
+            files[f"{run['name']}/run_local.sh"] = r_local.render(ctx, {"run": view},
+                                                                  values=flat)
         files["launch_local.sh"] = render("local/launch_local.sh.j2")
 
     bodies = _api_bodies(runs, matrix, settings)
     files["api/plan.json"] = render("api/body.json.j2", body=bodies["plan"])
     files["api/sweep.json"] = render("api/body.json.j2", body=bodies["sweep"])
+    r_body = renderer("api/run.json.j2")
     for name, body in bodies["runs"].items():
-        files[f"api/runs/{name}.json"] = render("api/body.json.j2", body=body)
+        if "gpuwrap_config" in body:  # the same for every run: part of the shape
+            body = {**body, "gpuwrap_config": Fixed(body["gpuwrap_config"])}
+        files[f"api/runs/{name}.json"] = r_body.render(ctx, {"body": body})
     files["submit_api.sh"] = render("api/submit_api.sh.j2")
     return {path: text.encode("utf-8") for path, text in files.items()}

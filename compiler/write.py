@@ -74,35 +74,50 @@ def safe_relpath(rel: str, group_dir: Path, _checked: dict[str, int] | None = No
     existing directory on the way must not be a symbolic link (one ``lstat`` per distinct
     directory, memoised in ``_checked``), so no link can lead the write outside.
     """
+    target = _safe_target(rel, str(group_dir), {} if _checked is None else _checked)
+    return None if target is None else Path(target)
+
+
+def _safe_target(rel: str, base: str, checked: dict[str, int]) -> str | None:
+    """:func:`safe_relpath` on strings (the bulk path: 80,000 files per 10,000-run group).
+    ``checked`` maps folders (relative) to ``DIR``/``MISSING``/``BAD``; ``""`` is the group
+    folder itself."""
     if not rel or "\x00" in rel or "\\" in rel or rel.startswith(("/", "~")):
         return None
     parts = rel.split("/")
-    if any(part in ("..", ".", "") for part in parts):
+    if "" in parts or "." in parts or ".." in parts:
         return None
-    checked = {} if _checked is None else _checked
+    state = checked.get("")
+    if state is None:
+        # the group folder itself may be a link (a build folder on scratch space)
+        state = checked[""] = (DIR if os.path.isdir(base) else
+                               MISSING if not os.path.lexists(base) else BAD)
     prefix = ""
     for part in parts[:-1]:
+        parent_state = state
         prefix = f"{prefix}/{part}" if prefix else part
         state = checked.get(prefix)
         if state is None:
-            parent = prefix.rpartition("/")[0]
-            if parent and checked.get(parent) == MISSING:
-                state = MISSING  # under a missing folder: nothing to look at
-            else:
-                try:
-                    mode = os.lstat(os.path.join(group_dir, prefix)).st_mode
-                    state = DIR if stat.S_ISDIR(mode) else BAD
-                except FileNotFoundError:
-                    state = MISSING
-                except OSError:
-                    state = BAD
+            # under a missing folder there is nothing to look at
+            state = MISSING if parent_state == MISSING else _dir_state(f"{base}/{prefix}")
             checked[prefix] = state
         if state == BAD:
             return None
-    target = group_dir / rel
-    if os.path.islink(target) and not _inside(target, group_dir):
+    target = f"{base}/{rel}"
+    if state != MISSING and os.path.islink(target) and not _inside(Path(target),
+                                                                   Path(base)):
         return None
     return target
+
+
+def _dir_state(path: str) -> int:
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return MISSING
+    except OSError:
+        return BAD
+    return DIR if stat.S_ISDIR(mode) else BAD
 
 
 def _inside(target: Path, group_dir: Path) -> bool:
@@ -130,33 +145,53 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass
+class Writes:
+    """What :func:`plan_writes` decided to write: ``replace`` holds files whose folder exists
+    (absolute path → bytes); ``new`` holds files under folders that do not exist yet, by the
+    top-most missing folder (absolute) → {absolute path → bytes}."""
+
+    replace: dict[str, bytes] = field(default_factory=dict)
+    new: dict[str, dict[str, bytes]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.replace) + sum(map(len, self.new.values()))
+
+
 def plan_writes(group_dir: Path, files: dict[str, bytes], force: bool = False
-                ) -> tuple[dict[Path, bytes], WriteReport, dict[str, Any] | None]:
-    """Decide what to write (no side effects). Returns (path → bytes to write, report,
-    previous manifest). ``runs_status.yaml`` and ``manifest.json`` are handled by
+                ) -> tuple[Writes, WriteReport, dict[str, Any] | None]:
+    """Decide what to write (no side effects). Returns (the writes, report, previous
+    manifest). ``runs_status.yaml`` and ``manifest.json`` are handled by
     :func:`write_group`."""
     report = WriteReport()
     prev = read_manifest(group_dir)
     prev_files: dict[str, str] = dict(prev["files"]) if prev else {}
-    todo: dict[Path, bytes] = {}
+    todo = Writes()
     checked: dict[str, int] = {}
-    fresh = not group_dir.exists()
+    base = str(group_dir)
+    tops: dict[str, dict[str, bytes]] = {}  # parent folder (relative) → its new-files batch
     for rel, data in files.items():
         if rel in (MANIFEST, STATUS):
             continue
-        target = safe_relpath(rel, group_dir, checked)
+        target = _safe_target(rel, base, checked)
         if target is None:
             report.refused.append(rel)
             continue
         parent = rel.rpartition("/")[0]
-        if (parent and checked.get(parent) == MISSING) or (not parent and fresh):
-            todo[target] = data  # its folder does not exist yet: a new file
+        if checked[parent] == MISSING:
+            # its folder does not exist yet: a new file, written under the top missing folder
+            batch = tops.get(parent)
+            if batch is None:
+                batch = tops[parent] = todo.new.setdefault(
+                    _top_missing(base, parent, checked), {})
+            batch[target] = data
             report.written.append(rel)
             continue
         try:
-            current = target.read_bytes()
+            with open(target, "rb") as fh:
+                current = fh.read()
         except FileNotFoundError:
-            todo[target] = data
+            todo.replace[target] = data
             report.written.append(rel)
             continue
         except IsADirectoryError:
@@ -167,10 +202,10 @@ def plan_writes(group_dir: Path, files: dict[str, bytes], force: bool = False
             continue
         known = prev_files.get(rel)
         if known is not None and known == _sha(current):
-            todo[target] = data
+            todo.replace[target] = data
             report.written.append(rel)
         elif force:
-            todo[target] = data
+            todo.replace[target] = data
             report.written.append(rel)
             report.forced.append(rel)
         elif known is None:
@@ -179,6 +214,19 @@ def plan_writes(group_dir: Path, files: dict[str, bytes], force: bool = False
             report.kept_edited.append(rel)
     report.orphaned = sorted(k for k in prev_files if k not in files)
     return todo, report, prev
+
+
+def _top_missing(base: str, parent: str, checked: dict[str, int]) -> str:
+    """The shallowest missing folder on the way to ``parent`` (absolute; ``base`` itself
+    when the group folder does not exist)."""
+    if checked[""] == MISSING:
+        return base
+    prefix = ""
+    for part in parent.split("/"):
+        prefix = f"{prefix}/{part}" if prefix else part
+        if checked[prefix] == MISSING:
+            return f"{base}/{prefix}"
+    raise AssertionError(f"{parent!r} is not missing")  # pragma: no cover
 
 
 def _mkdirs(folder: str, made: set[str]) -> None:
@@ -196,33 +244,65 @@ def _mkdirs(folder: str, made: set[str]) -> None:
     made.add(folder)
 
 
-def _bulk_write(todo: dict[Path, bytes]) -> None:
-    """Write every file atomically: small batches through ``tracker.atomic_write``; large
-    ones write all temporary files (``.<name>.planc-tmp`` beside the target), flush once
-    with ``os.sync()``, then ``os.replace`` each."""
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _write_file(path: str, data: bytes, made: set[str]) -> None:
+    parent = os.path.dirname(path)
+    if parent not in made:
+        _mkdirs(parent, made)
+    fd = os.open(path, _FLAGS, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _bulk_write(todo: Writes) -> None:
+    """Write every file atomically (a reader sees the old file or the new one, never a torn
+    one; a new folder appears complete or not at all).
+
+    Small batches go through ``tracker.atomic_write`` (fsync per file). Large ones write
+    each new folder tree in a staging folder beside it (``.<name>.planc-tmp``) and every
+    replaced file as ``.<name>.planc-tmp`` beside its target, flush once with ``os.sync()``,
+    then rename each staging folder and temporary file into place — one ``rename`` for a
+    fresh 80,000-file group instead of 80,000."""
     if len(todo) <= BULK_THRESHOLD:
-        for path, data in todo.items():
-            tracker.atomic_write(path, data)
+        for path, data in todo.replace.items():
+            tracker.atomic_write(Path(path), data)
+        for batch in todo.new.values():
+            for path, data in batch.items():
+                tracker.atomic_write(Path(path), data)
         return
     made: set[str] = set()
     tmps: list[tuple[str, str]] = []
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    stages: list[tuple[str, str]] = []
     try:
-        for path, data in todo.items():
-            target = str(path)
-            parent, name = os.path.split(target)
-            if parent not in made:
-                _mkdirs(parent, made)
+        for top, batch in todo.new.items():
+            head, name = os.path.split(top)
+            stage = os.path.join(head, f".{name}.planc-tmp")
+            if os.path.lexists(stage):
+                _remove_tree(stage)  # left by an interrupted compile
+            _mkdirs(stage, made)
+            stages.append((stage, top))
+            cut = len(top)
+            for path, data in batch.items():
+                _write_file(stage + path[cut:], data, made)
+        for path, data in todo.replace.items():
+            parent, name = os.path.split(path)
             tmp = os.path.join(parent, f".{name}.planc-tmp")
-            fd = os.open(tmp, flags, 0o644)
-            tmps.append((tmp, target))
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
+            tmps.append((tmp, path))
+            _write_file(tmp, data, made)
         os.sync()  # one flush for the batch instead of one fsync per file
+        while stages:
+            stage, top = stages[-1]
+            try:
+                os.rename(stage, top)
+            except OSError:
+                _merge_tree(stage, top)  # the folder appeared meanwhile: file by file
+            stages.pop()
         for tmp, target in tmps:
             os.replace(tmp, target)
         tmps = []
@@ -230,6 +310,30 @@ def _bulk_write(todo: dict[Path, bytes]) -> None:
         for tmp, _ in tmps:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+        for stage, _ in stages:
+            _remove_tree(stage)
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a staging folder (a link there is removed, never followed)."""
+    import shutil
+
+    if os.path.islink(path) or not os.path.isdir(path):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _merge_tree(stage: str, top: str) -> None:
+    """Move every file of ``stage`` into ``top`` (``os.replace`` each), then remove
+    ``stage``: the fallback when ``top`` was created while the staging tree was written."""
+    for folder, _, names in os.walk(stage):
+        dest = top + folder[len(stage):]
+        os.makedirs(dest, exist_ok=True)
+        for name in names:
+            os.replace(os.path.join(folder, name), os.path.join(dest, name))
+    _remove_tree(stage)
 
 
 def _status(group_dir: Path, compiled: bytes, check: bool, report: WriteReport,
@@ -326,8 +430,8 @@ def write_group(group_dir: Path, files: dict[str, bytes], *, force: bool = False
         return report
     if report.refused:
         return report
-    group_dir.mkdir(parents=True, exist_ok=True)
     _bulk_write(todo)
+    group_dir.mkdir(parents=True, exist_ok=True)
     if STATUS in files:
         _status(group_dir, files[STATUS], False, report, prev, status_data)
     if manifest is not None and report.kept:

@@ -146,6 +146,89 @@ def test_a_path_that_escapes_the_group_folder_is_refused(tmp_path: Path) -> None
     assert not (tmp_path / "outside" / "evil.sh").exists()
 
 
+def _bulk(runs: int, tag: bytes = b"") -> dict[str, bytes]:
+    """More files than the small-batch threshold: the staged bulk write."""
+    files = {"README.md": b"group" + tag}
+    for i in range(runs):
+        files[f"r{i}/finetune.yaml"] = b"ft %d" % i + tag
+        files[f"r{i}/eval/cap/eval.slurm"] = b"ev %d" % i + tag
+    return files
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.parent.rglob("*planc-tmp*"))
+
+
+def test_a_fresh_group_is_written_through_one_staging_folder(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    import os
+
+    renames: list[tuple[str, str]] = []
+    real = os.rename
+    monkeypatch.setattr(os, "rename", lambda a, b: (renames.append((a, b)), real(a, b))[1])
+    group = tmp_path / "build" / "g"  # its parent does not exist either
+    files = _bulk(10)
+    rep = write_group(group, files)
+    assert sorted(rep.written) == sorted(files)
+    assert renames == [(str(tmp_path / "build" / ".g.planc-tmp"), str(group))]
+    assert {str(p.relative_to(group)): p.read_bytes() for p in group.rglob("*")
+            if p.is_file()} == files
+    assert _leftovers(group) == []
+
+
+def test_new_run_folders_are_staged_and_existing_files_replaced(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    import os
+
+    group = tmp_path / "g"
+    write_group(group, {**_bulk(5), "manifest.json": b"{}"}, force=True)
+    renames: list[str] = []
+    real = os.rename
+    monkeypatch.setattr(os, "rename", lambda a, b: (renames.append(Path(b).name), real(a, b))[1])
+    files = _bulk(12, b"!")
+    rep = write_group(group, files, force=True)
+    assert sorted(rep.written) == sorted(files)
+    assert sorted(renames) == sorted(f"r{i}" for i in range(5, 12))  # one per new run
+    assert all((group / rel).read_bytes() == data for rel, data in files.items())
+    assert _leftovers(group) == []
+
+
+def test_a_stale_staging_folder_or_link_is_never_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / ".g.planc-tmp").symlink_to(outside)  # a link where the staging folder goes
+    group = tmp_path / "g"
+    write_group(group, _bulk(10))
+    assert list(outside.iterdir()) == []
+    assert (group / "r9" / "finetune.yaml").read_bytes() == b"ft 9"
+    crashed = tmp_path / ".h.planc-tmp" / "r0"  # left by an interrupted compile
+    crashed.mkdir(parents=True)
+    (crashed / "junk").write_bytes(b"partial")
+    write_group(tmp_path / "h", _bulk(10))
+    assert not (tmp_path / "h" / "r0" / "junk").exists()
+    assert _leftovers(group) == []
+
+
+def test_a_folder_that_appears_while_staging_is_merged_file_by_file(tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    import os
+
+    group = tmp_path / "g"
+    real = os.rename
+
+    def rename(src: str, dst: str) -> None:
+        os.makedirs(os.path.join(dst, "r0"), exist_ok=True)  # someone else created it
+        Path(dst, "r0", "theirs.txt").write_bytes(b"theirs")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    files = _bulk(10)
+    write_group(group, files)
+    assert (group / "r0" / "theirs.txt").read_bytes() == b"theirs"
+    assert all((group / rel).read_bytes() == data for rel, data in files.items())
+    assert _leftovers(group) == []
+
+
 def test_lint_errors_stop_the_compile(tmp_path: Path) -> None:
     bad = tmp_path / "runs_plan.md"
     bad.write_text(PLAN.read_text("utf-8").replace("| Llama-3.2-1B-Instruct_rank4 |",
