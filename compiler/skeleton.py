@@ -20,9 +20,11 @@ Filters that understand holes (``sh`` in :mod:`compiler.render`; ``yq``, ``ybool
 environment's filter of that name is applied to the real value. Anything else done to a hole
 (comparison, ``len``, ``upper``, arithmetic) raises :class:`HoleUsed`, and concatenation
 makes a marker that a later filter sees as text; both make the skeleton differ from a direct
-render. The first run of every shape is rendered both ways and compared: on any difference
-or error the renderer falls back to plain jinja2 for that template, so the output is always
-what a direct render gives (a project's ``templates/`` override included).
+render. The first run of every shape is rendered both ways and compared, then once more
+with every text value made unsafe for the shell, YAML and JSON (so a value joined to other
+text before a filter quoted it cannot pass by luck); on any difference or error the
+renderer falls back to plain jinja2 for that template, so the output is always what a
+direct render gives (a project's ``templates/`` override included).
 """
 
 from __future__ import annotations
@@ -172,6 +174,26 @@ def _holify(value: Any, path: str) -> Any:
     return Hole(path, bool(value))
 
 
+_ODD = " '$`\"#"
+
+
+def _perturb(value: Any) -> Any:
+    """``value`` with ``_ODD`` appended to every non-empty text leaf (same shape, same
+    truthiness)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _perturb(v) for k, v in value.items()}
+    if kind is list:
+        if value and type(value[0]) is tuple:
+            return [(k, _perturb(v)) for k, v in value]
+        return [_perturb(v) for v in value]
+    if kind is PathRef:
+        return PathRef(value.path + _ODD) if value.path else value
+    if kind is str and value:
+        return value + _ODD
+    return value
+
+
 def unwrap(value: Any) -> Any:
     """``value`` with every :class:`Fixed` replaced by what it holds (for direct renders)."""
     kind = type(value)
@@ -212,6 +234,13 @@ class SkeletonRenderer:
             holed = {k: _holify(v, k) for k, v in per_run.items()}
             parts = _MARK.split(self.template.render({**shared, **holed}))
             same = self._fill(parts, values) == direct
+            if same:
+                # Once more with every text value made unsafe for the shell, YAML and JSON:
+                # a value that was joined to other text before a filter quoted it would
+                # now be quoted differently by the skeleton than by jinja2.
+                odd = {k: _perturb(v) for k, v in per_run.items()}
+                same = self._fill(parts, flatten(odd)) == self.template.render(
+                    {**shared, **unwrap(odd)})
         except Exception:  # noqa: BLE001 - any failure: this template renders directly
             same = False
         if same:
