@@ -342,6 +342,19 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
                                        f"run {rname}"))
     runs: list[Run] = []
     seen: dict[str, int] = {}
+    base_train = _resources(cluster.defaults, spec.compute, part, gpus)
+    base_eval = _resources(cluster.defaults, {**spec.compute, **{
+        k: v for k, v in spec.eval_compute.items() if v is not None}}, eval_part, eval_gpus)
+    timed_cache: dict[tuple[Resources, float], Resources] = {}
+
+    def timed(base: Resources, seconds: float) -> Resources:
+        """``base`` with the job time limit for ``seconds`` of work (runs share a few)."""
+        res = timed_cache.get((base, seconds))
+        if res is None:
+            res = timed_cache[(base, seconds)] = dataclasses.replace(
+                base, time=format_slurm_time(est.job_time_limit(seconds)))
+        return res
+
     ckpt_cache: dict[str, float] = {}
     sizes = {n: e.size for n, e in registry.models.items()}
     for row in rows:
@@ -434,7 +447,7 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
                                   "system_prompt": system_prompt}
         if spec.eval_model:
             params["eval_model"] = spec.eval_model
-        train_res = _resources(cluster.defaults, spec.compute, part, gpus)
+        train_res = base_train
         estimate: dict[str, float] = {}
         test_n = _count(spec.splits.get("test"))
         # Seed 004: formulas need a measured speed; without prior runs, use the seed's
@@ -479,13 +492,10 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
                                          params["gradient_accumulation_steps"])
                      if train_n else None)
             if not spec.compute.get("time"):
-                train_res = dataclasses.replace(
-                    train_res, time=format_slurm_time(est.job_time_limit(train_s)))
-        eval_res = _resources(cluster.defaults, {**spec.compute, **{
-            k: v for k, v in spec.eval_compute.items() if v is not None}}, eval_part, eval_gpus)
+                train_res = timed(base_train, train_s)
+        eval_res = base_eval
         if not spec.eval_compute.get("time"):
-            eval_res = dataclasses.replace(
-                eval_res, time=format_slurm_time(est.job_time_limit(eval_job_s)))
+            eval_res = timed(base_eval, eval_job_s)
         gpu_h = (train_s * max(gpus, 0) + eval_s * max(eval_gpus, 0)) / 3600
         estimate = {
             "train_seconds": round(train_s, 1), "eval_seconds": round(eval_s, 1),

@@ -136,27 +136,27 @@ def flatten(per_run: dict[str, Any]) -> Flat:
     of paths go to ``Flat.fixed`` instead. Empty lists and mappings are left as they are."""
     values = Flat()
     fixed: list[Any] = []
-    stack: list[tuple[str, Any]] = list(per_run.items())
-    stack.reverse()
-    while stack:
-        path, value = stack.pop()
+    _walk("", per_run.items(), values, fixed)
+    values.fixed = tuple(fixed)
+    return values
+
+
+def _walk(prefix: str, items: Any, values: Flat, fixed: list[Any]) -> None:
+    for key, value in items:
+        path = prefix + key if type(key) is str else f"{prefix}{key}"
         kind = type(value)
         if kind is dict:
-            stack.extend(reversed([(f"{path}.{k}", v) for k, v in value.items()]))
+            _walk(path + ".", value.items(), values, fixed)
         elif kind is list:
-            if value and type(value[0]) is tuple:
-                stack.extend(reversed([(f"{path}.{k}", v) for k, v in value]))
-            else:
-                stack.extend(reversed([(f"{path}.{i}", v) for i, v in enumerate(value)]))
+            _walk(path + ".", value if value and type(value[0]) is tuple else
+                  enumerate(value), values, fixed)
         elif kind is Fixed:
             fixed.append((path, value.key))
         elif kind is PathRef:
-            values[f"{path}.path"] = value.path
-            fixed.append((path, value.absolute))
+            values[path + ".path"] = value.path
+            fixed.append((path, value.path.startswith("/")))
         else:
             values[path] = value
-    values.fixed = tuple(fixed)
-    return values
 
 
 def _holify(value: Any, path: str) -> Any:
@@ -250,9 +250,10 @@ class SkeletonRenderer:
         return direct
 
     def _fill(self, parts: list[str], values: dict[str, Any]) -> str:
-        out = [parts[0]]
         fill = self.fill
+        out = [parts[0]]
+        append = out.append
         for i in range(1, len(parts), 3):
-            out.append(fill[parts[i]](values[parts[i + 1]]))
-            out.append(parts[i + 2])
+            append(fill[parts[i]](values[parts[i + 1]]))
+            append(parts[i + 2])
         return "".join(out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -227,6 +228,28 @@ def test_a_folder_that_appears_while_staging_is_merged_file_by_file(tmp_path: Pa
     assert (group / "r0" / "theirs.txt").read_bytes() == b"theirs"
     assert all((group / rel).read_bytes() == data for rel, data in files.items())
     assert _leftovers(group) == []
+
+
+def test_two_processes_write_a_large_batch(tmp_path: Path, monkeypatch) -> None:
+    import compiler.write as write
+
+    monkeypatch.setattr(write, "PARALLEL_FILES", 10)
+    files = _bulk(40)
+    write_group(tmp_path / "g", files)
+    assert {str(p.relative_to(tmp_path / "g")): p.read_bytes()
+            for p in (tmp_path / "g").rglob("*") if p.is_file()} == files
+    # a failure in the child (it writes the second half) is raised here, nothing is left
+    real = write._write_file
+
+    def failing(path: str, data: bytes, made: set[str]) -> None:
+        if path.endswith("r39/finetune.yaml"):
+            raise PermissionError("denied")
+        real(path, data, made)
+
+    monkeypatch.setattr(write, "_write_file", failing)
+    with pytest.raises(OSError, match="PermissionError: denied"):
+        write_group(tmp_path / "h", files)
+    assert not (tmp_path / "h").exists() and _leftovers(tmp_path / "h") == []
 
 
 def test_lint_errors_stop_the_compile(tmp_path: Path) -> None:
