@@ -45,6 +45,7 @@ from .skeleton import Hole, SkeletonRenderer, flatten
 TORCHTUNE_VERSION = "0.6.1"
 MANIFEST = "manifest.json"
 STATUS = "runs_status.yaml"
+PARALLEL_RUNS = 2000  # from this many runs on, scripts render in a forked child (Linux)
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+-]*$")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
@@ -265,7 +266,8 @@ def _yaml_bools(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registry,
                    data_format: str = "json", dataset_type: str = "instruct_dataset",
                    splits: dict[str, Any] | None = None,
-                   group_files: list[str] | None = None) -> dict[str, bytes]:
+                   group_files: list[str] | None = None, *, readme: bool = True
+                   ) -> dict[str, bytes]:
     """The run-group artifacts planc owns (configs, eval configs, README).
 
     ``registry`` supplies each model's torchtune pieces; ``splits`` maps ``train``/
@@ -273,15 +275,11 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
     """
     prepare(env)
     out: dict[str, bytes] = {}
+    common = _common(matrix, dataset_type)
     t_ft = env.get_template("rungroup/finetune.yaml.j2")
     r_ft = SkeletonRenderer(t_ft)
     r_setup = SkeletonRenderer(env.get_template("rungroup/setup_finetune.yaml.j2"))
     r_eval = SkeletonRenderer(env.get_template("rungroup/eval.yaml.j2"))
-    common = {"source": matrix.source, "sha256": matrix.source_sha256,
-              "settings": matrix.settings, "torchtune_version": TORCHTUNE_VERSION,
-              "out_root": matrix.settings.get("outputs_root") or "output",
-              "wandb_project": matrix.group, "lora_dropout": 0.0, "num_warmup_steps": 100,
-              "log_every_n_steps": 5, "dataset_type": dataset_type}
     splits = splits or {}
     train_field = splits.get("train") if isinstance(splits.get("train"), str) else "train"
     val_field = (splits.get("validation") if isinstance(splits.get("validation"), str)
@@ -330,10 +328,22 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
                       "best" if ev.epoch is None else "fixed")
             out[f"{run.name}/eval/{ev.key}/eval.yaml"] = r_eval.render(
                 {**eshared, "epoch_select": select}, per_ev, (run.kind, select)).encode()
-    names = sorted({*(group_files or []), "README.md", STATUS, MANIFEST})
-    out["README.md"] = _readme_rungroup(matrix, env, {**common, "group_files": names}
-                                        ).encode("utf-8")
+    if readme:
+        out["README.md"] = _readme_rungroup(matrix, env, _common(matrix, dataset_type,
+                                                                 group_files)).encode("utf-8")
     return out
+
+
+def _common(matrix: RunMatrix, dataset_type: str, group_files: list[str] | None = None
+            ) -> dict[str, Any]:
+    """The values every run-group template gets (``group_files``: the top-level files and
+    folders of the group besides README, tracker and manifest, for the README)."""
+    return {"source": matrix.source, "sha256": matrix.source_sha256,
+            "settings": matrix.settings, "torchtune_version": TORCHTUNE_VERSION,
+            "out_root": matrix.settings.get("outputs_root") or "output",
+            "wandb_project": matrix.group, "lora_dropout": 0.0, "num_warmup_steps": 100,
+            "log_every_n_steps": 5, "dataset_type": dataset_type,
+            "group_files": sorted({*(group_files or []), "README.md", STATUS, MANIFEST})}
 
 
 def _readme_rungroup(matrix: RunMatrix, env: jinja2.Environment, common: dict[str, Any]) -> str:
@@ -394,15 +404,29 @@ def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None =
         from .registry import load_registry
 
         registry, _ = load_registry()
-    scripts = render_scripts(matrix, env)
-    run_names = {r.name for r in matrix.runs}
-    top = sorted({k.split("/", 1)[0] + ("/" if "/" in k else "") for k in scripts
-                  if k.split("/", 1)[0] not in run_names})
-    if matrix.kind == "run-group":
-        files = rungroup_files(matrix, env, registry, data_format, dataset_type, splits, top)
-    else:
+    if matrix.kind != "run-group":
         files = sweep_files(matrix, env)
-    files.update(scripts)
+        files.update(render_scripts(matrix, env))
+    else:
+        # Scripts and configs are independent: a large group renders them side by side.
+        from . import forked
+
+        pending = (forked.start(render_scripts, matrix, env)
+                   if len(matrix.runs) >= PARALLEL_RUNS else None)
+        try:
+            files = rungroup_files(matrix, env, registry, data_format, dataset_type, splits,
+                                   readme=False)
+            scripts = pending.result() if pending else render_scripts(matrix, env)
+        except BaseException:
+            if pending:
+                pending.cancel()
+            raise
+        run_names = {r.name for r in matrix.runs}
+        top = sorted({k.split("/", 1)[0] + ("/" if "/" in k else "") for k in scripts
+                      if k.split("/", 1)[0] not in run_names})
+        files["README.md"] = _readme_rungroup(matrix, env, _common(matrix, dataset_type, top)
+                                              ).encode("utf-8")
+        files.update(scripts)
     files[STATUS] = status_text(status_data(matrix), matrix).encode("utf-8")
     files[MANIFEST] = manifest_bytes(matrix, files, git, inputs)
     return dict(sorted(files.items()))

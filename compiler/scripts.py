@@ -580,7 +580,7 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
                     files[f"{run['name']}/run.slurm"] = r_run.render(ctx, {"run": view},
                                                                      values=flat)
                 for ev, ev_view, ev_flat in zip(run["evaluations"], view["evaluations"],
-                                                ev_flats):
+                                                ev_flats, strict=True):
                     files[f"{ev['dir']}/eval.slurm"] = r_ev.render(
                         ctx, {"run": view, "ev": ev_view}, values=ev_flat)
             files["submit_all.sh"] = render("slurm/submit_all.sh.j2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jinja2
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,7 @@ from compiler.skeleton import Fixed, PathRef, SkeletonRenderer, flatten, unwrap
 TEMPLATE = """\
 #!/bin/bash
 # {{ run.name }} ({{ shared }})
-cd {% if run.out.absolute %}{{ run.out.path|sh }}{% else %}"$RUN_DIR"/{{ run.out.path|sh }}{% endif %}
+cd {% if run.out.absolute %}{{ run.out.path|sh }}{% else %}"$D"/{{ run.out.path|sh }}{% endif %}
 {% if run.gpus > 0 %}
 #SBATCH --gres=gpu:{{ run.gpus }}
 {% endif %}
@@ -37,9 +38,9 @@ scalar = st.one_of(st.none(), st.booleans(), st.integers(-5, 5),
 
 def _env() -> jinja2.Environment:
     env = prepare(environment(None))
-    env.loader = jinja2.DictLoader({"t.j2": TEMPLATE, "cmp.j2": "{% if run.name == 'b' %}B"
-                                    "{% endif %}{{ run.name }}\n", "up.j2": "{{ run.name|upper }}\n",
-                                    "cat.j2": "{{ ('x/' ~ run.name)|sh }}\n"})
+    env.loader = jinja2.DictLoader({
+        "t.j2": TEMPLATE, "cmp.j2": "{% if run.name == 'b' %}B{% endif %}{{ run.name }}\n",
+        "up.j2": "{{ run.name|upper }}\n", "cat.j2": "{{ ('x/' ~ run.name)|sh }}\n"})
     return env
 
 
@@ -104,3 +105,43 @@ def test_flatten_names_every_leaf_and_keeps_fixed_values_apart() -> None:
 @given(scalar | st.lists(st.integers(), max_size=2))
 def test_the_json_filter_is_json_dumps(value) -> None:
     assert json_value(value) == json.dumps(value, ensure_ascii=False)
+
+
+def _boom(x: int) -> int:
+    raise ValueError(f"bad {x}")
+
+
+def _pid_and(x: int) -> tuple[int, int]:
+    import os
+
+    return os.getpid(), x * 2
+
+
+def test_a_forked_call_gives_the_result_or_the_plain_call_s_error() -> None:
+    import os
+
+    from compiler import forked
+
+    pending = forked.start(_pid_and, 21)
+    pid, value = pending.result()
+    assert value == 42
+    assert (pid != os.getpid()) == forked.can_fork()
+    with pytest.raises(ValueError, match="bad 3"):  # raised here by the plain call
+        forked.start(_boom, 3).result()
+    pending = forked.start(_pid_and, 1)
+    pending.cancel()  # this process failed first: the child is stopped and reaped
+    assert pending.pid is None and pending.read_fd is None
+
+
+def test_a_large_group_renders_the_same_with_and_without_the_child(tmp_path, monkeypatch):
+    import compiler.emit as emit
+    from compiler import forked
+
+    from .test_compile import PLAN, _compile, _tree
+
+    monkeypatch.setattr(emit, "PARALLEL_RUNS", 1)
+    _compile(tmp_path / "forked")
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    _compile(tmp_path / "plain")
+    group = PLAN.parent.name
+    assert _tree(tmp_path / "forked" / group) == _tree(tmp_path / "plain" / group)
