@@ -85,7 +85,8 @@ Tracker payloads (every cluster type), research-agent-api.md §2–§5:
   ``{"enabled": false}`` on slurm, ``{"enabled": true}`` on local_gpu, absent on cpu_only).
   Commands ``cd`` to the run folder; SLURM commands use ``sbatch --wait`` so the run's status
   follows the job; local commands activate the environment and pin GPUs round-robin with an
-  explicit ``CUDA_VISIBLE_DEVICES=<i>`` prefix (none on cpu_only).
+  explicit ``CUDA_VISIBLE_DEVICES=<i>`` prefix (none on cpu_only). Plan and sweep bodies
+  come from ``api/body.json.j2``, run bodies from ``api/run.json.j2``.
 - ``submit_api.sh``: reads ``RESEARCH_AGENT_URL`` and (optional) ``RESEARCH_AGENT_TOKEN``
   from the environment, sends the token as an ``X-Auth-Token`` header through a file
   descriptor (never argv, never a file), posts the plan, the sweep, then each run with the
@@ -131,6 +132,15 @@ formats.md §8), ``model_path`` (control runs' base model; else
 ``<cluster.models_dir>/<Run.model>``), ``eval_model`` (``provider/name`` override).
 ``Run.train``/``Run.eval`` give resources, ``Run.command`` a sweep run's command (values
 already shell-quoted by expand; the whole line is passed as one word to ``bash -c``).
+
+Rendering
+=========
+
+Per-run files (``finetune.slurm``, ``eval.slurm``, ``run.slurm``, ``run_local.sh``, run
+bodies) go through :class:`compiler.skeleton.SkeletonRenderer`: one jinja2 render per
+shape, then the run's values filled in; the values templates branch on (kind, resources,
+GPU count, epoch) are :class:`~compiler.skeleton.Fixed`. Output is byte-identical to a
+direct render (a template the skeleton cannot replay renders directly).
 
 Quoting
 =======
