@@ -4,9 +4,12 @@ Rules (issue 3, "safe to re-run"):
 
 - Only files whose bytes change are written, each atomically (temporary file in the same
   folder, then ``os.replace``); small batches use :func:`compiler.tracker.atomic_write`
-  (fsync per file), large batches write every temporary file, ``os.sync()`` once, then
-  rename — the same atomicity (a reader sees the old or the new file, never a torn one) at a
-  fraction of the cost for 10,000-run groups.
+  (fsync per file). Large batches write every replaced file as a temporary file beside it
+  and every folder that does not exist yet as a staging tree beside it
+  (``.<name>.planc-tmp``), ``os.sync()`` once, then rename — the same atomicity (a reader
+  sees the old or the new file, never a torn one; a new folder appears complete) at a
+  fraction of the cost: a fresh 10,000-run group is one ``rename``, not 80,000, and its
+  files are created by two processes on Linux.
 - A path that is absolute, contains ``..`` or resolves outside the group folder is refused.
 - A file planc did not write (no entry in the previous ``manifest.json``) or one edited since
   planc wrote it (its sha256 differs from the previous manifest) is never overwritten
