@@ -265,10 +265,9 @@ def _yaml_bools(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 
 def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registry,
                    data_format: str = "json", dataset_type: str = "instruct_dataset",
-                   splits: dict[str, Any] | None = None,
-                   group_files: list[str] | None = None, *, readme: bool = True
-                   ) -> dict[str, bytes]:
-    """The run-group artifacts planc owns (configs, eval configs, README).
+                   splits: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """The run-group configs planc owns (fine-tune and setup configs, eval configs; the
+    README is rendered by :func:`emit` once the scripts are known).
 
     ``registry`` supplies each model's torchtune pieces; ``splits`` maps ``train``/
     ``validation`` to JSON field names when the plan names them (counts are ignored).
@@ -328,9 +327,6 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
                       "best" if ev.epoch is None else "fixed")
             out[f"{run.name}/eval/{ev.key}/eval.yaml"] = r_eval.render(
                 {**eshared, "epoch_select": select}, per_ev, (run.kind, select)).encode()
-    if readme:
-        out["README.md"] = _readme_rungroup(matrix, env, _common(matrix, dataset_type,
-                                                                 group_files)).encode("utf-8")
     return out
 
 
@@ -414,8 +410,7 @@ def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None =
         pending = (forked.start(render_scripts, matrix, env)
                    if len(matrix.runs) >= PARALLEL_RUNS else None)
         try:
-            files = rungroup_files(matrix, env, registry, data_format, dataset_type, splits,
-                                   readme=False)
+            files = rungroup_files(matrix, env, registry, data_format, dataset_type, splits)
             scripts = pending.result() if pending else render_scripts(matrix, env)
         except BaseException:
             if pending:
