@@ -24,6 +24,7 @@ order is stable.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -36,7 +37,7 @@ import jinja2
 
 from . import __version__
 from .expand import eval_model_path
-from .matrix import Run, RunMatrix
+from .matrix import FineTune, Run, RunMatrix
 from .models.status import BASE_NOTE, SCHEMA_VERSION
 from .registry import ModelEntry, Registry
 from .render import header
@@ -240,23 +241,33 @@ def _run_view(run: Run) -> dict[str, Any]:
 
 
 # -- run-group files ---------------------------------------------------------------------------
-def _dataset_args(run: Run, fmt: str, field: str) -> list[tuple[str, Any]]:
-    p = run.params
-    data_path = p["data_path"]
+def _dataset_args(ft: FineTune, fmt: str, field: str) -> list[tuple[str, Any]]:
+    data_path = ft.data_path
     if fmt == "parquet":
-        return [("source", "parquet"), ("packed", p["packed"]), ("data_files", data_path),
+        return [("source", "parquet"), ("packed", ft.packed), ("data_files", data_path),
                 ("split", "train")]
     if fmt == "chat":
-        return [("source", "json"), ("packed", p["packed"]), ("data_files", data_path),
+        return [("source", "json"), ("packed", ft.packed), ("data_files", data_path),
                 ("conversation_column", "messages"), ("conversation_style", "openai"),
                 ("field", field)]
     if fmt == "records":
-        return [("source", "json"), ("packed", p["packed"]), ("data_files", data_path),
+        return [("source", "json"), ("packed", ft.packed), ("data_files", data_path),
                 ("split", "train")]
     # JSON object {"train": [...], "validation": [...]}: HF's json loader builds only a
     # "train" split, so the part is selected with `field`, never `split` (formats.md §7).
-    return [("source", "json"), ("packed", p["packed"]), ("data_files", data_path),
+    return [("source", "json"), ("packed", ft.packed), ("data_files", data_path),
             ("field", field)]
+
+
+def finetune_view(run: Run) -> dict[str, Any]:
+    """The ``p`` mapping the fine-tune templates read: every :class:`FineTune` field (less
+    ``tune_args``) plus the run's ``output_dir``, ``model_path`` and ``system_prompt``."""
+    assert run.finetune is not None
+    view = {f.name: getattr(run.finetune, f.name) for f in dataclasses.fields(FineTune)
+            if f.name != "tune_args"}
+    view.update(output_dir=run.output_dir, model_path=run.model_path,
+                system_prompt=run.system_prompt)
+    return view
 
 
 def _yaml_bools(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -286,25 +297,24 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
     for run in matrix.runs:
         entry: ModelEntry | None = registry.get(run.model or "")
         view = _run_view(run)
-        if run.kind == "fine-tuned" and entry is not None:
-            p = run.params
-            model_path = str(p["model_path"]).rstrip("/")
-            data_path = str(p["data_path"])
-            pp = PurePosixPath(data_path)
-            device = p.get("device", entry.device)
+        if run.kind == "fine-tuned" and entry is not None and run.finetune is not None:
+            ft = run.finetune
+            model_path = str(run.model_path).rstrip("/")
+            pp = PurePosixPath(ft.data_path)
+            device = ft.device
             shared = {**common, "m": entry, "device": device,
                       "dtype": entry.dtype if device != "cpu" or entry.dtype != "bf16"
                       else "fp32",
                       "fused": entry.optimizer_fused and device != "cpu"}
             per_run = {
-                "run": view, "p": {k: v for k, v in p.items() if k != "tune_args"},
+                "run": view, "p": finetune_view(run),
                 "dataset_label": pp.stem or "dataset", "dataset_ext": pp.suffix,
                 "input_dir": str(pp.parent),
                 "models_dir": str(PurePosixPath(model_path).parent),
                 "tokenizer_path": f"{model_path}/{entry.tokenizer_path}",
                 "checkpoint_dir": f"{model_path}/",
-                "dataset_args": _yaml_bools(_dataset_args(run, data_format, train_field)),
-                "dataset_val_args": _yaml_bools(_dataset_args(run, data_format, val_field)),
+                "dataset_args": _yaml_bools(_dataset_args(ft, data_format, train_field)),
+                "dataset_val_args": _yaml_bools(_dataset_args(ft, data_format, val_field)),
             }
             shape = (entry.name, device, data_format)
             flat = flatten(per_run)
@@ -318,8 +328,8 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
                       "e": {"key": ev.key, "task": ev.task, "script": ev.script,
                             "dataset": ev.dataset, "epoch": ev.epoch},
                       "model_path": eval_model_path(run, ev),
-                      "output_dir": f"{run.params.get('output_dir', 'output')}/eval/{ev.key}",
-                      "system_prompt": run.params.get("system_prompt", ""),
+                      "output_dir": f"{run.output_dir}/eval/{ev.key}",
+                      "system_prompt": run.system_prompt,
                       "hf_name": (f"hf/{run.name}_epoch_{ev.epoch}"
                                   if run.kind == "fine-tuned" and ev.epoch is not None
                                   else f"hf/{run.model}")}
@@ -336,9 +346,8 @@ def _common(matrix: RunMatrix, dataset_type: str, group_files: list[str] | None 
     folders of the group besides README, tracker and manifest, for the README)."""
     return {"source": matrix.source, "sha256": matrix.source_sha256,
             "settings": matrix.settings, "torchtune_version": TORCHTUNE_VERSION,
-            "out_root": matrix.settings.get("outputs_root") or "output",
-            "wandb_project": matrix.group, "lora_dropout": 0.0, "num_warmup_steps": 100,
-            "log_every_n_steps": 5, "dataset_type": dataset_type,
+            "out_root": matrix.settings.outputs_root or "output",
+            "dataset_type": dataset_type,
             "group_files": sorted({*(group_files or []), "README.md", STATUS, MANIFEST})}
 
 
@@ -353,13 +362,16 @@ def _readme_rungroup(matrix: RunMatrix, env: jinja2.Environment, common: dict[st
     ft = matrix.fine_tuned
     epochs_note = sorted({e.key.rsplit("_", 1)[-1] if e.epoch is None else f"epoch {e.epoch}"
                           for r in ft for e in r.evaluations})
-    train_gpu_h = sum(r.estimate.get("train_seconds", 0) * r.train.gpus for r in ft) / 3600
-    eval_gpu_h = sum(r.estimate.get("eval_seconds", 0) * r.eval.gpus for r in matrix.runs) / 3600
-    ckpt = sum(r.estimate.get("ckpt_gib", 0) * r.params.get("epochs", 0) for r in ft)
+    train_gpu_h = sum(r.estimate.train_seconds * r.train.gpus for r in ft) / 3600
+    eval_gpu_h = sum(r.estimate.eval_seconds * r.eval.gpus for r in matrix.runs) / 3600
+    ckpt = sum(r.estimate.ckpt_gib * r.finetune.epochs for r in ft if r.finetune)
     evals = matrix.evaluation_count()
-    hist = any(r.estimate.get("from_history") for r in matrix.runs)
+    bases = {r.estimate.basis for r in matrix.runs}
     basis = ("Estimates use the speeds and checkpoint sizes of prior runs (`--history`), with "
-             "seed 004's formulas." if hist else
+             "seed 004's formulas." if "history" in bases else
+             "Estimates use the training speeds this plan states, with seed 004's formulas "
+             "(evaluation at 2.5 × the training speed + 60 s per job) and its typical "
+             "checkpoint sizes." if "plan" in bases else
              "No prior runs were given (`--history`), so training and evaluation times are "
              "seed 004's conservative per-model-size guesses (1B: 45 min/epoch, 3B: 90 "
              "min/epoch, 7B+: 4 h/epoch; evaluations 2.5–9 min) and checkpoint sizes its "
@@ -367,8 +379,8 @@ def _readme_rungroup(matrix: RunMatrix, env: jinja2.Environment, common: dict[st
     ctx = {**common, "m": matrix, "tasks": tasks, "matrix": grid,
            "epochs_note": ", ".join(epochs_note) or "once per task for controls",
            "train_gpu_h": train_gpu_h, "eval_gpu_h": eval_gpu_h,
-           "longest_train": max((r.estimate.get("train_seconds", 0) for r in ft), default=0),
-           "longest_eval": max((r.estimate.get("eval_job_seconds", 0) for r in matrix.runs
+           "longest_train": max((r.estimate.train_seconds for r in ft), default=0),
+           "longest_eval": max((r.estimate.eval_job_seconds for r in matrix.runs
                                 if r.evaluations), default=0),
            "train_disk": ckpt * 1.15, "eval_disk": evals * 0.01 * 1.15, "basis": basis}
     return env.get_template("rungroup/README.md.j2").render(ctx)

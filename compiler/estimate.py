@@ -30,8 +30,12 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from .matrix import Estimate, Totals
 
 # Seed 004 "Learning From Prior Runs" typical values (middle of each stated range):
 #   it/s (1B 5–15, 3B 3–7, 7B+ 1–3), checkpoint with LoRA (1B 2.3–2.5, 3B 6.1–6.3,
@@ -229,6 +233,84 @@ def eval_job_seconds(test_samples: int | None, batch_size: int, it_s: float,
     if not test_samples:
         return default_s
     return (test_samples / max(1, batch_size)) / (it_s * EVAL_SPEEDUP) + EVAL_OVERHEAD_S
+
+
+@dataclass(frozen=True)
+class Speeds:
+    """The speed and checkpoint size one model's estimate uses, and where they came from.
+
+    ``it_s``: training iterations per second; ``ckpt_gib``: GiB per saved epoch;
+    ``basis``: ``"history"`` (measured prior runs), ``"plan"`` (the speed the plan states,
+    e.g. seed 004's "speed=0.8 it/s"), ``"seed"`` (seed 004's per-size defaults).
+    """
+
+    it_s: float
+    ckpt_gib: float
+    basis: str
+    defaults: dict[str, float]
+
+
+def speeds_for(model: str, size: str, sizes: dict[str, str], history: History | None,
+               stated_it_s: float | None) -> Speeds:
+    """The speeds of ``model``: measured history first (same model, then its size class,
+    then scaled from other sizes), then the plan's stated it/s, then seed 004's defaults."""
+    defaults = SIZE_DEFAULTS.get(size, SIZE_DEFAULTS["1B"])
+    hist_it_s = ((history.mean("it_s", model, size, sizes)
+                  or scaled_speed(history, size, sizes)) if history else None)
+    ckpt = (history.mean("ckpt_gib", model, size, sizes) if history else None) \
+        or defaults["ckpt_gib"]
+    if hist_it_s:
+        return Speeds(hist_it_s, ckpt, "history", defaults)
+    if stated_it_s and stated_it_s > 0:
+        return Speeds(float(stated_it_s), ckpt, "plan", defaults)
+    return Speeds(defaults["it_s"], ckpt, "seed", defaults)
+
+
+def estimate_run(speeds: Speeds, *, fine_tuned: bool, train_samples: int | None,
+                 test_samples: int | None, batch_size: int, grad_accum: int, epochs: int,
+                 evaluations: int, gpus: int, eval_gpus: int) -> Estimate:
+    """The one estimate of a run (seed 004 formulas, module docstring): used by expand
+    (``Run.estimate``, ``#SBATCH --time``), lint (RG016/CL007), the README, the tracker
+    payloads and the site.
+
+    With measured or stated speeds the formulas use the split sizes; with seed defaults
+    only (no prior runs, no stated speed) times are the seed's conservative per-epoch and
+    per-evaluation guesses. Units: seconds, GPU hours, GiB.
+    """
+    measured = speeds.basis in ("history", "plan")
+    d = speeds.defaults
+    job_s = eval_job_seconds(test_samples if measured else None, batch_size or 1,
+                             speeds.it_s, d["eval_job_s"])
+    eval_s = job_s * evaluations
+    steps = 0
+    train_s = 0.0
+    if fine_tuned:
+        train_s, _ = train_seconds(train_samples if measured else None, batch_size,
+                                   grad_accum, epochs, speeds.it_s, d["epoch_guess_s"])
+        steps = steps_per_epoch(train_samples, batch_size, grad_accum) if train_samples else 0
+    gpu_h = (train_s * max(gpus, 0) + eval_s * max(eval_gpus, 0)) / 3600
+    return Estimate(
+        train_seconds=round(train_s, 1), eval_seconds=round(eval_s, 1),
+        eval_job_seconds=round(job_s, 1), seconds=round(train_s + eval_s, 1),
+        gpu_hours=round(gpu_h, 3),
+        disk_gib=round(disk_gib(epochs if fine_tuned else 0, speeds.ckpt_gib, evaluations), 3),
+        it_s=round(speeds.it_s, 4), steps_per_epoch=steps, ckpt_gib=round(speeds.ckpt_gib, 3),
+        basis=speeds.basis)  # type: ignore[arg-type]
+
+
+def group_totals(runs: Sequence[Any]) -> Totals:
+    """Sum the runs' :class:`Estimate` into :class:`Totals`."""
+    def s(key: str) -> float:
+        return sum(getattr(r.estimate, key) for r in runs)
+
+    longest_train = max((r.estimate.train_seconds for r in runs), default=0.0)
+    longest_eval = max((r.estimate.eval_job_seconds for r in runs if r.evaluations),
+                       default=0.0)
+    return Totals(runs=len(runs), evaluations=sum(len(r.evaluations) for r in runs),
+                  train_seconds=round(s("train_seconds"), 1),
+                  eval_seconds=round(s("eval_seconds"), 1), seconds=round(s("seconds"), 1),
+                  parallel_seconds=round(longest_train + longest_eval, 1),
+                  gpu_hours=round(s("gpu_hours"), 3), disk_gib=round(s("disk_gib"), 3))
 
 
 def job_time_limit(seconds: float) -> float:

@@ -83,7 +83,17 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, Severity
-from .matrix import Evaluation, Exclusion, Resources, Run, RunMatrix, check_name
+from .matrix import (
+    Evaluation,
+    Exclusion,
+    FineTune,
+    GroupSettings,
+    Resources,
+    Run,
+    RunMatrix,
+    Totals,
+    check_name,
+)
 from .models.cluster import CPU_ONLY, ClusterProfile, JobDefaults, format_slurm_time
 
 BUILTIN_RECIPES = {"lora_finetune_single_device", "lora_finetune_distributed",
@@ -104,6 +114,8 @@ CODES = {
     "EX009": "expand-epoch",
     "EX010": "expand-cluster",
     "EX011": "expand-batch-size",
+    "EX012": "compile-render",
+    "EX013": "compile-target",
 }
 
 
@@ -242,19 +254,52 @@ def _rel(path: str, root: Path) -> str:
         return Path(path).as_posix()
 
 
-def resolve_cluster(name: str | None, settings: Any, default: ClusterProfile,
-                    path: str, pos: tuple[int, int]) -> tuple[ClusterProfile, list[Diagnostic]]:
-    """The named profile (``compiler.clusters``), else ``default``."""
-    if not name:
-        return default, []
-    from .clusters import load_profile
+# Built-in profiles for a plan that states its target but names no profile (documented in
+# the README, "Compile"): SLURM with seed 004's one-GPU jobs, this machine's GPUs, or CPU.
+GENERIC_SLURM = ClusterProfile(name="generic-slurm", type="slurm")
+LOCAL_GPU = ClusterProfile(name="local_gpu", type="local_gpu")
+DEFAULT_PROFILES = {"slurm": GENERIC_SLURM, "local_gpu": LOCAL_GPU, "cpu_only": CPU_ONLY}
 
-    prof, diags = load_profile(name, settings)
-    if prof is None:
-        return default, [_diag(path, pos, "EX010", d.message + (f" ({d.path}:{d.line})"
-                                                                 if d.path else ""))
-                         for d in diags]
-    return prof, []
+
+def plan_cluster(override: str | None, name: str | None, cluster_type: str | None,
+                 settings: Any, path: str, pos: tuple[int, int], default_type: str
+                 ) -> tuple[ClusterProfile, list[Diagnostic]]:
+    """The cluster profile a plan compiles for, and how it was chosen.
+
+    Order: a profile name (``--cluster``, the plan's ``cluster``/``compute.cluster``, then
+    ``[tool.planc] cluster``; loaded by :mod:`compiler.clusters`, an unloadable one is
+    ``EX010``); else the target type the plan states (Compute Setup ``Cluster type``,
+    front-matter ``compute.cluster_type``) with its built-in profile
+    (:data:`DEFAULT_PROFILES`), reported as info ``EX013`` so the author knows which;
+    else ``default_type``'s built-in profile (run groups: SLURM, seed 004; sweeps: CPU).
+    A profile the plan names whose type differs from the type it states is ``EX010`` (the
+    plan contradicts itself); ``override`` (``--cluster``) retargets the plan on purpose.
+    """
+    from_plan = bool(name) and not override
+    name = override or name or getattr(settings, "cluster", None)
+    diags: list[Diagnostic] = []
+    if name:
+        from .clusters import load_profile
+
+        prof, pdiags = load_profile(name, settings)
+        if prof is None:
+            return DEFAULT_PROFILES[default_type], [
+                _diag(path, pos, "EX010", d.message + (f" ({d.path}:{d.line})" if d.path
+                                                       else "")) for d in pdiags]
+        if from_plan and cluster_type and cluster_type != prof.type:
+            diags.append(_diag(path, pos, "EX010", f"the plan states cluster type "
+                               f"{cluster_type!r} but profile {name!r} is {prof.type!r}"))
+        return prof, diags
+    if cluster_type in DEFAULT_PROFILES or default_type == "slurm":
+        prof = DEFAULT_PROFILES[cluster_type or default_type]
+        if prof.type != "slurm":  # this machine: the built-in local profile is the target
+            return prof, diags
+        return prof, [Diagnostic(path, pos[0], pos[1], "EX013", Severity.INFO,
+                                 f"compiling for {prof.type} with the built-in "
+                                 f"{prof.name!r} profile (no cluster profile named; give "
+                                 "one with --cluster or the plan's cluster, or write one "
+                                 "with `planc cluster detect`)", CODES["EX013"])]
+    return DEFAULT_PROFILES[default_type], diags
 
 
 def _resources(base: JobDefaults, plan: dict[str, Any], part: str | None, gpus: int
@@ -267,25 +312,57 @@ def _resources(base: JobDefaults, plan: dict[str, Any], part: str | None, gpus: 
 
 
 # -- run groups ---------------------------------------------------------------------------
-def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
-                    sha256: str = "") -> tuple[RunMatrix | None, list[Diagnostic]]:
-    """A :class:`~compiler.models.rungroup.RunGroupSpec` → RunMatrix (or diagnostics)."""
-    from . import estimate as est
-    from .registry import load_registry, size_class
+@dataclasses.dataclass
+class _GroupContext:
+    """What every run of a group shares: the cluster, registry, GPUs, job resources."""
 
-    options = options or Options()
+    path: str
+    cluster: ClusterProfile
+    registry: Any
+    gpus: int
+    eval_gpus: int
+    out_root: str | None
+    base_train: Resources
+    base_eval: Resources
+    sizes: dict[str, str]
+    history: Any
+    stated_it_s: dict[str, float]
+    timed_cache: dict[tuple[Resources, float], Resources] = dataclasses.field(
+        default_factory=dict)
+    speeds: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def timed(self, base: Resources, seconds: float) -> Resources:
+        """``base`` with the job time limit for ``seconds`` of work (runs share a few)."""
+        from .estimate import job_time_limit
+
+        res = self.timed_cache.get((base, seconds))
+        if res is None:
+            res = self.timed_cache[(base, seconds)] = dataclasses.replace(
+                base, time=format_slurm_time(job_time_limit(seconds)))
+        return res
+
+    def speeds_for(self, model: str, size: str) -> Any:
+        from .estimate import speeds_for
+
+        if model not in self.speeds:
+            self.speeds[model] = speeds_for(model, size, self.sizes, self.history,
+                                            self.stated_it_s.get(model))
+        return self.speeds[model]
+
+
+def _group_context(spec: Any, settings: Any, options: Options,
+                   diags: list[Diagnostic]) -> _GroupContext:
+    """Step 1: the cluster profile (``--cluster``, the plan's, the project's, else the
+    target the plan states or generic SLURM), the registry and the shared job resources."""
+    from .registry import load_registry
+
     path = spec.source
-    diags: list[Diagnostic] = []
-    root = Path(getattr(settings, "root", None) or Path.cwd())
-    generic = ClusterProfile(name="generic-slurm", type="slurm")
-    cluster_name = options.cluster or spec.compute.get("cluster") or getattr(settings, "cluster",
-                                                                            None)
-    cluster, cd = resolve_cluster(cluster_name, settings, generic, path,
-                                  spec.pos("compute.cluster"))
+    cluster, cd = plan_cluster(options.cluster, spec.compute.get("cluster"),
+                               spec.compute.get("cluster_type"), settings, path,
+                               spec.pos("compute.cluster"), default_type="slurm")
     diags += cd
     registry, rdiags = load_registry(settings)
     diags += rdiags
-    t = spec.training
     gpus_plan = spec.compute.get("gpus")
     gpus = int(gpus_plan if gpus_plan is not None else cluster.defaults.gpus)
     if cluster.type == "cpu_only":
@@ -297,233 +374,235 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
         p = cluster.partition()
         part = p.name if p else None
     eval_part = spec.eval_compute.get("partition") or part
-    out_root = _out_root(options, spec.compute.get("output_dir"), cluster, spec.name)
-    layout = options.layout or spec.layout
-
-    # factors and combinations
-    factors = {_norm_factor(k): list(v) for k, v in spec.factors.items()}
-    models_order = list(spec.models)
-    combos: list[dict[str, Any]] = []
-    excluded: list[Exclusion] = []
-    rows: list[dict[str, Any]] = []
-    if spec.explicit_runs:
-        rows = [dict(r) for r in spec.explicit_runs]
-    else:
-        grid = dict(factors)
-        if "model" not in grid:
-            grid = {"model": models_order, **grid}
-        if spec.repeats:
-            base_seed = int(t.get("seed") or 0)
-            grid["seed"] = [base_seed + i for i in range(spec.repeats)]
-        combos, err = combine(grid, spec.design)
-        if err:
-            diags.append(_diag(path, spec.pos("variables"), "EX001", err))
-        for levels, reason, pos in spec.exclude:
-            if not reason or not str(reason).strip():
-                diags.append(_diag(path, pos, "EX002", "an exclusion must state its reason "
-                                   f"(levels {levels})"))
-                continue
-            excluded.append(Exclusion(dict(levels), str(reason)))
-        kept = [c for c in combos if not any(matches(e.levels, c) for e in excluded)]
-        for c in kept:
-            rows.append({"name": None, "model": str(c["model"]), "type": "fine-tuned",
-                         "factors": c, "lora_rank": None, "batch_size": None})
-        for m in spec.controls:
-            rows.append({"name": None, "model": m, "type": "control", "factors": {},
-                         "lora_rank": None, "batch_size": None})
-
-    tasks = {tk.name: tk for tk in spec.eval_tasks}
-    if spec.matrix is not None:
-        for rname, tnames in spec.matrix.items():
-            for tn in tnames:
-                if tn not in tasks:
-                    diags.append(_diag(path, spec.pos("evaluation.matrix"), "EX007",
-                                       f"evaluation matrix names unknown task {tn!r} for "
-                                       f"run {rname}"))
-    runs: list[Run] = []
-    seen: dict[str, int] = {}
     base_train = _resources(cluster.defaults, spec.compute, part, gpus)
     base_eval = _resources(cluster.defaults, {**spec.compute, **{
         k: v for k, v in spec.eval_compute.items() if v is not None}}, eval_part, eval_gpus)
-    timed_cache: dict[tuple[Resources, float], Resources] = {}
+    return _GroupContext(
+        path=path, cluster=cluster, registry=registry, gpus=gpus, eval_gpus=eval_gpus,
+        out_root=_out_root(options, spec.compute.get("output_dir"), cluster, spec.name),
+        base_train=base_train, base_eval=base_eval,
+        sizes={n: e.size for n, e in registry.models.items()}, history=options.history,
+        stated_it_s=dict(spec.stated.get("it_s") or {}))
 
-    def timed(base: Resources, seconds: float) -> Resources:
-        """``base`` with the job time limit for ``seconds`` of work (runs share a few)."""
-        res = timed_cache.get((base, seconds))
-        if res is None:
-            res = timed_cache[(base, seconds)] = dataclasses.replace(
-                base, time=format_slurm_time(est.job_time_limit(seconds)))
-        return res
 
-    ckpt_cache: dict[str, float] = {}
-    sizes = {n: e.size for n, e in registry.models.items()}
-    for row in rows:
-        model = row["model"]
-        combo = dict(row.get("factors") or {})
-        pos = spec.pos(f"runs.{row['name']}") if row.get("name") else spec.pos("variables")
-        entry = registry.get(model)
-        if entry is None:
-            diags.append(_diag(path, spec.pos(f"models.{model}"), "EX006",
-                               f"model {model!r} is not in the model registry (built-in: "
-                               f"{', '.join(sorted(registry.models))}); add it to the "
-                               "project's models.yaml"))
+def _rungroup_rows(spec: Any, factors: dict[str, list[Any]], diags: list[Diagnostic]
+                   ) -> tuple[list[dict[str, Any]], list[Exclusion]]:
+    """Step 2: the rows to build runs from: the explicit run list, else the factor grid
+    (or zip) less exclusions, then one control row per control model."""
+    path = spec.source
+    if spec.explicit_runs:
+        return [dict(r) for r in spec.explicit_runs], []
+    grid = dict(factors)
+    if "model" not in grid:
+        grid = {"model": list(spec.models), **grid}
+    if spec.repeats:
+        base_seed = int(spec.training.get("seed") or 0)
+        grid["seed"] = [base_seed + i for i in range(spec.repeats)]
+    combos, err = combine(grid, spec.design)
+    if err:
+        diags.append(_diag(path, spec.pos("variables"), "EX001", err))
+    excluded: list[Exclusion] = []
+    for levels, reason, pos in spec.exclude:
+        if not reason or not str(reason).strip():
+            diags.append(_diag(path, pos, "EX002", "an exclusion must state its reason "
+                               f"(levels {levels})"))
             continue
-        model_path = spec.models.get(model)
-        if not model_path and cluster.models_dir:
-            model_path = f"{cluster.models_dir.rstrip('/')}/{model}"
-        if not model_path:
-            diags.append(_diag(path, spec.pos(f"models.{model}"), "EX006",
-                               f"no path for model {model!r}: give models[].path or the "
-                               "cluster profile's models_dir"))
-            continue
-        control = row["type"] == "control"
-        params_t = {k: v for k, v in t.items()}
-        for k, v in combo.items():
-            if k in params_t and k not in ("batch_size",):
-                params_t[k] = v
-        rank = row.get("lora_rank") or combo.get("lora_rank") or t.get("lora_rank")
-        rank = int(rank) if rank is not None and not control else None
-        if control:
-            name = row.get("name") or f"{model}_base"
-        else:
-            name = row.get("name") or rungroup_run_name(model, combo, rank)
-        try:
-            check_name(name)
-        except ValueError as exc:
-            diags.append(_diag(path, pos, "EX003", str(exc)))
-            continue
-        if name in seen:
-            diags.append(_diag(path, pos, "EX004", f"two runs are named {name!r}"))
-            continue
-        seen[name] = 1
-        out_dir = f"{out_root}/{name}" if out_root else "output"
-        size = size_class(model, registry)
-        defaults = est.SIZE_DEFAULTS.get(size, est.SIZE_DEFAULTS["1B"])
-        hist = options.history
-        hist_it_s = ((hist.mean("it_s", model, size, sizes)
-                      or est.scaled_speed(hist, size, sizes)) if hist else None)
-        it_s = hist_it_s or defaults["it_s"]
-        if model not in ckpt_cache:
-            ckpt_cache[model] = ((hist.mean("ckpt_gib", model, size, sizes) if hist else None)
-                                 or defaults["ckpt_gib"])
-        ckpt = ckpt_cache[model]
-        system_prompt = str(params_t.get("system_prompt") or "")
-        if control:
-            batch = _batch_for(t.get("batch_size"), model, None)
-        else:
-            batch = row.get("batch_size") or combo.get("batch_size") or _batch_for(
-                t.get("batch_size"), model, size)
-            if batch is None:
-                diags.append(_diag(path, spec.pos("training.batch_size"), "EX011",
-                                   f"no batch size for model {model!r} in training.batch_size"))
-                continue
-        epochs = int(params_t.get("epochs") or 1)
-        # evaluations
-        if spec.matrix is not None and name in spec.matrix:
-            tnames = [tn for tn in spec.matrix[name] if tn in tasks]
-        else:
-            tnames = list(tasks)
-        evals: list[Evaluation] = []
+        excluded.append(Exclusion(dict(levels), str(reason)))
+    rows = [{"name": None, "model": str(c["model"]), "type": "fine-tuned", "factors": c,
+             "lora_rank": None, "batch_size": None}
+            for c in combos if not any(matches(e.levels, c) for e in excluded)]
+    rows += [{"name": None, "model": m, "type": "control", "factors": {}, "lora_rank": None,
+              "batch_size": None} for m in spec.controls]
+    return rows, excluded
+
+
+def _check_eval_matrix(spec: Any, tasks: dict[str, Any], diags: list[Diagnostic]) -> None:
+    if spec.matrix is None:
+        return
+    for rname, tnames in spec.matrix.items():
         for tn in tnames:
-            task = tasks[tn]
-            if control:
-                evals.append(_evaluation(task, tn, None, combo))
-                continue
-            sel = spec.eval_epochs
-            if sel == "best":
-                evals.append(_evaluation(task, f"{tn}_best", None, combo))
-                continue
-            eps = (list(range(epochs)) if sel == "all" else [epochs - 1] if sel == "last"
-                   else list(sel))
-            for e in eps:
-                if not 0 <= e < epochs:
-                    diags.append(_diag(path, spec.pos("evaluation.epochs"), "EX009",
-                                       f"run {name}: epoch {e} is not one of the {epochs} "
-                                       f"epochs (0-based: 0..{epochs - 1})"))
-                    continue
-                evals.append(_evaluation(task, f"{tn}_epoch_{e}", e, combo))
-        # params
-        params: dict[str, Any] = {"output_dir": out_dir, "model_path": model_path,
-                                  "system_prompt": system_prompt}
-        if spec.eval_model:
-            params["eval_model"] = spec.eval_model
-        train_res = base_train
-        estimate: dict[str, float] = {}
-        test_n = _count(spec.splits.get("test"))
-        # Seed 004: formulas need a measured speed; without prior runs, use the seed's
-        # conservative per-epoch and per-evaluation guesses for the model size.
-        eval_job_s = est.eval_job_seconds(test_n if hist_it_s else None, batch or 1, it_s,
-                                          defaults["eval_job_s"])
-        eval_s = eval_job_s * len(evals)
+            if tn not in tasks:
+                diags.append(_diag(spec.source, spec.pos("evaluation.matrix"), "EX007",
+                                   f"evaluation matrix names unknown task {tn!r} for run "
+                                   f"{rname}"))
+
+
+def _run_evaluations(spec: Any, name: str, control: bool, epochs: int, combo: dict[str, Any],
+                     tasks: dict[str, Any], diags: list[Diagnostic]) -> list[Evaluation]:
+    """Step 4: task × epoch for fine-tuned runs, task alone for controls (matrix-narrowed)."""
+    if spec.matrix is not None and name in spec.matrix:
+        tnames = [tn for tn in spec.matrix[name] if tn in tasks]
+    else:
+        tnames = list(tasks)
+    evals: list[Evaluation] = []
+    for tn in tnames:
+        task = tasks[tn]
         if control:
-            train_s = 0.0
-            steps = None
-        else:
-            recipe, nproc, rerr = recipe_for(str(params_t.get("recipe") or "auto"), gpus,
-                                             bool(params_t.get("validation")))
-            if rerr:
-                diags.append(_diag(path, spec.pos("training.recipe"), "EX008", rerr))
-            tune_args = ["run"]
-            if nproc:
-                tune_args += ["--nproc_per_node", str(nproc)]
-            tune_args += [recipe, "--config", "finetune.yaml"]
-            data_path = _fill_factors(spec.data_path, combo)
-            params.update({
-                "lora_rank": rank, "lora_alpha": 2 * rank if rank else None,
-                "batch_size": int(batch),
-                "gradient_accumulation_steps": int(params_t.get("gradient_accumulation_steps")
-                                                   or 1),
-                "epochs": epochs, "lr": params_t.get("lr"),
-                "weight_decay": params_t.get("weight_decay"), "seed": params_t.get("seed"),
-                "packed": bool(params_t.get("packed")),
-                "validation": bool(params_t.get("validation")),
-                "run_val_every_n_steps": int(params_t.get("run_val_every_n_steps") or 0),
-                "max_seq_len": int(params_t.get("max_seq_len") or 2048),
-                "data_path": data_path, "recipe": recipe,
-                "recipe_builtin": recipe in BUILTIN_RECIPES, "nproc_per_node": nproc,
-                "tune_args": tune_args,
-                "device": "cpu" if gpus == 0 else entry.device,
-            })
-            train_n = _count(spec.splits.get("train"))
-            train_s, _ = est.train_seconds(train_n if hist_it_s else None, int(batch),
-                                           params["gradient_accumulation_steps"], epochs,
-                                           it_s, defaults["epoch_guess_s"])
-            steps = (est.steps_per_epoch(train_n, int(batch),
-                                         params["gradient_accumulation_steps"])
-                     if train_n else None)
-            if not spec.compute.get("time"):
-                train_res = timed(base_train, train_s)
-        eval_res = base_eval
-        if not spec.eval_compute.get("time"):
-            eval_res = timed(base_eval, eval_job_s)
-        gpu_h = (train_s * max(gpus, 0) + eval_s * max(eval_gpus, 0)) / 3600
-        estimate = {
-            "train_seconds": round(train_s, 1), "eval_seconds": round(eval_s, 1),
-            "eval_job_seconds": round(eval_job_s, 1), "seconds": round(train_s + eval_s, 1),
-            "gpu_hours": round(gpu_h, 3),
-            "disk_gib": round(est.disk_gib(0 if control else epochs, ckpt, len(evals)), 3),
-            "it_s": round(it_s, 4), "steps_per_epoch": float(steps or 0),
-            "ckpt_gib": round(ckpt, 3), "from_history": 1.0 if hist_it_s else 0.0,
-        }
-        runs.append(Run(name=name, kind="control" if control else "fine-tuned", model=model,
-                        factors=combo, params=params, evaluations=tuple(evals),
-                        train=train_res, eval=eval_res, estimate=estimate))
+            evals.append(_evaluation(task, tn, None, combo))
+            continue
+        sel = spec.eval_epochs
+        if sel == "best":
+            evals.append(_evaluation(task, f"{tn}_best", None, combo))
+            continue
+        eps = (list(range(epochs)) if sel == "all" else [epochs - 1] if sel == "last"
+               else list(sel))
+        for e in eps:
+            if not 0 <= e < epochs:
+                diags.append(_diag(spec.source, spec.pos("evaluation.epochs"), "EX009",
+                                   f"run {name}: epoch {e} is not one of the {epochs} epochs "
+                                   f"(0-based: 0..{epochs - 1})"))
+                continue
+            evals.append(_evaluation(task, f"{tn}_epoch_{e}", e, combo))
+    return evals
+
+
+def _finetune(spec: Any, gc: _GroupContext, t: dict[str, Any], rank: int, batch: int,
+              combo: dict[str, Any], device: str, diags: list[Diagnostic]) -> FineTune:
+    """Step 5: the typed training settings of a fine-tuned run (factor levels win over the
+    plan's ``training`` values; the recipe follows seed 004's selection)."""
+    recipe, nproc, rerr = recipe_for(str(t.get("recipe") or "auto"), gc.gpus,
+                                     bool(t.get("validation")))
+    if rerr:
+        diags.append(_diag(spec.source, spec.pos("training.recipe"), "EX008", rerr))
+    tune_args = ["run"]
+    if nproc:
+        tune_args += ["--nproc_per_node", str(nproc)]
+    tune_args += [recipe, "--config", "finetune.yaml"]
+    return FineTune(
+        lora_rank=rank, lora_alpha=2 * rank, batch_size=int(batch),
+        epochs=int(t.get("epochs") or 1), data_path=_fill_factors(spec.data_path, combo),
+        recipe=recipe, recipe_builtin=recipe in BUILTIN_RECIPES, tune_args=tuple(tune_args),
+        device=device, wandb_project=str(t.get("wandb_project") or spec.name),
+        lora_dropout=float(t.get("lora_dropout") or 0.0),
+        gradient_accumulation_steps=int(t.get("gradient_accumulation_steps") or 1),
+        lr=float(t["lr"]) if t.get("lr") is not None else 1e-4,
+        weight_decay=float(t["weight_decay"]) if t.get("weight_decay") is not None else 0.01,
+        num_warmup_steps=int(t["num_warmup_steps"]) if t.get("num_warmup_steps") is not None
+        else 100,
+        seed=int(t["seed"]) if t.get("seed") is not None else 1234,
+        packed=bool(t.get("packed")), validation=bool(t.get("validation")),
+        run_val_every_n_steps=int(t.get("run_val_every_n_steps") or 0),
+        max_seq_len=int(t.get("max_seq_len") or 2048),
+        log_every_n_steps=int(t["log_every_n_steps"]) if t.get("log_every_n_steps")
+        is not None else 5,
+        nproc_per_node=nproc)
+
+
+def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[str, Any],
+               seen: set[str], diags: list[Diagnostic]) -> Run | None:
+    """Step 3: one row → a :class:`Run` with its evaluations, settings and estimate
+    (``None`` with a diagnostic when the row cannot become a run)."""
+    from . import estimate as est
+    from .registry import size_class
+
+    path = spec.source
+    model = row["model"]
+    combo = dict(row.get("factors") or {})
+    pos = spec.pos(f"runs.{row['name']}") if row.get("name") else spec.pos("variables")
+    entry = gc.registry.get(model)
+    if entry is None:
+        diags.append(_diag(path, spec.pos(f"models.{model}"), "EX006",
+                           f"model {model!r} is not in the model registry (built-in: "
+                           f"{', '.join(sorted(gc.registry.models))}); add it to the "
+                           "project's models.yaml"))
+        return None
+    model_path = spec.models.get(model)
+    if not model_path and gc.cluster.models_dir:
+        model_path = f"{gc.cluster.models_dir.rstrip('/')}/{model}"
+    if not model_path:
+        diags.append(_diag(path, spec.pos(f"models.{model}"), "EX006",
+                           f"no path for model {model!r}: give models[].path or the cluster "
+                           "profile's models_dir"))
+        return None
+    control = row["type"] == "control"
+    t = dict(spec.training)
+    for k, v in combo.items():
+        if k in t and k != "batch_size":
+            t[k] = v
+    rank = row.get("lora_rank") or combo.get("lora_rank") or t.get("lora_rank")
+    rank = int(rank) if rank is not None and not control else None
+    name = row.get("name") or (f"{model}_base" if control
+                               else rungroup_run_name(model, combo, rank))
+    try:
+        check_name(name)
+    except ValueError as exc:
+        diags.append(_diag(path, pos, "EX003", str(exc)))
+        return None
+    if name in seen:
+        diags.append(_diag(path, pos, "EX004", f"two runs are named {name!r}"))
+        return None
+    seen.add(name)
+    size = size_class(model, gc.registry)
+    if control:
+        batch = _batch_for(t.get("batch_size"), model, None)
+    else:
+        batch = row.get("batch_size") or combo.get("batch_size") or _batch_for(
+            t.get("batch_size"), model, size)
+        if batch is None:
+            diags.append(_diag(path, spec.pos("training.batch_size"), "EX011",
+                               f"no batch size for model {model!r} in training.batch_size"))
+            return None
+    epochs = int(t.get("epochs") or 1)
+    evals = _run_evaluations(spec, name, control, epochs, combo, tasks, diags)
+    finetune = None
+    if not control:
+        finetune = _finetune(spec, gc, t, int(rank or 0), int(batch), combo,
+                             "cpu" if gc.gpus == 0 else entry.device, diags)
+    estimate = est.estimate_run(
+        gc.speeds_for(model, size), fine_tuned=not control,
+        train_samples=_count(spec.splits.get("train")),
+        test_samples=_count(spec.splits.get("test")), batch_size=int(batch or 1),
+        grad_accum=finetune.gradient_accumulation_steps if finetune else 1, epochs=epochs,
+        evaluations=len(evals), gpus=gc.gpus, eval_gpus=gc.eval_gpus)
+    train_res = gc.base_train
+    if not control and not spec.compute.get("time"):
+        train_res = gc.timed(gc.base_train, estimate.train_seconds)
+    eval_res = gc.base_eval
+    if not spec.eval_compute.get("time"):
+        eval_res = gc.timed(gc.base_eval, estimate.eval_job_seconds)
+    return Run(name=name, kind="control" if control else "fine-tuned", model=model,
+               factors=combo, output_dir=f"{gc.out_root}/{name}" if gc.out_root else "output",
+               model_path=model_path, system_prompt=str(t.get("system_prompt") or ""),
+               eval_model=spec.eval_model or None, finetune=finetune,
+               evaluations=tuple(evals), train=train_res, eval=eval_res, estimate=estimate)
+
+
+def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
+                    sha256: str = "") -> tuple[RunMatrix | None, list[Diagnostic]]:
+    """A :class:`~compiler.models.rungroup.RunGroupSpec` → RunMatrix (or diagnostics).
+
+    Steps: the group context (:func:`_group_context`), the rows (:func:`_rungroup_rows`),
+    the evaluation matrix check, one :func:`_build_run` per row; every problem is a located
+    ``EX`` diagnostic (the same ones ``planc lint`` reports).
+    """
+    from .estimate import group_totals
+
+    options = options or Options()
+    diags: list[Diagnostic] = []
+    root = Path(getattr(settings, "root", None) or Path.cwd())
+    gc = _group_context(spec, settings, options, diags)
+    factors = {_norm_factor(k): list(v) for k, v in spec.factors.items()}
+    rows, excluded = _rungroup_rows(spec, factors, diags)
+    tasks = {tk.name: tk for tk in spec.eval_tasks}
+    _check_eval_matrix(spec, tasks, diags)
+    seen: set[str] = set()
+    runs = [r for r in (_build_run(spec, gc, row, tasks, seen, diags) for row in rows) if r]
     if not runs and not diags:
-        diags.append(_diag(path, spec.pos("variables"), "EX003",
+        diags.append(_diag(spec.source, spec.pos("variables"), "EX003",
                            "the run group expands to no runs"))
     if any(d.severity == Severity.ERROR for d in diags):
         return None, diags
     runs.sort(key=lambda r: 0 if r.kind == "fine-tuned" else 1)  # stable: plan order inside
-    settings_out = _matrix_settings(cluster, spec.name, out_root, layout, spec.array_throttle,
-                                    _rel(spec.source, root), group_env=True)
-    if spec.eval_model_args:
-        settings_out["eval_model_args"] = dict(spec.eval_model_args)
-    matrix = RunMatrix(group=spec.name, kind="run-group", runs=tuple(runs), cluster=cluster,
+    group_settings = _matrix_settings(
+        gc.cluster, spec.name, gc.out_root, options.layout or spec.layout,
+        spec.array_throttle, _rel(spec.source, root), group_env=True,
+        eval_model_args=dict(spec.eval_model_args or {}))
+    matrix = RunMatrix(group=spec.name, kind="run-group", runs=tuple(runs), cluster=gc.cluster,
                        source=_rel(spec.source, root), source_sha256=sha256,
                        created=spec.created,
                        factors={k: tuple(v) for k, v in factors.items()},
-                       excluded=tuple(excluded), settings=settings_out,
-                       totals=totals(runs))
+                       excluded=tuple(excluded), settings=group_settings,
+                       totals=group_totals(runs))
     return matrix, diags
 
 
@@ -568,8 +647,8 @@ def eval_model_path(run: Run, ev: Evaluation) -> str:
     """The model an evaluation loads: ``<output_dir>/epoch_<N>`` for fine-tuned runs (the
     run's output folder for ``best``), the base model for control runs."""
     if run.kind == "control":
-        return str(run.params.get("model_path"))
-    out = str(run.params.get("output_dir"))
+        return str(run.model_path)
+    out = str(run.output_dir)
     return out if ev.epoch is None else f"{out}/epoch_{ev.epoch}"
 
 
@@ -586,35 +665,16 @@ def _out_root(options: Options, plan_out: str | None, cluster: ClusterProfile, g
 
 def _matrix_settings(cluster: ClusterProfile, group: str, out_root: str | None, layout: str,
                      throttle: int | None, plan: str, group_env: bool,
-                     project_root: str | None = None) -> dict[str, Any]:
+                     project_root: str | None = None, **extra: Any) -> GroupSettings:
     env = dict(cluster.env)
     if group_env:
         env.setdefault("HF_HUB_OFFLINE", "1")
-    return {
-        "group": group, "outputs_root": out_root, "layout": layout, "array_throttle": throttle,
-        "activate": cluster.activate, "modules": list(cluster.modules), "env": env,
-        "tune_command": "tune", "inspect_command": "inspect", "eval_model_provider": "hf",
-        **({"project_root": project_root} if project_root else {}),
-        "plan": plan, "cluster_type": cluster.type,
-        "account": cluster.account, "qos": cluster.qos, "constraint": cluster.constraint,
-        "mail_user": cluster.mail_user,
-    }
-
-
-def totals(runs: Sequence[Run]) -> dict[str, float]:
-    """Group totals (see the estimate module docstring for the keys)."""
-    def s(key: str) -> float:
-        return sum(r.estimate.get(key, 0.0) for r in runs)
-
-    longest_train = max((r.estimate.get("train_seconds", 0.0) for r in runs), default=0.0)
-    longest_eval = max((r.estimate.get("eval_job_seconds", 0.0) for r in runs
-                        if r.evaluations), default=0.0)
-    return {"runs": float(len(runs)), "evaluations": float(sum(len(r.evaluations)
-                                                                 for r in runs)),
-            "train_seconds": round(s("train_seconds"), 1),
-            "eval_seconds": round(s("eval_seconds"), 1), "seconds": round(s("seconds"), 1),
-            "parallel_seconds": round(longest_train + longest_eval, 1),
-            "gpu_hours": round(s("gpu_hours"), 3), "disk_gib": round(s("disk_gib"), 3)}
+    return GroupSettings(
+        group=group, outputs_root=out_root, layout=layout, array_throttle=throttle,
+        activate=cluster.activate, modules=tuple(cluster.modules), env=env,
+        project_root=project_root or None, plan=plan, cluster_type=cluster.type,
+        account=cluster.account, qos=cluster.qos, constraint=cluster.constraint,
+        mail_user=cluster.mail_user, **extra)
 
 
 # -- sweeps ---------------------------------------------------------------------------------
@@ -641,6 +701,7 @@ class SweepSpec:
     title: str | None = None
     goal: str | None = None
     raw_markdown: str = ""
+    cluster_type: str | None = None
 
     def pos(self, key: str) -> tuple[int, int]:
         return self.positions.get(key, self.positions.get("", (1, 1)))
@@ -665,9 +726,18 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
         return None, [_diag(doc.path, (max(1, doc.fm_line), 1), "EX005",
                             f"front-matter does not validate: {exc}".splitlines()[0])]
     pos = {"": (max(1, doc.fm_line), 1), "command": _fm_pos(doc, ("command",))}
-    for key in ("time", "gpus", "cpus", "mem", "cluster"):
+    for key in ("time", "gpus", "cpus", "mem", "cluster", "cluster_type"):
         if key in fm:
             pos[f"compute.{key}"] = _fm_pos(doc, (key,))
+    cluster_type = model.cluster_type
+    if cluster_type is None:  # the plan's Compute Setup "Cluster type" (seed 000)
+        from .models.plan import parse_plan
+
+        item = next((it for it in parse_plan(doc).setup if it.field == "cluster_type"
+                     and it.value), None)
+        if item is not None:
+            cluster_type = str(item.value)
+            pos["compute.cluster_type"] = (item.line, item.value_column)
     factors: dict[str, list[Any]] = {}
     design = "grid"
     explicit = None
@@ -715,7 +785,8 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
                      positions=pos, zipped=zipped,
                      workdir=model.workdir if model.workdir and model.workdir.startswith("/")
                      else None,
-                     title=model.title, goal=model.description, raw_markdown=doc.text), []
+                     title=model.title, goal=model.description, raw_markdown=doc.text,
+                     cluster_type=cluster_type), []
 
 
 def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
@@ -725,8 +796,9 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
     path = spec.source
     root = Path(getattr(settings, "root", None) or Path.cwd())
     diags: list[Diagnostic] = []
-    cluster_name = options.cluster or spec.cluster or getattr(settings, "cluster", None)
-    cluster, cd = resolve_cluster(cluster_name, settings, CPU_ONLY, path, spec.pos("command"))
+    cluster, cd = plan_cluster(options.cluster, spec.cluster, spec.cluster_type, settings,
+                               path, spec.pos("compute.cluster_type") if spec.cluster_type
+                               else spec.pos("command"), default_type="cpu_only")
     diags += cd
     excluded: list[Exclusion] = []
     if spec.explicit:
@@ -777,23 +849,21 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
                                + f"; known: {', '.join('{' + k + '}' for k in values)}"))
             break
         runs.append(Run(name=name, kind="sweep", model=None, factors=dict(combo),
-                        params={**combo, "output_dir": out_dir}, command=command,
-                        train=res, eval=res))
+                        output_dir=out_dir, command=command, train=res, eval=res))
     if not runs and not diags:
         diags.append(_diag(path, spec.pos("command"), "EX003", "the sweep expands to no runs"))
     if any(d.severity == Severity.ERROR for d in diags):
         return None, diags
     st = _matrix_settings(cluster, spec.name, out_root, options.layout or spec.layout,
                           spec.array_throttle, _rel(spec.source, root), group_env=False,
-                          project_root=spec.workdir)
-    st.update({"title": spec.title or spec.name, "goal": spec.goal or "",
-               "raw_markdown": spec.raw_markdown})
+                          project_root=spec.workdir, title=spec.title or spec.name,
+                          goal=spec.goal or "", raw_markdown=spec.raw_markdown)
     return RunMatrix(group=spec.name, kind="sweep", runs=tuple(runs), cluster=cluster,
                      source=_rel(spec.source, root), source_sha256=sha256,
                      created=spec.created,
                      factors={k: tuple(v) for k, v in spec.factors.items()},
                      excluded=tuple(excluded), settings=st,
-                     totals={"runs": float(len(runs)), "evaluations": 0.0}), diags
+                     totals=Totals(runs=len(runs))), diags
 
 
 def _zip_grid(spec: SweepSpec) -> tuple[list[dict[str, Any]], str | None]:
@@ -808,26 +878,9 @@ def _zip_grid(spec: SweepSpec) -> tuple[list[dict[str, Any]], str | None]:
 # -- documents -----------------------------------------------------------------------------
 def expand_document(doc: Any, settings: Any, options: Options | None = None
                     ) -> tuple[RunMatrix | None, list[Diagnostic]]:
-    """Expand a loaded plan document (run group, or plan with a command).
+    """Expand a loaded plan document (run group, or plan with a command) through
+    :func:`compiler.spec.build`: ``(matrix, diagnostics)`` or ``(None, diagnostics)``."""
+    from .spec import build
 
-    Returns ``(matrix, [])`` or ``(None, diagnostics)``; a plan without a command gives
-    ``(None, [diagnostic])`` saying there is nothing to compile.
-    """
-    sha = _sha256(doc)
-    if doc.kind == "run-group":
-        from .models.rungroup import spec_from_document
-
-        spec, diags = spec_from_document(doc, settings)
-        if spec is None:
-            return None, diags
-        return expand_rungroup(spec, settings, options, sha)
-    if doc.kind == "plan":
-        spec_s, diags = sweep_spec_from_document(doc)
-        if spec_s is None:
-            return None, diags or [_diag(doc.path, (1, 1), "EX005",
-                                         "this plan has no command template (front-matter "
-                                         "'command:'), so there is nothing to compile")]
-        return expand_sweep(spec_s, settings, options, sha)
-    return None, [_diag(doc.path, (1, 1), "EX005", f"cannot compile a document of kind "
-                        f"{doc.kind or 'unknown'!r}; compile takes a run group or a plan "
-                        "with a command")]
+    built = build(doc, settings, options)
+    return built.matrix, list(built.diagnostics)

@@ -15,9 +15,11 @@ import json
 import shlex
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
+
 import yaml
 
 from . import __version__
@@ -76,6 +78,8 @@ def header(comment: str, source: str, sha256: str) -> str:
 
 def environment(project_templates: Path | None = None) -> jinja2.Environment:
     """A jinja2 environment with project overrides first, then the package's templates."""
+    import jinja2  # here, not at import: lint (pre-commit) never loads jinja2
+
     loaders: list[jinja2.BaseLoader] = []
     if project_templates is not None and project_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(project_templates)))

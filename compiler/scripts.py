@@ -156,9 +156,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
+
 
 from .matrix import Evaluation, Run, RunMatrix, check_name
 from .models.cluster import parse_slurm_time
@@ -241,19 +243,19 @@ def _setting(matrix: RunMatrix, key: str) -> Any:
 
 
 def _recipe(run: Run, settings: Mapping[str, Any]) -> str:
-    recipe = run.params.get("recipe") or settings.get("recipe")
+    recipe = (run.finetune.recipe if run.finetune else None) or settings.get("recipe")
     if not recipe:
         recipe = DISTRIBUTED_RECIPE if run.train.gpus > 1 else SINGLE_RECIPE
     return _one_line(str(recipe), "recipe")
 
 
 def _tune_args(run: Run, settings: Mapping[str, Any]) -> list[str]:
-    """The words after ``tune``: ``Run.params["tune_args"]`` (expand.py) when set, else
+    """The words after ``tune``: ``FineTune.tune_args`` (expand.py) when set, else
     ``run [--nproc_per_node N] <recipe> --config finetune.yaml`` (formats.md §8)."""
-    given = run.params.get("tune_args")
+    given = run.finetune.tune_args if run.finetune else None
     if given:
         return [_one_line(str(w), "tune argument") for w in given]
-    nproc = run.params.get("nproc_per_node")
+    nproc = run.finetune.nproc_per_node if run.finetune else None
     if nproc is None and run.train.gpus > 1:
         nproc = run.train.gpus
     words = ["run"]
@@ -283,7 +285,7 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
         job_name = f"eval-{task}-ep{int(ev.epoch)}"
         default_model = f"{provider}/{run.name}_epoch_{ev.epoch}"
     else:
-        base = run.params.get("model_path")
+        base = run.model_path
         if not base and matrix.cluster.models_dir and run.model:
             base = posixpath.join(matrix.cluster.models_dir, run.model)
         if not base:
@@ -292,7 +294,7 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
         model_path = PathRef(str(base))
         job_name = f"eval-{task}"
         default_model = f"{provider}/{run.model or run.name}"
-    model = _one_line(str(run.params.get("eval_model") or default_model), "eval model")
+    model = _one_line(str(run.eval_model or default_model), "eval model")
     model_args = {_ident(k, "model argument"): v
                   for k, v in (settings.get("eval_model_args") or {}).items()}
     task_args = {_ident(k, "task argument"): v for k, v in (ev.args or {}).items()}
@@ -319,7 +321,7 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
 def _run_context(run: Run, index: int, matrix: RunMatrix, settings: Mapping[str, Any],
                  seen: dict[Any, dict[str, Any]] | None = None) -> dict[str, Any]:
     check_name(run.name)
-    output_dir = PathRef(_one_line(str(run.params.get("output_dir") or DEFAULT_OUTPUT_DIR),
+    output_dir = PathRef(_one_line(str(run.output_dir or DEFAULT_OUTPUT_DIR),
                                    "output_dir"))
     _check_fields(output_dir.path)
     ctype = matrix.cluster.type
@@ -497,6 +499,25 @@ def _skeleton_view(run: dict[str, Any]) -> tuple[dict[str, Any], Flat, list[Flat
     return view, flat, ev_flats
 
 
+def check_matrix(matrix: RunMatrix) -> str | None:
+    """Every value check :func:`render_scripts` makes, without rendering: ``None`` when the
+    matrix can be written safely, else the reason (lint reports it as ``EX012``, so a plan
+    that lints clean always compiles)."""
+    try:
+        ctx = script_context(matrix)
+        if ctx["layout"] == "array" and matrix.cluster.type == "slurm":
+            for run in ctx["runs"]:
+                _check_fields(run["name"], run["kind"])
+            files: set[str] = set()
+            for arr in _eval_arrays(ctx["runs"]):
+                if arr["file"] in files:
+                    raise ValueError(f"two evaluation keys map to {arr['file']}")
+                files.add(arr["file"])
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, bytes]:
     """Render every launch script and tracker payload of ``matrix``.
 
@@ -506,6 +527,78 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
     quotes, a multi-line activation line, a control run without a base model path) and
     ``jinja2.UndefinedError`` for a template that uses a value it was not given.
     """
+    ctx = script_context(matrix)
+    settings = matrix.settings
+    cluster = matrix.cluster
+    layout = ctx["layout"]
+    runs, fine_tuned, sweeps = ctx["runs"], ctx["fine_tuned"], ctx["sweeps"]
+    files: dict[str, str] = {}
+
+    def render(template: str, **extra: Any) -> str:
+        return env.get_template(template).render(**ctx, **extra)
+
+    def renderer(template: str) -> SkeletonRenderer:
+        return SkeletonRenderer(env.get_template(template))
+
+    if cluster.type == "slurm":
+        if layout == "per-run":
+            r_ft, r_run, r_ev = (renderer("slurm/finetune.slurm.j2"),
+                                 renderer("slurm/run.slurm.j2"), renderer("slurm/eval.slurm.j2"))
+            for run in runs:
+                view, flat, ev_flats = _skeleton_view(run)
+                if run["kind"] == "fine-tuned":
+                    files[f"{run['name']}/finetune.slurm"] = r_ft.render(ctx, {"run": view},
+                                                                         values=flat)
+                if run["kind"] == "sweep":
+                    files[f"{run['name']}/run.slurm"] = r_run.render(ctx, {"run": view},
+                                                                     values=flat)
+                for ev, ev_view, ev_flat in zip(run["evaluations"], view["evaluations"],
+                                                ev_flats, strict=True):
+                    files[f"{ev['dir']}/eval.slurm"] = r_ev.render(
+                        ctx, {"run": view, "ev": ev_view}, values=ev_flat)
+            files["submit_all.sh"] = render("slurm/submit_all.sh.j2")
+        else:
+            for run in runs:
+                _check_fields(run["name"], run["kind"])
+            files["array_index.tsv"] = render("slurm/array_index.tsv.j2")
+            arrays = _eval_arrays(runs)
+            if fine_tuned:
+                files["finetune_array.slurm"] = render(
+                    "slurm/finetune_array.slurm.j2",
+                    res=_max_res([r["train"] for r in fine_tuned]))
+            if sweeps:
+                files["run_array.slurm"] = render(
+                    "slurm/run_array.slurm.j2", res=_max_res([r["train"] for r in sweeps]))
+            for arr in arrays:
+                if arr["file"] in files:
+                    raise ValueError(f"two evaluation keys map to {arr['file']}")
+                files[arr["file"]] = render(
+                    "slurm/eval_array.slurm.j2", arr=arr,
+                    res=_max_res([e["run"]["eval_res"] for e in arr["elements"]]))
+            files["submit_all.sh"] = render("slurm/submit_all_array.sh.j2", arrays=arrays)
+    else:
+        r_local = renderer("local/run_local.sh.j2")
+        for run in runs:
+            view, flat, _ = _skeleton_view(run)
+            files[f"{run['name']}/run_local.sh"] = r_local.render(ctx, {"run": view},
+                                                                  values=flat)
+        files["launch_local.sh"] = render("local/launch_local.sh.j2")
+
+    bodies = _api_bodies(runs, matrix, settings)
+    files["api/plan.json"] = render("api/body.json.j2", body=bodies["plan"])
+    files["api/sweep.json"] = render("api/body.json.j2", body=bodies["sweep"])
+    r_body = renderer("api/run.json.j2")
+    for name, body in bodies["runs"].items():
+        if "gpuwrap_config" in body:  # the same for every run: part of the shape
+            body = {**body, "gpuwrap_config": Fixed(body["gpuwrap_config"])}
+        files[f"api/runs/{name}.json"] = r_body.render(ctx, {"body": body})
+    files["submit_api.sh"] = render("api/submit_api.sh.j2")
+    return {path: text.encode("utf-8") for path, text in files.items()}
+
+
+def script_context(matrix: RunMatrix) -> dict[str, Any]:
+    """The render context of every script (validated: raises ``ValueError`` like
+    :func:`render_scripts`)."""
     settings: Mapping[str, Any] = matrix.settings or {}
     layout = settings.get("layout", "per-run")
     if layout not in ("per-run", "array"):
@@ -569,65 +662,4 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
         "cpu_slots": int(settings["cpu_slots"]) if settings.get("cpu_slots") else None,
         "layout": layout,
     }
-    files: dict[str, str] = {}
-
-    def render(template: str, **extra: Any) -> str:
-        return env.get_template(template).render(**ctx, **extra)
-
-    def renderer(template: str) -> SkeletonRenderer:
-        return SkeletonRenderer(env.get_template(template))
-
-    if cluster.type == "slurm":
-        if layout == "per-run":
-            r_ft, r_run, r_ev = (renderer("slurm/finetune.slurm.j2"),
-                                 renderer("slurm/run.slurm.j2"), renderer("slurm/eval.slurm.j2"))
-            for run in runs:
-                view, flat, ev_flats = _skeleton_view(run)
-                if run["kind"] == "fine-tuned":
-                    files[f"{run['name']}/finetune.slurm"] = r_ft.render(ctx, {"run": view},
-                                                                         values=flat)
-                if run["kind"] == "sweep":
-                    files[f"{run['name']}/run.slurm"] = r_run.render(ctx, {"run": view},
-                                                                     values=flat)
-                for ev, ev_view, ev_flat in zip(run["evaluations"], view["evaluations"],
-                                                ev_flats, strict=True):
-                    files[f"{ev['dir']}/eval.slurm"] = r_ev.render(
-                        ctx, {"run": view, "ev": ev_view}, values=ev_flat)
-            files["submit_all.sh"] = render("slurm/submit_all.sh.j2")
-        else:
-            for run in runs:
-                _check_fields(run["name"], run["kind"])
-            files["array_index.tsv"] = render("slurm/array_index.tsv.j2")
-            arrays = _eval_arrays(runs)
-            if fine_tuned:
-                files["finetune_array.slurm"] = render(
-                    "slurm/finetune_array.slurm.j2",
-                    res=_max_res([r["train"] for r in fine_tuned]))
-            if sweeps:
-                files["run_array.slurm"] = render(
-                    "slurm/run_array.slurm.j2", res=_max_res([r["train"] for r in sweeps]))
-            for arr in arrays:
-                if arr["file"] in files:
-                    raise ValueError(f"two evaluation keys map to {arr['file']}")
-                files[arr["file"]] = render(
-                    "slurm/eval_array.slurm.j2", arr=arr,
-                    res=_max_res([e["run"]["eval_res"] for e in arr["elements"]]))
-            files["submit_all.sh"] = render("slurm/submit_all_array.sh.j2", arrays=arrays)
-    else:
-        r_local = renderer("local/run_local.sh.j2")
-        for run in runs:
-            view, flat, _ = _skeleton_view(run)
-            files[f"{run['name']}/run_local.sh"] = r_local.render(ctx, {"run": view},
-                                                                  values=flat)
-        files["launch_local.sh"] = render("local/launch_local.sh.j2")
-
-    bodies = _api_bodies(runs, matrix, settings)
-    files["api/plan.json"] = render("api/body.json.j2", body=bodies["plan"])
-    files["api/sweep.json"] = render("api/body.json.j2", body=bodies["sweep"])
-    r_body = renderer("api/run.json.j2")
-    for name, body in bodies["runs"].items():
-        if "gpuwrap_config" in body:  # the same for every run: part of the shape
-            body = {**body, "gpuwrap_config": Fixed(body["gpuwrap_config"])}
-        files[f"api/runs/{name}.json"] = r_body.render(ctx, {"body": body})
-    files["submit_api.sh"] = render("api/submit_api.sh.j2")
-    return {path: text.encode("utf-8") for path, text in files.items()}
+    return ctx

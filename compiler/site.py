@@ -262,8 +262,8 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path) -> None:
             names.append(run.name)
             kinds[run.name] = run.kind
             factors[run.name] = dict(run.factors)
-            estimates[run.name] = dict(run.estimate)
-        view.totals = dict(getattr(matrix, "totals", {}) or {})
+            estimates[run.name] = run.estimate.as_dict()
+        view.totals = matrix.totals.as_dict()
     for name in records:
         if name not in kinds:
             names.append(name)

@@ -32,9 +32,11 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
+
 
 _MARK = re.compile("\x01(\\w+)\x03([^\x02]*)\x02")
 

@@ -403,8 +403,8 @@ def test_validation_packing_and_all_epochs(tmp_path: Path) -> None:
     assert cfg["run_val_every_n_steps"] == 50
     assert cfg["dataset"]["packed"] is True and cfg["tokenizer"]["max_seq_len"] == 2048
     assert cfg["dataset"]["new_system_prompt"] == "Say it: loud"
-    assert res.matrix.runs[0].params["recipe"] == "lora_finetune_single_device_val"
-    assert not res.matrix.runs[0].params["recipe_builtin"]
+    assert res.matrix.runs[0].finetune.recipe == "lora_finetune_single_device_val"
+    assert not res.matrix.runs[0].finetune.recipe_builtin
     assert [e.key for e in res.matrix.runs[0].evaluations] == ["cap_epoch_0", "cap_epoch_1"]
     assert [e.key for e in res.matrix.runs[1].evaluations] == ["cap"]
     setup = yaml.safe_load((run / "setup_finetune.yaml").read_text("utf-8"))

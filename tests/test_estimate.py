@@ -111,15 +111,15 @@ def test_history_changes_the_compiled_estimate(tmp_path: Path) -> None:
     doc = load(ROOT / "plans" / "cap_8L_llama32_lora_comparison" / "runs_plan.md")
     m, _ = expand_document(doc, Settings(root=ROOT), Options(history=hist))
     r = m.runs[0]
-    assert r.estimate["from_history"] == 1.0
+    assert r.estimate.from_history
     # 8,000 train ÷ 16 = 500 steps ÷ 4.10 it/s × 2 epochs
-    assert r.estimate["train_seconds"] == pytest.approx(round(500 / 4.10 * 2, 1))
-    assert r.estimate["ckpt_gib"] == pytest.approx(2.32)
+    assert r.estimate.train_seconds == pytest.approx(round(500 / 4.10 * 2, 1))
+    assert r.estimate.ckpt_gib == pytest.approx(2.32)
     # 3B: no 3B prior run, so the 1B speed is scaled by the seed's "3B ~2x slower"
     r3 = next(x for x in m.runs if x.model == "Llama-3.2-3B-Instruct")
-    assert r3.estimate["from_history"] == 1.0
-    assert r3.estimate["it_s"] == pytest.approx(4.10 / 2, abs=1e-4)
+    assert r3.estimate.from_history
+    assert r3.estimate.it_s == pytest.approx(4.10 / 2, abs=1e-4)
     # 8,000 ÷ 8 = 1,000 steps ÷ 2.05 it/s × 2 epochs
-    assert r3.estimate["train_seconds"] == pytest.approx(round(1000 / 2.05 * 2, 1))
-    assert m.totals["gpu_hours"] == pytest.approx(sum(x.estimate["gpu_hours"] for x in m.runs),
+    assert r3.estimate.train_seconds == pytest.approx(round(1000 / 2.05 * 2, 1))
+    assert m.totals.gpu_hours == pytest.approx(sum(x.estimate.gpu_hours for x in m.runs),
                                                   abs=0.01)

@@ -124,7 +124,10 @@ exclude: {exclude}
 def _expand(tmp_path: Path, text: str, **opts: object):
     p = tmp_path / "runs_plan.md"
     p.write_text(text, "utf-8")
-    return expand_document(load(p), Settings(root=ROOT), Options(**opts))
+    matrix, diags = expand_document(load(p), Settings(root=ROOT), Options(**opts))
+    # the one info a plan without a cluster profile gets (EX013: which built-in profile)
+    assert [d.code for d in diags if d.severity.value == "info"] in ([], ["EX013"])
+    return matrix, [d for d in diags if d.severity.value != "info"]
 
 
 @given(ranks=st.lists(st.integers(1, 256), min_size=1, max_size=4, unique=True),
@@ -145,10 +148,10 @@ def test_run_group_counts_names_and_evaluations(tmp_path_factory, ranks, epochs,
     assert all(len(r.evaluations) == 2 * per for r in ft)
     assert all([e.key for e in r.evaluations] == ["cap", "rsn"] for r in matrix.controls)
     for r in ft:
-        assert r.params["lora_alpha"] == 2 * r.params["lora_rank"]
-        assert r.name == f"{r.model}_{r.factors['word_len']}_rank{r.params['lora_rank']}"
-        assert r.params["data_path"] == f"/d/words_{r.factors['word_len']}.json"
-        assert r.params["batch_size"] == (16 if "1B" in r.model else 8)
+        assert r.finetune.lora_alpha == 2 * r.finetune.lora_rank
+        assert r.name == f"{r.model}_{r.factors['word_len']}_rank{r.finetune.lora_rank}"
+        assert r.finetune.data_path == f"/d/words_{r.factors['word_len']}.json"
+        assert r.finetune.batch_size == (16 if "1B" in r.model else 8)
 
 
 def test_exclusions_need_a_reason_and_remove_runs(tmp_path: Path) -> None:

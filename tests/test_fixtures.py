@@ -57,7 +57,9 @@ def _expected(path: Path) -> tuple[list[str], tuple[str, ...]]:
 @pytest.mark.parametrize("path", _good(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_good_fixture_is_clean(path: Path) -> None:
     diags = lint_paths([path], SETTINGS)
-    assert [f"{d.line}:{d.column}: {d.code} {d.message}" for d in diags] == []
+    # EX013 (info) only says which built-in cluster profile a SLURM plan compiles for
+    assert [f"{d.line}:{d.column}: {d.code} {d.message}" for d in diags
+            if d.code != "EX013"] == []
 
 
 @pytest.mark.parametrize("target,expected", _bad(), ids=lambda p: str(p.relative_to(FIXTURES)))

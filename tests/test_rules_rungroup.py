@@ -31,13 +31,15 @@ EXAMPLE = ROOT / EXAMPLE_DIR / "runs_plan.md"
 def test_shipped_example_lints_clean_through_cli() -> None:
     proc = run_planc("lint", "--no-cache", "--format", "json", EXAMPLE_DIR)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert json.loads(proc.stdout) == []
+    # only the info saying which built-in cluster profile the plan compiles for
+    assert [(d["code"], d["severity"]) for d in json.loads(proc.stdout)] == [("EX013", "info")]
 
 
 def test_shipped_example_text_output_has_no_diagnostics() -> None:
     proc = run_planc("lint", "--no-cache", EXAMPLE_DIR)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert not re.search(r":\d+:\d+: [A-Z]{2}\d{3}", proc.stdout), proc.stdout
+    found = re.findall(r":\d+:\d+: ([A-Z]{2}\d{3}) \[(\w+)\]", proc.stdout)
+    assert found == [("EX013", "info")], proc.stdout
 
 
 def test_shipped_example_has_no_front_matter_and_is_a_run_group() -> None:
@@ -149,7 +151,8 @@ def test_backed_estimates_may_cite_actual_logs() -> None:
     # still hedged ("Estimated: ~10 MB per evaluation"), but the Note's claim is unbacked
     assert [(doc.line_text(d.line)[:30], d.column) for d in found] == [
         ("**Note**: Estimates based on a", 1)]
-    clean = [d.code for d in lint_document(load(three), Settings(root=FIXTURES))]
+    clean = [d.code for d in lint_document(load(three), Settings(root=FIXTURES))
+             if d.code != "EX013"]
     assert clean == []
 
 
@@ -189,8 +192,9 @@ def test_front_matter_form_is_not_held_to_the_seed_template() -> None:
     text = "---\nkind: run-group\n---\n\nA run group described in front-matter.\n"
     doc = load("x.md", text=text)
     assert doc.kind == "run-group"
+    # not held to the seed's sections (RG001-RG017); the compile check says what is missing
     assert [d.code for d in lint_document(doc, Settings(root=FIXTURES))
-            if d.code.startswith("RG")] == []
+            if d.code.startswith("RG") and d.code != "RG900"] == []
     bare = load("y.md", text="# Run Plan: g\n", kind="run-group")
     assert "RG002" in [d.code for d in lint_document(bare, Settings(root=FIXTURES))]
 

@@ -66,7 +66,7 @@ def run_group(ctype: str = "slurm", *, gpus: int = 1, layout: str = "per-run",
                         for t in TASKS for e in EPOCHS)
             runs.append(Run(name=name, kind="fine-tuned", model=model,
                             factors={"model": model, "lora_rank": rank},
-                            params={"lora_rank": rank, "output_dir": f"{output_root}/{name}"},
+                            output_dir=f"{output_root}/{name}",
                             evaluations=evs,
                             train=Resources(gpus=gpus, cpus_per_task=max(1, gpus), mem="32G",
                                             time="02:00:00", partition="gpu"),
@@ -75,7 +75,7 @@ def run_group(ctype: str = "slurm", *, gpus: int = 1, layout: str = "per-run",
         evs = tuple(Evaluation(key=t, task=t, epoch=None, script=f"tasks/{t}.py",
                                args={"data": task_arg}) for t in TASKS)
         runs.append(Run(name=f"{model}_base", kind="control", model=model,
-                        params={"model_path": f"{base_root}/{model}"}, evaluations=evs,
+                        model_path=f"{base_root}/{model}", evaluations=evs,
                         eval=Resources(gpus=1, mem="16G", time="00:30:00")))
     return RunMatrix(group="cap_lora_2025-10-18", kind="run-group", runs=tuple(runs),
                      cluster=cluster(ctype, **cluster_extra), source="plans/cap.md",
@@ -94,7 +94,7 @@ def sweep(ctype: str = "slurm", *, layout: str = "per-run", values: tuple[str, .
         command = (f"trainer --lr 0.001 --name {shlex.quote(value)} --out {shlex.quote(out)}"
                    " && echo done")
         runs.append(Run(name=name, kind="sweep", command=command,
-                        params={"lr": 0.001, "name": value},
+                        factors={"lr": 0.001, "name": value},
                         train=Resources(gpus=1 if ctype != "cpu_only" else 0)))
     return RunMatrix(group="sweep1", kind="sweep", runs=tuple(runs),
                      cluster=cluster(ctype, **cluster_extra), source="plans/sweep.md",
@@ -982,7 +982,7 @@ def test_bad_settings_raise_value_error(change: dict, match: str) -> None:
 
 def test_control_run_without_model_path_is_an_error() -> None:
     m = run_group("slurm")
-    runs = tuple(Run(name=r.name, kind=r.kind, model=r.model, params={},
+    runs = tuple(Run(name=r.name, kind=r.kind, model=r.model,
                      evaluations=r.evaluations) if r.kind == "control" else r for r in m.runs)
     bad = RunMatrix(**{**m.__dict__, "runs": runs})
     with pytest.raises(ValueError, match="base model path"):

@@ -106,10 +106,10 @@ def compile_plan(plan: Path, settings: Any, *, out: Path, options: Any, force: b
     """Compile one plan file into ``out/<group>/`` (see the module docstring)."""
     from ..document import load
     from ..emit import emit, git_commit, status_data
-    from ..expand import expand_document
     from ..lint import lint_document
     from ..registry import load_registry
     from ..render import environment
+    from ..spec import build
     from ..write import read_manifest, write_group
 
     doc = load(plan)
@@ -137,11 +137,10 @@ def compile_plan(plan: Path, settings: Any, *, out: Path, options: Any, force: b
         if diags:
             return Result(str(plan), None, None, diags)
     options.out_dir = out
-    matrix, diags = _matrix_from_lint(doc, options)
+    built = build(doc, settings, None if _plan_choices(options) else options)
+    matrix, diags = built.matrix, list(built.diagnostics)
     if matrix is None:
-        matrix, diags = expand_document(doc, settings, options)
-    if matrix is None:
-        return Result(str(plan), None, None, diags)
+        return Result(str(plan), None, None, built.errors or diags)
     registry, rdiags = load_registry(settings)
     if any(d.severity.value == "error" for d in rdiags):
         return Result(str(plan), None, None, rdiags)
@@ -163,18 +162,11 @@ def compile_plan(plan: Path, settings: Any, *, out: Path, options: Any, force: b
     return Result(str(plan), group_dir, report, diags, matrix)
 
 
-def _matrix_from_lint(doc: Any, options: Any) -> tuple[Any, list[Diagnostic]]:
-    """The matrix the CL rules already expanded while linting (same plan, same profile,
-    default options), so a compile expands once."""
-    import dataclasses
-
-    from ..expand import _sha256
-
-    cc = doc._cache.get("cluster.context")
-    if (cc is None or cc.matrix is None or options.layout or options.history is not None
-            or options.out_root or options.cluster not in (None, cc.name)):
-        return None, []
-    return dataclasses.replace(cc.matrix, source_sha256=_sha256(doc)), []
+def _plan_choices(options: Any) -> bool:
+    """Whether ``options`` leave every choice to the plan (then compile reuses the build
+    lint already made of this document)."""
+    return (options.cluster is None and options.layout is None and options.out_root is None
+            and options.history is None)
 
 
 def _sev_error() -> Any:
@@ -188,9 +180,9 @@ def _format_facts(doc: Any, settings: Any) -> dict[str, Any]:
     run groups state them; seed-form plans use JSON with train/validation fields)."""
     if doc.kind != "run-group":
         return {}
-    from ..models.rungroup import spec_from_document
+    from ..spec import build
 
-    spec, _ = doc.cached("planc.compile.spec", lambda d: spec_from_document(d, settings))
+    spec = build(doc, settings).spec
     if spec is None:
         return {}
     return {"data_format": spec.data_format, "dataset_type": spec.dataset_type,

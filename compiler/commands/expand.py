@@ -60,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
             "runs": [{"name": r.name, "kind": r.kind, "model": r.model,
                       "factors": r.factors, "command": r.command,
                       "evaluations": [e.key for e in r.evaluations],
-                      "estimate": r.estimate} for r in matrix.runs],
+                      "estimate": r.estimate.as_dict()} for r in matrix.runs],
             "excluded": [{"levels": x.levels, "reason": x.reason} for x in matrix.excluded],
-            "totals": matrix.totals,
+            "totals": matrix.totals.as_dict(),
         }
         print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return 0
@@ -70,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     for r in matrix.runs:
         factors = " ".join(f"{k}={v}" for k, v in r.factors.items()) or "-"
         rows.append((r.name, r.kind, factors, str(len(r.evaluations)),
-                     _fmt_seconds(r.estimate.get("seconds", 0.0)),
-                     f"{r.estimate.get('gpu_hours', 0.0):.2f}" if r.estimate else "-"))
+                     _fmt_seconds(r.estimate.seconds), f"{r.estimate.gpu_hours:.2f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
@@ -80,6 +79,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"excluded: {levels}: {x.reason}")
     t = matrix.totals
     print(f"{len(matrix.runs)} run(s), {matrix.evaluation_count()} evaluation job(s)"
-          + (f"; {t.get('gpu_hours', 0):.2f} GPU hours, {t.get('disk_gib', 0):.1f} GiB"
+          + (f"; {t.gpu_hours:.2f} GPU hours, {t.disk_gib:.1f} GiB"
              if matrix.kind == "run-group" else ""))
     return 0

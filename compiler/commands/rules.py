@@ -16,12 +16,16 @@ def summary(rule: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..rules import RULES
+    from ..rules import BUILTIN_CODES, RULES
 
     rows = [
         {"code": r.CODE, "name": r.NAME, "severity": r.SEVERITY, "kinds": list(r.KINDS),
          "summary": summary(r), "options": dict(getattr(r, "OPTIONS", {}))}
         for r in RULES
+    ] + [  # codes from loading and configuration, not from a rule module
+        {"code": code, "name": name, "severity": sev, "kinds": [], "summary": text,
+         "options": {}}
+        for code, (name, sev, text) in BUILTIN_CODES.items()
     ]
     if args.format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))

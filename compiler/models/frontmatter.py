@@ -53,6 +53,7 @@ class PlanFrontMatter(CommonFrontMatter):
     command: str | None = None
     sweep: SweepBlock | None = None
     cluster: str | None = None
+    cluster_type: Literal["slurm", "local_gpu", "cpu_only"] | None = None
     environment: str | None = None
     workdir: str | None = None
     name: str | None = None

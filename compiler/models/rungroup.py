@@ -143,6 +143,7 @@ class EvalCompute(_Strict):
 
 class Compute(_Strict):
     cluster: str | None = None
+    cluster_type: Literal["slurm", "local_gpu", "cpu_only"] | None = None
     partition: str | None = None
     time: str | None = None
     mem: str | None = None
@@ -294,10 +295,16 @@ def spec_from_document(doc: Any, settings: Any = None
     (model paths, dataset path, evaluation tasks, epochs …), each located in the document.
     """
     fm = doc.front_matter
-    if isinstance(fm, dict) and fm and (fm.get("kind") == "run-group" or "experiment" in fm
-                                        or "variables" in fm):
+    if isinstance(fm, dict) and fm and ("experiment" in fm or "variables" in fm
+                                        or "runs" in fm or "data" in fm
+                                        or (fm.get("kind") == "run-group"
+                                            and not _has_seed_title(doc))):
         return _from_front_matter(doc, fm)
-    return _from_seed(doc)
+    return _from_seed(doc)  # seed 004's document; its front-matter may add compute/layout
+
+
+def _has_seed_title(doc: Any) -> bool:
+    return any(line.startswith("# Run Plan:") for line in doc.text.splitlines())
 
 
 def _from_front_matter(doc: Any, fm: dict[str, Any]
@@ -566,6 +573,12 @@ def spec_from_run_plan(rp: Any, doc: Any) -> tuple[RunGroupSpec | None, list[Dia
     gh = getattr(getattr(rp, "estimates", None), "total_gpu_hours", None)
     if gh is not None:
         stated["gpu_hours"] = (float(_val(gh)), _line(gh), int(getattr(gh, "column", 1)))
+    # the training speeds the document states ("speed=0.8 it/s") are estimate inputs
+    stated["it_s"] = {}
+    for me in getattr(getattr(rp, "estimates", None), "models", None) or []:
+        full = _resolve_model_name(str(me.model or ""), "", list(models)) if me.model else None
+        if full and me.its:
+            stated["it_s"][full] = float(me.its)
     if diags:
         return None, diags
     training = Training(
@@ -598,11 +611,33 @@ def spec_from_run_plan(rp: Any, doc: Any) -> tuple[RunGroupSpec | None, list[Dia
         eval_tasks=tasks,
         eval_epochs=eval_sel,
         matrix=matrix,
-        compute={"gpus": gpus},
+        compute={"gpus": gpus, **_seed_front_matter(doc, pos)},
+        layout=_fm_value(doc, "layout") or "per-run",
+        array_throttle=_fm_value(doc, "array_throttle"),
         positions=pos,
         stated=stated,
     )
     return spec, []
+
+
+def _fm_value(doc: Any, key: str) -> Any:
+    fm = doc.front_matter
+    return fm.get(key) if isinstance(fm, dict) else None
+
+
+def _seed_front_matter(doc: Any, pos: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    """Compute settings a seed-form ``runs_plan.md`` states in its front-matter
+    (``compute: {cluster, cluster_type, partition, time, mem, cpus, output_dir}``); the
+    document's own "GPUs per job" wins for ``gpus``."""
+    compute = _fm_value(doc, "compute")
+    if not isinstance(compute, dict):
+        return {}
+    out = {}
+    for key in ("cluster", "cluster_type", "partition", "time", "mem", "cpus", "output_dir"):
+        if compute.get(key) is not None:
+            out[key] = compute[key]
+            pos[f"compute.{key}"] = _fm_pos(doc, ("compute", key))
+    return out
 
 
 def _resolve_model_name(cell: str, run_name: str, known: list[str]) -> str | None:

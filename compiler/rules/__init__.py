@@ -23,6 +23,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "rungroup": ("run-group",),
     "status": ("status",),
     "cluster": ("run-group", "plan"),
+    "compile": ("run-group", "plan"),
 }
 _loaded: dict[str, tuple[ModuleType, ...]] = {}
 _by_kind: dict[str, tuple[ModuleType, ...]] = {}
@@ -64,39 +65,8 @@ BUILTIN_CODES: dict[str, tuple[str, str, str]] = {
     "CF001": ("config-syntax", "error", "pyproject.toml is not valid TOML."),
     "CF002": ("config-unknown-key", "error", "[tool.planc] names an unknown key, rule or option."),
     "CF003": ("config-value", "error", "[tool.planc] has a value of the wrong type or range."),
-    # Compile-time diagnostics (planc expand / compile), reported with their plan location.
-    "EX001": ("expand-zip-length", "error", "Zipped factors must have lists of equal length."),
-    "EX002": ("expand-exclusion-reason", "error", "An exclusion must state its reason."),
-    "EX003": (
-        "expand-run-name",
-        "error",
-        "A run name must be one safe path component ([A-Za-z0-9._+-], no '/').",
-    ),
-    "EX004": ("expand-duplicate-run", "error", "Two runs expand to the same name."),
-    "EX005": (
-        "expand-placeholder",
-        "error",
-        "The command template names a placeholder the sweep does not define, or the "
-        "plan has no command to compile.",
-    ),
-    "EX006": ("expand-model", "error", "A model is not in the model registry or has no path."),
-    "EX007": ("expand-matrix", "error", "The evaluation matrix names an unknown run or task."),
-    "EX008": (
-        "expand-recipe",
-        "error",
-        "No recipe fits the GPU count and validation setting (seed 004 Recipe Selection).",
-    ),
-    "EX009": ("expand-epoch", "error", "An evaluated epoch is outside the trained epochs."),
-    "EX010": ("expand-cluster", "error", "The cluster profile cannot be loaded."),
-    "EX011": ("expand-batch-size", "error", "A run has no batch size for its model."),
-    "EX012": ("compile-render", "error", "A generated artifact cannot be rendered safely."),
-    "RG900": (
-        "rungroup-missing-fact",
-        "error",
-        "A seed-form runs_plan.md lacks a fact the compiler needs; the message says which.",
-    ),
+    # Compile-time codes outside the compile rule family (profile files).
     "CP001": ("cluster-profile", "error", "A cluster profile file is invalid (YAML or schema)."),
-    "MR001": ("model-registry", "error", "A model registry entry is invalid (YAML or schema)."),
 }
 
 

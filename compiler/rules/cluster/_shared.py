@@ -41,27 +41,20 @@ def _build(doc: Document, settings: Any) -> ClusterContext | None:
     if not _names_a_cluster(doc, settings):
         return None  # keeps expand, the registry and pydantic out of a plain lint
     from ...clusters import load_profile
-    from ...expand import Options, expand_rungroup, expand_sweep, sweep_spec_from_document
-    from ...models.rungroup import spec_from_document
+    from ...spec import build, compilable
 
+    if not compilable(doc):
+        return None
+    built = build(doc, settings)
+    spec = built.spec
+    if spec is None:
+        return None
     if doc.kind == "run-group":
-        spec, _ = spec_from_document(doc, settings)
-        if spec is None:
-            return None
         named = spec.compute.get("cluster")
         pos = spec.pos("compute.cluster")
-    elif doc.kind == "plan":
-        spec, _ = sweep_spec_from_document(doc)
-        if spec is None:
-            return None
-        named = spec.cluster
-        pos = spec.pos("command")
-        if named and isinstance(doc.front_matter, dict):
-            from ...models.rungroup import _fm_pos
-
-            pos = _fm_pos(doc, ("cluster",))
     else:
-        return None
+        named = spec.cluster
+        pos = spec.pos("compute.cluster") if named else spec.pos("command")
     name = named or getattr(settings, "cluster", None)
     if not name:
         return None
@@ -71,10 +64,7 @@ def _build(doc: Document, settings: Any) -> ClusterContext | None:
         cc.error = diags[0].message if diags else f"cannot load cluster profile {name!r}"
         return cc
     cc.profile = profile
-    if doc.kind == "run-group":
-        cc.matrix, cc.diagnostics = expand_rungroup(spec, settings, Options(cluster=name))
-    else:
-        cc.matrix, cc.diagnostics = expand_sweep(spec, settings, Options(cluster=name))
+    cc.matrix, cc.diagnostics = built.matrix, list(built.diagnostics)
     return cc
 
 

@@ -58,13 +58,15 @@ def check(ctx: Context) -> Iterator[Finding]:
             seen.add(run.model or "")
             yield Finding(line, col, f"{run.model} needs at least {entry.min_gpu_memory_gib:g} "
                           f"GiB of GPU memory; {cc.name!r} GPUs have {gib:g} GiB")
-        ceiling = max_batch_size(size_class(run.model or "", registry), gib,
-                                 bool(run.params.get("packed")))
-        batch = run.params.get("batch_size")
-        if ceiling is None or batch is None:
+        ft = run.finetune
+        if ft is None:
+            continue
+        ceiling = max_batch_size(size_class(run.model or "", registry), gib, ft.packed)
+        batch = ft.batch_size
+        if ceiling is None:
             continue
         if batch > ceiling * factor:
-            packed = "packed" if run.params.get("packed") else "unpacked"
+            packed = "packed" if ft.packed else "unpacked"
             yield Finding(line, col, f"run {run.name}: batch size {batch} exceeds the seed's "
                           f"default of {ceiling} for {size_class(run.model or '', registry)} "
                           f"models, {packed}, on {gib:g} GiB GPUs",

@@ -1,0 +1,30 @@
+"""The evaluation matrix names an unknown task.
+
+A matrix entry for a task that is not under ``evaluation.tasks`` cannot be compiled into
+an evaluation job.
+
+Failing::
+
+    evaluation: {tasks: [{name: cap, script: cap.py}], matrix: [{run: r1, tasks: [other]}]}
+
+Passing::
+
+    evaluation: {tasks: [{name: cap, script: cap.py}], matrix: [{run: r1, tasks: [cap]}]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..base import Context, Finding
+from ._shared import compile_findings
+
+CODE = "EX007"
+NAME = "expand-matrix"
+SEVERITY = "error"
+KINDS = ("run-group", "plan")
+OPTIONS: dict[str, object] = {}
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    yield from compile_findings(ctx, CODE)

@@ -1,0 +1,120 @@
+"""One plan → one typed spec: the only road from a document to its runs.
+
+Every source form — seed 004's ``runs_plan.md`` (with optional front-matter for compute and
+layout), a front-matter run group, a plan with a ``command:`` template (a sweep) —
+normalises here into a spec (:class:`compiler.models.rungroup.RunGroupSpec` or
+:class:`compiler.expand.SweepSpec`) and expands into one typed
+:class:`compiler.matrix.RunMatrix` (runs with :class:`~compiler.matrix.FineTune`
+settings, :class:`~compiler.matrix.Estimate` s and
+:class:`~compiler.matrix.GroupSettings`). Lint (the ``compile`` rule family and the
+``CL`` rules), ``planc expand``, ``planc compile``, the tracker payloads and the site all
+call :func:`build`; nothing downstream re-parses a plan.
+
+Because lint and compile run the same :func:`build`, every error compile can raise is a
+lint diagnostic at the plan location that caused it: ``planc lint`` exit 0 ⇒ ``planc
+compile`` succeeds (``tests/test_lint_compile.py`` states it with hypothesis).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, Severity
+
+
+@dataclass(frozen=True)
+class Built:
+    """What :func:`build` returns: the matrix (``None`` when an error stops expansion),
+    every diagnostic of building it (errors, and infos such as the chosen target), and
+    the normalised spec it came from (``None`` when the document is not compilable or its
+    facts are missing)."""
+
+    matrix: Any
+    diagnostics: tuple[Diagnostic, ...]
+    spec: Any = None
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == Severity.ERROR]
+
+
+def compilable(doc: Any) -> bool:
+    """Whether ``doc`` describes runs: a run group, or a plan with a front-matter
+    ``command:``. Cheap (no imports)."""
+    if doc.kind == "run-group":
+        return True
+    fm = doc.front_matter
+    return doc.kind == "plan" and isinstance(fm, dict) and bool(fm.get("command"))
+
+
+def source_sha256(doc: Any) -> str:
+    """sha256 of the plan file's bytes (its text when the file is gone)."""
+    try:
+        raw = Path(doc.path).read_bytes()
+    except OSError:
+        raw = doc.text.encode("utf-8")
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _options_key(options: Any) -> tuple[Any, ...]:
+    if options is None:
+        return (None, None, None, None)
+    hist = options.history
+    return (options.cluster, options.layout, options.out_root,
+            None if hist is None else id(hist))
+
+
+def build(doc: Any, settings: Any, options: Any = None) -> Built:
+    """Normalise and expand ``doc`` (memoised per document and options).
+
+    ``options`` is a :class:`compiler.expand.Options` (cluster override, layout override,
+    outputs root, history); ``None`` means the plan's own choices, which is what lint
+    checks. A document that is not compilable gives an ``EX005`` error saying so.
+    Never raises for bad content.
+    """
+    key = "planc.spec.build" + repr(_options_key(options))
+    return doc.cached(key, lambda d: _build(d, settings, options))
+
+
+def _build(doc: Any, settings: Any, options: Any) -> Built:
+    from .expand import (
+        Options,
+        _diag,
+        expand_rungroup,
+        expand_sweep,
+        sweep_spec_from_document,
+    )
+
+    options = options or Options()
+    sha = source_sha256(doc)
+    if doc.kind == "run-group":
+        from .models.rungroup import spec_from_document
+
+        spec, diags = spec_from_document(doc, settings)
+        if spec is None:
+            return Built(None, tuple(diags))
+        matrix, diags = expand_rungroup(spec, settings, options, sha)
+    elif compilable(doc):
+        spec, diags = sweep_spec_from_document(doc)
+        if spec is None:
+            return Built(None, tuple(diags))
+        matrix, diags = expand_sweep(spec, settings, options, sha)
+    else:
+        what = ("this plan has no command template (front-matter 'command:'), so there is "
+                "nothing to compile" if doc.kind == "plan" else
+                f"cannot compile a document of kind {doc.kind or 'unknown'!r}; compile takes "
+                "a run group or a plan with a command")
+        return Built(None, (_diag(doc.path, (1, 1), "EX005", what),))
+    if matrix is not None:
+        from .scripts import check_matrix
+
+        problem = check_matrix(matrix)
+        if problem:
+            diags = [*diags, Diagnostic(doc.path, *spec.pos(""), "EX012", Severity.ERROR,
+                                        f"cannot generate the artifacts: {problem}",
+                                        "compile-render")]
+            matrix = None
+    return Built(matrix, tuple(diags), spec)
