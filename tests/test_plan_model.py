@@ -272,6 +272,10 @@ def test_runs_count_round_trips(n: int, note: str) -> None:
 
 @given(st.integers(1, 6), st.lists(_IDENT, min_size=1, max_size=5))
 def test_sentence_count_round_trips(n: int, words: list[str]) -> None:
+    from compiler.models.plan import _ABBREV
+
+    # a sentence ending in an abbreviation ("No.", "Fig.") does not end there, by design
+    assume(not _ABBREV.search(words[-1] + "."))
     sentence = " ".join(w.capitalize() for w in words)
     assert count_sentences(" ".join([sentence + "."] * n)) == n
 
