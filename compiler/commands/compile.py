@@ -104,11 +104,13 @@ def fingerprint(plan_bytes: bytes, settings: Any, options: Any) -> str:
 def compile_plan(plan: Path, settings: Any, *, out: Path, options: Any, force: bool = False,
                  check: bool = False, lint: bool = True) -> Result:
     """Compile one plan file into ``out/<group>/`` (see the module docstring)."""
+    import jinja2
+
     from ..document import load
     from ..emit import emit, git_commit, status_data
     from ..lint import lint_document
     from ..registry import load_registry
-    from ..render import environment
+    from ..render import describe_template_error, environment
     from ..spec import build
     from ..write import read_manifest, write_group
 
@@ -149,9 +151,12 @@ def compile_plan(plan: Path, settings: Any, *, out: Path, options: Any, force: b
     extra = _format_facts(doc, settings)
     try:
         files = emit(matrix, env, registry, git=git, inputs=fp, **extra)
-    except ValueError as exc:
+    except (ValueError, jinja2.TemplateError) as exc:
+        # a broken project template override is a located finding, not a traceback
+        why = (describe_template_error(exc, Path(settings.root))
+               if isinstance(exc, jinja2.TemplateError) else exc)
         return Result(str(plan), None, None, [Diagnostic(
-            str(plan), 1, 1, "EX012", _sev_error(), f"cannot generate the artifacts: {exc}",
+            str(plan), 1, 1, "EX012", _sev_error(), f"cannot generate the artifacts: {why}",
             "compile-render")])
     group_dir = out / matrix.group
     report = write_group(group_dir, files, force=force, check=check,

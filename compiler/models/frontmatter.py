@@ -1,9 +1,11 @@
 """Front-matter models per document kind (pydantic v2, unknown keys forbidden).
 
 Front-matter is optional: documents written by agents from the seed prompts have none.
-When present, ``kind`` selects the model; keys shared by every kind live on
-:class:`CommonFrontMatter`. Validation errors are mapped to YAML node positions by the
-``CM002``/``CM003`` rules.
+When present, ``kind`` selects the model (:func:`compiler.models.kinds.model_for`); keys
+shared by every kind live on :class:`CommonFrontMatter`. The run-group model
+(:class:`compiler.models.rungroup.RunGroupFrontMatter`) lives with the run-group models and
+builds on this module, which therefore never imports it. Validation errors are mapped to YAML
+node positions by the ``CM002``/``CM003`` rules.
 """
 
 from __future__ import annotations
@@ -69,23 +71,3 @@ class TasksFrontMatter(CommonFrontMatter):
     kind: Literal["tasks"] | None = None
     goal: str | None = None
     workdir: str | None = None
-
-
-def run_group_model() -> type[BaseModel]:
-    """The run-group front-matter model (defined with the compiler's run-group models)."""
-    from .rungroup import RunGroupFrontMatter
-
-    return RunGroupFrontMatter
-
-
-def model_for(kind: str | None) -> type[BaseModel] | None:
-    """The front-matter model for ``kind``; ``None`` for kinds without front-matter."""
-    if kind == "plan":
-        return PlanFrontMatter
-    if kind == "tasks":
-        return TasksFrontMatter
-    if kind == "run-group":
-        return run_group_model()
-    if kind is None:
-        return CommonFrontMatter
-    return None

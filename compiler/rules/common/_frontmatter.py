@@ -62,7 +62,7 @@ def _build(doc: Document) -> list[FMError]:
         return []
     from pydantic import ValidationError
 
-    from ...models.frontmatter import model_for
+    from ...models.kinds import model_for
 
     model = model_for(doc.kind)
     if model is None:
