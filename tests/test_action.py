@@ -362,3 +362,30 @@ def test_the_action_scripts_pass_shellcheck(tmp_path: Path) -> None:
         proc = subprocess.run(["shellcheck", "-S", "warning", str(script)],
                               capture_output=True, text=True)
         assert proc.returncode == 0, f"{step['id']}:\n{proc.stdout}"
+
+
+# -- the documented workflow ---------------------------------------------------------------
+def _yaml_blocks(text: str, start: str, end: str | None) -> list[str]:
+    section = text[text.index(start):text.index(end) if end else None]
+    return re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+
+
+def test_the_documented_workflow_uses_the_action_as_declared() -> None:
+    from compiler.cache import CACHE_DIR
+
+    readme = _yaml_blocks((ROOT / "README.md").read_text("utf-8"), "\n## CI\n", "\n## Layout\n")
+    guide = _yaml_blocks((ROOT / "site" / "guide.md").read_text("utf-8"), "\n## CI\n", None)
+    assert readme == guide, "README.md and site/guide.md show different CI examples"
+    workflow = yaml.safe_load(readme[0])
+    action = yaml.safe_load(ACTION.read_text("utf-8"))
+    steps = workflow["jobs"]["planc"]["steps"]
+    (planc,) = [s for s in steps if str(s.get("uses", "")).split("@")[0].endswith("/planc")]
+    assert set(planc.get("with", {})) <= set(action["inputs"])
+    used = set(re.findall(r"steps\.planc\.outputs\.([\w-]+)", readme[0]))
+    assert used and used <= set(action["outputs"])
+    (cache,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+    assert cache["with"]["path"] == CACHE_DIR
+    gitlab = yaml.safe_load(readme[1])
+    template = yaml.safe_load((ROOT / "ci" / "planc.gitlab-ci.yml").read_text("utf-8"))
+    assert set(gitlab["variables"]) <= set(template["variables"])
+    assert gitlab["include"][0]["remote"].endswith("/ci/planc.gitlab-ci.yml")
