@@ -3,11 +3,13 @@
 Every finding planc makes (YAML errors, schema errors, rule findings, configuration
 problems) is a :class:`Diagnostic`. Reporters only format; they never decide what is an
 error. Formats follow flake8/yamllint (``text``), GitHub workflow commands (``github``),
-a JSON array (``json``) and SARIF 2.1.0 (``sarif``).
+a JSON array (``json``), SARIF 2.1.0 (``sarif``) and GitLab's code-quality report
+(``gitlab``, the Code Climate subset GitLab reads).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -149,7 +151,36 @@ def format_sarif(diagnostics: Sequence[Diagnostic], rules: Iterable[object] = ()
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-FORMATS = ("text", "json", "github", "sarif")
+def format_gitlab(diagnostics: Sequence[Diagnostic]) -> str:
+    """A GitLab code-quality report: a JSON array of Code Climate issues with the fields
+    GitLab reads (``description``, ``check_name``, ``fingerprint``, ``severity``,
+    ``location.path``, ``location.lines.begin``).
+
+    Severities: error → ``major``, warning → ``minor``, info → ``info`` (GitLab's scale is
+    info, minor, major, critical, blocker). The fingerprint is the sha256 of the path, line,
+    column, code and message: stable across runs, so GitLab can tell new findings from
+    fixed ones, and distinct for two findings of one rule in one file (GitLab shows only
+    the first of several issues sharing a fingerprint).
+    """
+    level = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
+    issues = []
+    for d in diagnostics:
+        path = d.path.replace("\\", "/")
+        key = "\0".join([path, str(d.line), str(d.column), d.code, d.message])
+        issues.append(
+            {
+                "type": "issue",
+                "description": f"{d.code} {d.message}" + (f" (fix: {d.fix})" if d.fix else ""),
+                "check_name": d.code,
+                "fingerprint": hashlib.sha256(key.encode("utf-8")).hexdigest(),
+                "severity": level[d.severity],
+                "location": {"path": path, "lines": {"begin": d.line}},
+            }
+        )
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS = ("text", "json", "github", "sarif", "gitlab")
 
 
 def render(diagnostics: Sequence[Diagnostic], fmt: str, rules: Iterable[object] = ()) -> str:
@@ -162,4 +193,6 @@ def render(diagnostics: Sequence[Diagnostic], fmt: str, rules: Iterable[object] 
         return format_github(diagnostics)
     if fmt == "sarif":
         return format_sarif(diagnostics, rules)
+    if fmt == "gitlab":
+        return format_gitlab(diagnostics)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

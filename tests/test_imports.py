@@ -47,7 +47,7 @@ def _plans() -> list[str]:
     return [str(p) for p in found]
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif", "gitlab"])
 def test_lint_imports_no_heavy_module(fmt: str) -> None:
     mods, code = _imported("lint", "--jobs", "1", "--format", fmt,
                            *map(str, LINT_FILES), *_plans())
