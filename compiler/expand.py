@@ -874,13 +874,3 @@ def _zip_grid(spec: SweepSpec) -> tuple[list[dict[str, Any]], str | None]:
     grid, _ = combine({k: v for k, v in spec.factors.items() if k not in spec.zipped}, "grid")
     return [{**z, **g} for z in zipped for g in grid], None
 
-
-# -- documents -----------------------------------------------------------------------------
-def expand_document(doc: Any, settings: Any, options: Options | None = None
-                    ) -> tuple[RunMatrix | None, list[Diagnostic]]:
-    """Expand a loaded plan document (run group, or plan with a command) through
-    :func:`compiler.spec.build`: ``(matrix, diagnostics)`` or ``(None, diagnostics)``."""
-    from .spec import build
-
-    built = build(doc, settings, options)
-    return built.matrix, list(built.diagnostics)

@@ -82,6 +82,8 @@ def describe_template_error(exc: jinja2.TemplateError, root: Path | None = None)
     """``<template>:<line>: <message>`` for an error raised while loading or rendering a
     template: a syntax error's own file and line, else the innermost template frame of the
     traceback (jinja2 rewrites it to template lines). Paths under ``root`` are relative."""
+    import jinja2
+
     filename, lineno = None, None
     if isinstance(exc, jinja2.TemplateSyntaxError):
         filename, lineno = exc.filename or exc.name, exc.lineno

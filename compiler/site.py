@@ -220,7 +220,7 @@ def _rel(path: Path, root: Path) -> str:
 def _matrix(doc: Document, settings: Settings) -> Any:
     """The plan's run matrix through the compiler's expansion (``None`` when it has none)."""
     try:
-        from .expand import expand_document
+        from .spec import expand_document
     except ImportError:
         return None
     try:

@@ -118,3 +118,10 @@ def _build(doc: Any, settings: Any, options: Any) -> Built:
                                         "compile-render")]
             matrix = None
     return Built(matrix, tuple(diags), spec)
+
+
+def expand_document(doc: Any, settings: Any, options: Any = None
+                    ) -> tuple[Any, list[Diagnostic]]:
+    """:func:`build` as ``(matrix or None, diagnostics)`` (``planc expand``, the site)."""
+    built = build(doc, settings, options)
+    return built.matrix, list(built.diagnostics)

@@ -100,7 +100,8 @@ def test_read_history(tmp_path: Path) -> None:
 def test_history_changes_the_compiled_estimate(tmp_path: Path) -> None:
     from compiler.config import Settings
     from compiler.document import load
-    from compiler.expand import Options, expand_document
+    from compiler.expand import Options
+    from compiler.spec import expand_document
 
     from .conftest import ROOT
 

@@ -15,13 +15,13 @@ from compiler.document import load
 from compiler.expand import (
     Options,
     combine,
-    expand_document,
     fill_command,
     matches,
     recipe_for,
     sweep_run_name,
 )
 from compiler.matrix import check_name
+from compiler.spec import expand_document
 
 from .conftest import ROOT
 

@@ -32,9 +32,10 @@ def run(args: argparse.Namespace) -> int:
     from ..config import load_settings
     from ..document import load
     from ..estimate import read_history
-    from ..expand import Options, expand_document
+    from ..expand import Options
     from ..registry import load_registry
     from ..rules import BUILTIN_CODES, BY_CODE
+    from ..spec import expand_document
 
     plan = Path(args.plan)
     if not plan.is_file():
