@@ -42,11 +42,11 @@ from typing import Any
 
 import yaml
 
-from . import tracker
+from . import layout, tracker
 from .document import compose_yaml
 
 SCHEMA_VERSION = 1
-RESULTS_FILE = "results.json"
+RESULTS_FILE = layout.RESULTS_FILE
 GIB = 1024**3
 
 # formats.md §9
@@ -486,7 +486,7 @@ def eval_log_record(log: Any, path: Path | str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- a whole group
 
-STATUS_FILE = "runs_status.yaml"
+STATUS_FILE = layout.STATUS_FILE
 JOB_NAME = re.compile(r"^#SBATCH\s+--job-name[= ](\S+)", re.MULTILINE)
 
 
@@ -518,7 +518,7 @@ def _console_file(group: Path, stage: dict[str, Any], *dirs: Path) -> Path | Non
     job = stage.get("job_id")
     if isinstance(job, str) and job:
         for d in dirs:
-            candidate = d / f"slurm-{job}.out"
+            candidate = d / layout.slurm_log(job)
             if candidate.is_file():
                 return candidate
     return None
@@ -530,9 +530,9 @@ def training_paths(group: Path, run: str, config: dict[str, Any] | None = None
     ``<run>/finetune.yaml`` (``output_dir``, ``metric_logger.log_dir``; ``config`` is the
     already-loaded file); relative paths are taken from the run folder, where ``tune run``
     starts."""
-    run_dir = group / run
+    run_dir = layout.run_dir(group, run)
     if config is None:
-        config = _load_yaml_mapping(run_dir / "finetune.yaml")
+        config = _load_yaml_mapping(run_dir / layout.FINETUNE_CONFIG)
     if config is None:
         return None, None
     out_dir = _resolve(config.get("output_dir"), run_dir, config)
@@ -547,14 +547,12 @@ def training_paths(group: Path, run: str, config: dict[str, Any] | None = None
 def eval_logs(group: Path, run: str, key: str, stage: dict[str, Any]) -> list[Path]:
     """inspect-ai logs of one evaluation, oldest first: ``*.eval``/``*.json`` in
     ``<run>/eval/<key>/logs`` (the ``--log-dir`` of the compiled ``eval.slurm`` and
-    ``run_local.sh``, :func:`compiler.local.stage_dir`) and in ``logs/`` beside the
+    ``run_local.sh``, :func:`compiler.layout.stage_dir`) and in ``logs/`` beside the
     stage's console output."""
-    from .local import stage_dir
-
-    dirs: list[Path] = [stage_dir(group, run, f"evaluations/{key}") / "logs"]
+    dirs: list[Path] = [layout.stage_dir(group, run, layout.eval_stage(key)) / layout.EVAL_LOGS]
     out = _resolve(stage.get("output"), group)
     if out is not None:
-        dirs.append(out.parent / "logs")
+        dirs.append(out.parent / layout.EVAL_LOGS)
     seen: set[Path] = set()
     found: list[Path] = []
     for d in dirs:
@@ -572,10 +570,8 @@ def eval_epoch(group: Path, run: str, key: str) -> int | None:
     m = EPOCH_KEY.search(key)
     if m:
         return int(m.group(1))
-    from .local import stage_script
-
-    script = stage_script(group, run, f"evaluations/{key}")
-    if script is not None:
+    script = layout.stage_script(group, run, layout.eval_stage(key))
+    if script.is_file():
         try:
             name = JOB_NAME.search(script.read_text("utf-8", errors="replace"))
         except OSError:
@@ -586,7 +582,7 @@ def eval_epoch(group: Path, run: str, key: str) -> int | None:
 
 
 def _metrics_file(group: Path, run: str) -> Path | None:
-    run_dir = group / run
+    run_dir = layout.run_dir(group, run)
     direct = run_dir / "metrics.json"
     if direct.is_file():
         return direct
@@ -615,11 +611,9 @@ def datasets(group: Path, run: str, rec: dict[str, Any],
     evaluation the ``data_path`` (else ``task_script``) of ``<run>/eval/<key>/eval.yaml``
     (the files ``planc compile`` writes; ``config`` is the already-loaded
     ``finetune.yaml``). Missing files give ``None``/no entry."""
-    from .local import stage_dir
-
     training = None
     if config is None:
-        config = _load_yaml_mapping(group / run / "finetune.yaml")
+        config = _load_yaml_mapping(layout.run_dir(group, run) / layout.FINETUNE_CONFIG)
     ds = config.get("dataset") if config else None
     if isinstance(ds, dict):
         value = ds.get("data_files") or ds.get("source")
@@ -627,7 +621,8 @@ def datasets(group: Path, run: str, rec: dict[str, Any],
     evaluation: dict[str, str] = {}
     evals = rec.get("evaluations")
     for key in (evals if isinstance(evals, dict) else {}):
-        spec = _load_yaml_mapping(stage_dir(group, run, f"evaluations/{key}") / "eval.yaml")
+        spec = _load_yaml_mapping(layout.stage_dir(group, run, layout.eval_stage(str(key)))
+                                  / layout.EVAL_CONFIG)
         value = (spec.get("data_path") or spec.get("task_script")) if spec else None
         if isinstance(value, str):
             evaluation[str(key)] = value
@@ -675,22 +670,20 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
     Raises :class:`HarvestError` when ``runs_status.yaml`` is missing or unreadable.
     """
     group = Path(group_dir).resolve()
-    status_path = group / STATUS_FILE
+    status_path = layout.status_path(group)
     try:
         data = tracker.read(status_path)
     except tracker.TrackerError as exc:
         raise HarvestError(str(exc)) from exc
     if data is None or not isinstance(data.get("runs"), dict):
         raise HarvestError(f"{status_path}: no runs_status.yaml with runs; run `planc compile`")
-    from .local import stage_dir
-
     problems: list[str] = []
     runs: dict[str, Any] = {}
     for name, rec in data["runs"].items():
         if not isinstance(rec, dict):
             continue
         name = str(name)
-        config = _load_yaml_mapping(group / name / "finetune.yaml")
+        config = _load_yaml_mapping(layout.run_dir(group, name) / layout.FINETUNE_CONFIG)
         entry: dict[str, Any] = {"type": rec.get("type"), "training": None,
                                  "evaluations": {}, "metrics": None,
                                  "datasets": datasets(group, name, rec, config or {})}
@@ -719,7 +712,8 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
                 problems.append(str(exc))
                 continue
             ev["epoch"] = eval_epoch(group, name, str(key))
-            console = _console_file(group, st, stage_dir(group, name, f"evaluations/{key}"))
+            console = _console_file(group, st,
+                                    layout.stage_dir(group, name, layout.eval_stage(str(key))))
             if console is not None:
                 try:
                     ev["wall_s"] = harvest_slurm_out(console)["real_s"]
@@ -752,7 +746,7 @@ def _store(current: dict[str, Any] | None, runs: dict[str, Any]) -> dict[str, An
             tracker.set_stage(current, name, "finetune",
                               results=compact(entry["training"], "training"))
         for key, ev in entry.get("evaluations", {}).items():
-            tracker.set_stage(current, name, f"evaluations/{key}",
+            tracker.set_stage(current, name, layout.eval_stage(key),
                               results=compact(ev, "evaluation"))
         if entry.get("metrics"):
             tracker.set_stage(current, name, "run", results=compact(entry["metrics"], "metrics"))
