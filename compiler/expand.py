@@ -83,6 +83,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, Severity
+from .layout import DEFAULT_OUTPUT_DIR, FINETUNE_CONFIG
 from .matrix import Evaluation, Exclusion, Resources, Run, RunMatrix, check_name
 from .models.cluster import CPU_ONLY, ClusterProfile, JobDefaults, format_slurm_time
 
@@ -396,7 +397,7 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
             diags.append(_diag(path, pos, "EX004", f"two runs are named {name!r}"))
             continue
         seen[name] = 1
-        out_dir = f"{out_root}/{name}" if out_root else "output"
+        out_dir = f"{out_root}/{name}" if out_root else DEFAULT_OUTPUT_DIR
         size = size_class(model, registry)
         defaults = est.SIZE_DEFAULTS.get(size, est.SIZE_DEFAULTS["1B"])
         hist = options.history
@@ -466,7 +467,7 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
             tune_args = ["run"]
             if nproc:
                 tune_args += ["--nproc_per_node", str(nproc)]
-            tune_args += [recipe, "--config", "finetune.yaml"]
+            tune_args += [recipe, "--config", FINETUNE_CONFIG]
             data_path = _fill_factors(spec.data_path, combo)
             params.update({
                 "lora_rank": rank, "lora_alpha": 2 * rank if rank else None,
@@ -767,7 +768,7 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
                                f"{name!r}"))
             continue
         seen.add(name)
-        out_dir = f"{out_root}/{name}" if out_root else "output"
+        out_dir = f"{out_root}/{name}" if out_root else DEFAULT_OUTPUT_DIR
         values = {**combo, "out": out_dir if out_root else _RunDirOutput(), "run": name}
         command, unknown = fill_command(spec.command, values)
         if unknown:

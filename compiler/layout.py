@@ -31,6 +31,7 @@ Stdlib only; the functions are pure (no file-system access)::
           finetune.slurm              FINETUNE_SLURM (per-run layout)
           run.slurm                   RUN_SLURM (sweeps, per-run layout)
           run_local.sh                RUN_LOCAL (local clusters)
+          metrics.json                METRICS_FILE (sweep runs write it; or one/two levels down)
           slurm-<job>.out             slurm_log(job); array elements: array_log(id, i)
           local-<stage>.out           local_log(stage)
           output/                     DEFAULT_OUTPUT_DIR (when the plan sets no output_dir)
@@ -77,6 +78,7 @@ FINETUNE_SLURM = "finetune.slurm"
 RUN_SLURM = "run.slurm"
 RUN_LOCAL = "run_local.sh"
 DEFAULT_OUTPUT_DIR = "output"
+METRICS_FILE = "metrics.json"  # a sweep run's metrics ($PLANC_RUN_DIR/metrics.json)
 
 # -- evaluation folder --------------------------------------------------------------------
 EVAL_DIR = "eval"
@@ -98,7 +100,7 @@ EVAL_STAGE_PREFIX = "evaluations/"  # the tracker's stage key of an evaluation
 FILE_NAMES = frozenset({
     README, *STATUS_NAMES, RUN_PLAN, MANIFEST, RESULTS_FILE, SUBMIT_ALL, LAUNCH_LOCAL, SUBMIT_API,
     API_PLAN, API_SWEEP, ARRAY_INDEX, FINETUNE_ARRAY, RUN_ARRAY, GROUP_INDEX,
-    SETUP_FINETUNE, FINETUNE_CONFIG, FINETUNE_SLURM, RUN_SLURM, RUN_LOCAL,
+    SETUP_FINETUNE, FINETUNE_CONFIG, FINETUNE_SLURM, RUN_SLURM, RUN_LOCAL, METRICS_FILE,
     EVAL_CONFIG, EVAL_SLURM, EVAL_LOCAL_LOG, PER_RUN_ARRAY_LOG,
 })
 

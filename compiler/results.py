@@ -583,13 +583,13 @@ def eval_epoch(group: Path, run: str, key: str) -> int | None:
 
 def _metrics_file(group: Path, run: str) -> Path | None:
     run_dir = layout.run_dir(group, run)
-    direct = run_dir / "metrics.json"
+    direct = run_dir / layout.METRICS_FILE
     if direct.is_file():
         return direct
     if not run_dir.is_dir():
         return None
-    found = [p for p in run_dir.glob("*/metrics.json") if p.is_file()]
-    found += [p for p in run_dir.glob("*/*/metrics.json") if p.is_file()]
+    found = [p for p in run_dir.glob(f"*/{layout.METRICS_FILE}") if p.is_file()]
+    found += [p for p in run_dir.glob(f"*/*/{layout.METRICS_FILE}") if p.is_file()]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 

@@ -169,6 +169,14 @@ from .skeleton import Fixed, Flat, PathRef, SkeletonRenderer, flatten
 SINGLE_RECIPE = "lora_finetune_single_device"
 DISTRIBUTED_RECIPE = "lora_finetune_distributed"
 
+# File names the templates write into scripts (the layout's, never spelled in templates).
+_FILES = {
+    "status": paths.STATUS_FILE, "array_index": paths.ARRAY_INDEX,
+    "finetune_config": paths.FINETUNE_CONFIG, "finetune_slurm": paths.FINETUNE_SLURM,
+    "run_slurm": paths.RUN_SLURM, "eval_slurm": paths.EVAL_SLURM,
+    "submit_all": paths.SUBMIT_ALL, "array_log": paths.PER_RUN_ARRAY_LOG,
+}
+
 # sbatch reads #SBATCH lines itself, without a shell: values there must be plain tokens.
 _SBATCH_VALUE = re.compile(r"^[A-Za-z0-9_./%:@+,=|&*-]+$")
 _MEM = re.compile(r"^\d+(?:\.\d+)?[KMGT]?B?$", re.IGNORECASE)
@@ -565,6 +573,7 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
         "modules": modules,
         "env_vars": env_vars,
         "eval_dir": EVAL_DIR,
+        "files": _FILES,
         "min_free_gib": float(settings.get("min_free_gib", 0) or 0),
         "cpu_slots": int(settings["cpu_slots"]) if settings.get("cpu_slots") else None,
         "layout": layout,
