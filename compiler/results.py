@@ -680,54 +680,8 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
     problems: list[str] = []
     runs: dict[str, Any] = {}
     for name, rec in data["runs"].items():
-        if not isinstance(rec, dict):
-            continue
-        name = str(name)
-        config = _load_yaml_mapping(layout.run_dir(group, name) / layout.FINETUNE_CONFIG)
-        entry: dict[str, Any] = {"type": rec.get("type"), "training": None,
-                                 "evaluations": {}, "metrics": None,
-                                 "datasets": datasets(group, name, rec, config or {})}
-        ft = rec.get("finetune")
-        if isinstance(ft, dict) and ft.get("status") != "skipped":
-            out_dir, log_dir = training_paths(group, name, config or {})
-            console = _console_file(group, ft, group / name, *(d for d in (out_dir,) if d))
-            if (out_dir is not None and out_dir.is_dir()) or console is not None:
-                try:
-                    entry["training"] = tr = harvest_torchtune(out_dir or group / name,
-                                                               console, log_dir)
-                except HarvestError as exc:
-                    problems.append(str(exc))
-                else:
-                    _job_duration(tr, ft)
-        evals = rec.get("evaluations")
-        for key, st in (evals.items() if isinstance(evals, dict) else []):
-            if not isinstance(st, dict):
-                continue
-            logs = eval_logs(group, name, str(key), st)
-            if not logs:
-                continue
-            try:
-                ev = harvest_inspect(logs[-1])
-            except HarvestError as exc:
-                problems.append(str(exc))
-                continue
-            ev["epoch"] = eval_epoch(group, name, str(key))
-            console = _console_file(group, st,
-                                    layout.stage_dir(group, name, layout.eval_stage(str(key))))
-            if console is not None:
-                try:
-                    ev["wall_s"] = harvest_slurm_out(console)["real_s"]
-                except HarvestError as exc:
-                    problems.append(str(exc))
-            entry["evaluations"][str(key)] = ev
-        if isinstance(rec.get("run"), dict):
-            metrics = _metrics_file(group, name)
-            if metrics is not None:
-                try:
-                    entry["metrics"] = harvest_metrics_json(metrics)
-                except HarvestError as exc:
-                    problems.append(str(exc))
-        runs[name] = entry
+        if isinstance(rec, dict):
+            runs[str(name)] = _harvest_run(group, str(name), rec, problems)
     results = {"schema_version": SCHEMA_VERSION, "group": data.get("run_group") or group.name,
                "generated": tracker.now(), "runs": runs, "problems": problems}
     if store:
@@ -735,6 +689,69 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
         tracker.atomic_write(group / RESULTS_FILE, (text + "\n").encode("utf-8"))
         tracker.update(status_path, lambda current: _store(current, runs))
     return results
+
+
+def _harvest_run(group: Path, name: str, rec: dict[str, Any], problems: list[str]
+                 ) -> dict[str, Any]:
+    """One run's entry of ``results.json``: training, evaluations, metrics, datasets;
+    unreadable files are appended to ``problems``."""
+    config = _load_yaml_mapping(layout.run_dir(group, name) / layout.FINETUNE_CONFIG)
+    entry: dict[str, Any] = {"type": rec.get("type"), "training": None,
+                             "evaluations": {}, "metrics": None,
+                             "datasets": datasets(group, name, rec, config or {})}
+    ft = rec.get("finetune")
+    if isinstance(ft, dict) and ft.get("status") != "skipped":
+        entry["training"] = _harvest_training(group, name, ft, config or {}, problems)
+    evals = rec.get("evaluations")
+    for key, st in (evals.items() if isinstance(evals, dict) else []):
+        if isinstance(st, dict):
+            ev = _harvest_evaluation(group, name, str(key), st, problems)
+            if ev is not None:
+                entry["evaluations"][str(key)] = ev
+    if isinstance(rec.get("run"), dict):
+        metrics = _metrics_file(group, name)
+        if metrics is not None:
+            try:
+                entry["metrics"] = harvest_metrics_json(metrics)
+            except HarvestError as exc:
+                problems.append(str(exc))
+    return entry
+
+
+def _harvest_training(group: Path, name: str, ft: dict[str, Any], config: dict[str, Any],
+                      problems: list[str]) -> dict[str, Any] | None:
+    run_dir = layout.run_dir(group, name)
+    out_dir, log_dir = training_paths(group, name, config)
+    console = _console_file(group, ft, run_dir, *(d for d in (out_dir,) if d))
+    if (out_dir is None or not out_dir.is_dir()) and console is None:
+        return None
+    try:
+        tr = harvest_torchtune(out_dir or run_dir, console, log_dir)
+    except HarvestError as exc:
+        problems.append(str(exc))
+        return None
+    _job_duration(tr, ft)
+    return tr
+
+
+def _harvest_evaluation(group: Path, name: str, key: str, st: dict[str, Any],
+                        problems: list[str]) -> dict[str, Any] | None:
+    logs = eval_logs(group, name, key, st)
+    if not logs:
+        return None
+    try:
+        ev = harvest_inspect(logs[-1])
+    except HarvestError as exc:
+        problems.append(str(exc))
+        return None
+    ev["epoch"] = eval_epoch(group, name, key)
+    console = _console_file(group, st, layout.stage_dir(group, name, layout.eval_stage(key)))
+    if console is not None:
+        try:
+            ev["wall_s"] = harvest_slurm_out(console)["real_s"]
+        except HarvestError as exc:
+            problems.append(str(exc))
+    return ev
 
 
 def _store(current: dict[str, Any] | None, runs: dict[str, Any]) -> dict[str, Any]:
