@@ -185,7 +185,7 @@ def plan_jobs(group_dir: Path, data: dict[str, Any],
                   log=stage_dir(group_dir, run, stage) / layout.local_log(stage))
         if stage == "finetune":
             job.need = _gpus_needed(Path(argv[1]))
-        if stage.startswith("evaluations/"):
+        if layout.is_eval_stage(stage):
             ft = runs.get(run, {}).get("finetune") if isinstance(runs.get(run), dict) else None
             if isinstance(ft, dict) and ft.get("status") not in DONE:
                 job.after = "finetune"
@@ -235,8 +235,8 @@ def _set(status_path: Path, changes: list[tuple[str, str, dict[str, Any]]]) -> N
             gone = [k for k, v in fields.items() if v is DROP]
             if gone and tracker.set_stage(data, run, stage):  # the stage exists
                 rec = data["runs"][run]
-                target = (rec["evaluations"][stage.split("/", 1)[1]]
-                          if stage.startswith("evaluations/") else rec[stage])
+                target = (rec["evaluations"][layout.eval_key(stage)]
+                          if layout.is_eval_stage(stage) else rec[stage])
                 for k in gone:
                     target.pop(k, None)
         return data

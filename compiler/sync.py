@@ -67,7 +67,7 @@ class SyncReport:
 
 def status_path(group: Path) -> Path:
     """``runs_status.yaml`` of a group folder (or the file itself when given)."""
-    return group if group.name == STATUS_FILE or group.is_file() else group / STATUS_FILE
+    return group if group.name == STATUS_FILE or group.is_file() else layout.status_path(group)
 
 
 def active_job_ids(data: dict[str, Any]) -> list[str]:
@@ -178,7 +178,7 @@ def summarize(data: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Counts per stage family (``finetune``, ``evaluations``, ``run``) and status."""
     counts: dict[str, Counter[str]] = {}
     for _run, key, st in iter_stages(data):
-        family = "evaluations" if key.startswith("evaluations/") else key
+        family = "evaluations" if layout.is_eval_stage(key) else key
         counts.setdefault(family, Counter())[str(st.get("status", "pending"))] += 1
     return {fam: {s: c.get(s, 0) for s in ORDER} | {s: n for s, n in c.items()
                                                      if s not in STATUSES}
