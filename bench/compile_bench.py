@@ -43,9 +43,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from compiler.commands.compile import compile_plan  # noqa: E402
 from compiler.config import Settings  # noqa: E402
 from compiler.expand import Options  # noqa: E402
+from compiler.pipeline import compile_plan  # noqa: E402
 
 FLOOR_S = 10.0
 FLOOR_GIB = 1.0

@@ -21,7 +21,7 @@ restored from a pristine copy before every run:
 
 1. parse alone: :func:`compiler.backends.slurm.parse_scontrol` + :func:`map_state` of every
    record, on the text in memory (the baseline);
-2. :func:`compiler.commands.status.sync_group` in-process: tracker read, one scontrol call
+2. :func:`compiler.sync.sync_group` in-process: tracker read, one scontrol call
    through a real subprocess, parse, locked re-read, apply, atomic write;
 3. ``python -m compiler status GROUP --sync`` as a fresh process (what a user runs);
 4. the squeue fallback (scontrol failing) in-process, for comparison.
@@ -50,9 +50,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from compiler import sync as status_cmd  # noqa: E402
 from compiler import tracker  # noqa: E402
 from compiler.backends import slurm  # noqa: E402
-from compiler.commands import status as status_cmd  # noqa: E402
 
 FLOOR_S = 2.0
 TEMPLATE = next(line for line in (ROOT / "tests" / "data" / "slurm" / "scontrol_all.txt")

@@ -35,7 +35,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, layout
 from .config import Settings
 from .diagnostics import Diagnostic, Severity
 
@@ -108,9 +108,9 @@ def _settings_fingerprint(settings: Settings) -> str:
 
 
 def _sibling(path: Path) -> Path:
-    if path.name in ("runs_status.yaml", "runs_status.yml"):
-        return path.with_name("runs_plan.md")
-    return path.with_name("runs_status.yaml")
+    if layout.is_status_file(path):
+        return path.with_name(layout.RUN_PLAN)
+    return path.with_name(layout.STATUS_FILE)
 
 
 def file_key(path: Path, data: bytes, base: str) -> str:

@@ -35,7 +35,7 @@ from typing import Any
 
 import jinja2
 
-from . import __version__
+from . import __version__, layout
 from .expand import eval_model_path
 from .matrix import FineTune, Run, RunMatrix
 from .models.status import BASE_NOTE, SCHEMA_VERSION
@@ -44,8 +44,8 @@ from .render import header
 from .skeleton import Hole, SkeletonRenderer, flatten
 
 TORCHTUNE_VERSION = "0.6.1"
-MANIFEST = "manifest.json"
-STATUS = "runs_status.yaml"
+MANIFEST = layout.MANIFEST
+STATUS = layout.STATUS_FILE
 PARALLEL_RUNS = 2000  # from this many runs on, scripts render in a forked child (Linux)
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+-]*$")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
@@ -318,24 +318,24 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
             }
             shape = (entry.name, device, data_format)
             flat = flatten(per_run)
-            out[f"{run.name}/finetune.yaml"] = r_ft.render(shared, per_run, shape,
-                                                           flat).encode()
-            out[f"{run.name}/setup_finetune.yaml"] = r_setup.render(shared, per_run, shape,
-                                                                    flat).encode()
+            out[layout.run_file(run.name, layout.FINETUNE_CONFIG)] = r_ft.render(
+                shared, per_run, shape, flat).encode()
+            out[layout.run_file(run.name, layout.SETUP_FINETUNE)] = r_setup.render(
+                shared, per_run, shape, flat).encode()
         eshared = {**common, "run_kind": run.kind}
         for ev in run.evaluations:
             per_ev = {"run": view,
                       "e": {"key": ev.key, "task": ev.task, "script": ev.script,
                             "dataset": ev.dataset, "epoch": ev.epoch},
                       "model_path": eval_model_path(run, ev),
-                      "output_dir": f"{run.output_dir}/eval/{ev.key}",
+                      "output_dir": f"{run.output_dir}/{layout.EVAL_DIR}/{ev.key}",
                       "system_prompt": run.system_prompt,
                       "hf_name": (f"hf/{run.name}_epoch_{ev.epoch}"
                                   if run.kind == "fine-tuned" and ev.epoch is not None
                                   else f"hf/{run.model}")}
             select = ("base" if run.kind == "control" else
                       "best" if ev.epoch is None else "fixed")
-            out[f"{run.name}/eval/{ev.key}/eval.yaml"] = r_eval.render(
+            out[f"{layout.eval_relpath(run.name, ev.key)}/{layout.EVAL_CONFIG}"] = r_eval.render(
                 {**eshared, "epoch_select": select}, per_ev, (run.kind, select)).encode()
     return out
 
@@ -346,9 +346,9 @@ def _common(matrix: RunMatrix, dataset_type: str, group_files: list[str] | None 
     folders of the group besides README, tracker and manifest, for the README)."""
     return {"source": matrix.source, "sha256": matrix.source_sha256,
             "settings": matrix.settings, "torchtune_version": TORCHTUNE_VERSION,
-            "out_root": matrix.settings.outputs_root or "output",
+            "out_root": matrix.settings.outputs_root or layout.DEFAULT_OUTPUT_DIR,
             "dataset_type": dataset_type,
-            "group_files": sorted({*(group_files or []), "README.md", STATUS, MANIFEST})}
+            "group_files": sorted({*(group_files or []), layout.README, STATUS, MANIFEST})}
 
 
 def _readme_rungroup(matrix: RunMatrix, env: jinja2.Environment, common: dict[str, Any]) -> str:
@@ -392,7 +392,7 @@ def sweep_files(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, bytes]:
     res = matrix.runs[0].train if matrix.runs else None
     ctx = {"source": matrix.source, "sha256": matrix.source_sha256, "m": matrix,
            "settings": matrix.settings, "res": res}
-    return {"README.md": env.get_template("sweep/README.md.j2").render(ctx).encode("utf-8")}
+    return {layout.README: env.get_template("sweep/README.md.j2").render(ctx).encode("utf-8")}
 
 
 # -- everything ------------------------------------------------------------------------------
@@ -431,7 +431,7 @@ def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None =
         run_names = {r.name for r in matrix.runs}
         top = sorted({k.split("/", 1)[0] + ("/" if "/" in k else "") for k in scripts
                       if k.split("/", 1)[0] not in run_names})
-        files["README.md"] = _readme_rungroup(matrix, env, _common(matrix, dataset_type, top)
+        files[layout.README] = _readme_rungroup(matrix, env, _common(matrix, dataset_type, top)
                                               ).encode("utf-8")
         files.update(scripts)
     files[STATUS] = status_text(status_data(matrix), matrix).encode("utf-8")
@@ -442,7 +442,7 @@ def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None =
 def manifest_data(matrix: RunMatrix, files: dict[str, bytes], git: str | None,
                   inputs: str | None = None) -> dict[str, Any]:
     """The manifest mapping: banner, versions, source identity, the inputs fingerprint
-    (``compiler.commands.compile.fingerprint``), file hashes (sorted)."""
+    (``compiler.pipeline.fingerprint``), file hashes (sorted)."""
     banner = header("", matrix.source, matrix.source_sha256).replace("\n", " ").strip()
     return {
         "_generated_by": banner,

@@ -83,6 +83,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, Severity
+from .layout import DEFAULT_OUTPUT_DIR, FINETUNE_CONFIG
 from .matrix import (
     Evaluation,
     Exclusion,
@@ -467,7 +468,7 @@ def _finetune(spec: Any, gc: _GroupContext, t: dict[str, Any], rank: int, batch:
     tune_args = ["run"]
     if nproc:
         tune_args += ["--nproc_per_node", str(nproc)]
-    tune_args += [recipe, "--config", "finetune.yaml"]
+    tune_args += [recipe, "--config", FINETUNE_CONFIG]
     return FineTune(
         lora_rank=rank, lora_alpha=2 * rank, batch_size=int(batch),
         epochs=int(t.get("epochs") or 1), data_path=_fill_factors(spec.data_path, combo),
@@ -561,7 +562,8 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
     if not spec.eval_compute.get("time"):
         eval_res = gc.timed(gc.base_eval, estimate.eval_job_seconds)
     return Run(name=name, kind="control" if control else "fine-tuned", model=model,
-               factors=combo, output_dir=f"{gc.out_root}/{name}" if gc.out_root else "output",
+               factors=combo,
+               output_dir=f"{gc.out_root}/{name}" if gc.out_root else DEFAULT_OUTPUT_DIR,
                model_path=model_path, system_prompt=str(t.get("system_prompt") or ""),
                eval_model=spec.eval_model or None, finetune=finetune,
                evaluations=tuple(evals), train=train_res, eval=eval_res, estimate=estimate)
@@ -839,7 +841,7 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
                                f"{name!r}"))
             continue
         seen.add(name)
-        out_dir = f"{out_root}/{name}" if out_root else "output"
+        out_dir = f"{out_root}/{name}" if out_root else DEFAULT_OUTPUT_DIR
         values = {**combo, "out": out_dir if out_root else _RunDirOutput(), "run": name}
         command, unknown = fill_command(spec.command, values)
         if unknown:

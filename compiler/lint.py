@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from . import layout
 from .config import Settings
 from .diagnostics import Diagnostic, Severity, sort_key
 from .document import Document, load
@@ -32,7 +33,7 @@ INTERNAL_ERROR = "PC999"
 _SUPPRESS = re.compile(
     r"planc:\s*(ignore-file|ignore)\s+((?:[A-Z]{2}\d{0,3}|all)(?:\s*,\s*(?:[A-Z]{2}\d{0,3}|all))*)"
 )
-STATUS_NAMES = ("runs_status.yaml", "runs_status.yml")
+STATUS_NAMES = layout.STATUS_NAMES
 _PARALLEL_MIN_FILES = 24
 
 

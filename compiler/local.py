@@ -53,10 +53,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import tracker
+from . import layout, tracker
 from .models.status import iter_stages
 
-STATUS_FILE = "runs_status.yaml"
+STATUS_FILE = layout.STATUS_FILE
 KILL_GRACE_S = 10.0
 POLL_S = 0.2
 DONE = ("completed", "skipped")
@@ -133,24 +133,13 @@ class Outcome:
 
 
 def stage_script(group_dir: Path, run: str, stage: str) -> Path | None:
-    """The compiled per-stage SLURM script of one stage (``compiler/scripts.py``, per-run
-    layout), or ``None``: ``<run>/finetune.slurm``, ``<run>/run.slurm``, or
-    ``<run>/eval/<key>/eval.slurm`` for ``evaluations/<key>``."""
-    if stage in ("finetune", "run"):
-        path = group_dir / run / f"{stage}.slurm"
-    else:
-        path = stage_dir(group_dir, run, stage) / "eval.slurm"
+    """The compiled per-stage SLURM script of one stage (per-run layout,
+    :func:`compiler.layout.stage_script`), or ``None`` when the group has none."""
+    path = layout.stage_script(group_dir, run, stage)
     return path if path.is_file() else None
 
 
-def stage_dir(group_dir: Path, run: str, stage: str) -> Path:
-    """The folder a stage works in: ``<run>/eval/<key>`` for an evaluation (its logs go to
-    ``logs/`` there), else ``<run>``. Layout of ``compiler/scripts.py`` (``EVAL_DIR``)."""
-    if stage.startswith("evaluations/"):
-        from .scripts import EVAL_DIR
-
-        return group_dir / run / EVAL_DIR / stage.split("/", 1)[1]
-    return group_dir / run
+stage_dir = layout.stage_dir
 
 
 def stage_command(group_dir: Path, run: str, stage: str) -> tuple[list[str], Path] | None:
@@ -162,9 +151,9 @@ def stage_command(group_dir: Path, run: str, stage: str) -> tuple[list[str], Pat
     from its folder with ``PLANC_GROUP_DIR`` exported (what ``submit_all.sh`` exports).
     Array layouts have no per-stage script: ``None``.
     """
-    launcher = group_dir / run / "run_local.sh"
+    launcher = layout.run_dir(group_dir, run) / layout.RUN_LOCAL
     if launcher.is_file():
-        name = stage.split("/", 1)[1] if stage.startswith("evaluations/") else stage
+        name = layout.eval_key(stage) if layout.is_eval_stage(stage) else stage
         return ["bash", str(launcher), name], group_dir / run
     script = stage_script(group_dir, run, stage)
     if script is not None:
@@ -192,12 +181,11 @@ def plan_jobs(group_dir: Path, data: dict[str, Any],
             missing.append(f"{run}/{stage}")
             continue
         argv, cwd = command
-        name = "local.out" if stage.startswith("evaluations/") else f"local-{stage}.out"
         job = Job(run=run, stage=stage, argv=argv, cwd=cwd,
-                  log=stage_dir(group_dir, run, stage) / name)
+                  log=stage_dir(group_dir, run, stage) / layout.local_log(stage))
         if stage == "finetune":
             job.need = _gpus_needed(Path(argv[1]))
-        if stage.startswith("evaluations/"):
+        if layout.is_eval_stage(stage):
             ft = runs.get(run, {}).get("finetune") if isinstance(runs.get(run), dict) else None
             if isinstance(ft, dict) and ft.get("status") not in DONE:
                 job.after = "finetune"
@@ -247,8 +235,8 @@ def _set(status_path: Path, changes: list[tuple[str, str, dict[str, Any]]]) -> N
             gone = [k for k, v in fields.items() if v is DROP]
             if gone and tracker.set_stage(data, run, stage):  # the stage exists
                 rec = data["runs"][run]
-                target = (rec["evaluations"][stage.split("/", 1)[1]]
-                          if stage.startswith("evaluations/") else rec[stage])
+                target = (rec["evaluations"][layout.eval_key(stage)]
+                          if layout.is_eval_stage(stage) else rec[stage])
                 for k in gone:
                     target.pop(k, None)
         return data

@@ -42,11 +42,11 @@ from typing import Any
 
 import yaml
 
-from . import tracker
+from . import layout, tracker
 from .document import compose_yaml
 
 SCHEMA_VERSION = 1
-RESULTS_FILE = "results.json"
+RESULTS_FILE = layout.RESULTS_FILE
 GIB = 1024**3
 
 # formats.md §9
@@ -486,7 +486,7 @@ def eval_log_record(log: Any, path: Path | str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- a whole group
 
-STATUS_FILE = "runs_status.yaml"
+STATUS_FILE = layout.STATUS_FILE
 JOB_NAME = re.compile(r"^#SBATCH\s+--job-name[= ](\S+)", re.MULTILINE)
 
 
@@ -518,7 +518,7 @@ def _console_file(group: Path, stage: dict[str, Any], *dirs: Path) -> Path | Non
     job = stage.get("job_id")
     if isinstance(job, str) and job:
         for d in dirs:
-            candidate = d / f"slurm-{job}.out"
+            candidate = d / layout.slurm_log(job)
             if candidate.is_file():
                 return candidate
     return None
@@ -530,9 +530,9 @@ def training_paths(group: Path, run: str, config: dict[str, Any] | None = None
     ``<run>/finetune.yaml`` (``output_dir``, ``metric_logger.log_dir``; ``config`` is the
     already-loaded file); relative paths are taken from the run folder, where ``tune run``
     starts."""
-    run_dir = group / run
+    run_dir = layout.run_dir(group, run)
     if config is None:
-        config = _load_yaml_mapping(run_dir / "finetune.yaml")
+        config = _load_yaml_mapping(run_dir / layout.FINETUNE_CONFIG)
     if config is None:
         return None, None
     out_dir = _resolve(config.get("output_dir"), run_dir, config)
@@ -547,14 +547,12 @@ def training_paths(group: Path, run: str, config: dict[str, Any] | None = None
 def eval_logs(group: Path, run: str, key: str, stage: dict[str, Any]) -> list[Path]:
     """inspect-ai logs of one evaluation, oldest first: ``*.eval``/``*.json`` in
     ``<run>/eval/<key>/logs`` (the ``--log-dir`` of the compiled ``eval.slurm`` and
-    ``run_local.sh``, :func:`compiler.local.stage_dir`) and in ``logs/`` beside the
+    ``run_local.sh``, :func:`compiler.layout.stage_dir`) and in ``logs/`` beside the
     stage's console output."""
-    from .local import stage_dir
-
-    dirs: list[Path] = [stage_dir(group, run, f"evaluations/{key}") / "logs"]
+    dirs: list[Path] = [layout.stage_dir(group, run, layout.eval_stage(key)) / layout.EVAL_LOGS]
     out = _resolve(stage.get("output"), group)
     if out is not None:
-        dirs.append(out.parent / "logs")
+        dirs.append(out.parent / layout.EVAL_LOGS)
     seen: set[Path] = set()
     found: list[Path] = []
     for d in dirs:
@@ -572,10 +570,8 @@ def eval_epoch(group: Path, run: str, key: str) -> int | None:
     m = EPOCH_KEY.search(key)
     if m:
         return int(m.group(1))
-    from .local import stage_script
-
-    script = stage_script(group, run, f"evaluations/{key}")
-    if script is not None:
+    script = layout.stage_script(group, run, layout.eval_stage(key))
+    if script.is_file():
         try:
             name = JOB_NAME.search(script.read_text("utf-8", errors="replace"))
         except OSError:
@@ -586,14 +582,14 @@ def eval_epoch(group: Path, run: str, key: str) -> int | None:
 
 
 def _metrics_file(group: Path, run: str) -> Path | None:
-    run_dir = group / run
-    direct = run_dir / "metrics.json"
+    run_dir = layout.run_dir(group, run)
+    direct = run_dir / layout.METRICS_FILE
     if direct.is_file():
         return direct
     if not run_dir.is_dir():
         return None
-    found = [p for p in run_dir.glob("*/metrics.json") if p.is_file()]
-    found += [p for p in run_dir.glob("*/*/metrics.json") if p.is_file()]
+    found = [p for p in run_dir.glob(f"*/{layout.METRICS_FILE}") if p.is_file()]
+    found += [p for p in run_dir.glob(f"*/*/{layout.METRICS_FILE}") if p.is_file()]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
@@ -615,11 +611,9 @@ def datasets(group: Path, run: str, rec: dict[str, Any],
     evaluation the ``data_path`` (else ``task_script``) of ``<run>/eval/<key>/eval.yaml``
     (the files ``planc compile`` writes; ``config`` is the already-loaded
     ``finetune.yaml``). Missing files give ``None``/no entry."""
-    from .local import stage_dir
-
     training = None
     if config is None:
-        config = _load_yaml_mapping(group / run / "finetune.yaml")
+        config = _load_yaml_mapping(layout.run_dir(group, run) / layout.FINETUNE_CONFIG)
     ds = config.get("dataset") if config else None
     if isinstance(ds, dict):
         value = ds.get("data_files") or ds.get("source")
@@ -627,7 +621,8 @@ def datasets(group: Path, run: str, rec: dict[str, Any],
     evaluation: dict[str, str] = {}
     evals = rec.get("evaluations")
     for key in (evals if isinstance(evals, dict) else {}):
-        spec = _load_yaml_mapping(stage_dir(group, run, f"evaluations/{key}") / "eval.yaml")
+        spec = _load_yaml_mapping(layout.stage_dir(group, run, layout.eval_stage(str(key)))
+                                  / layout.EVAL_CONFIG)
         value = (spec.get("data_path") or spec.get("task_script")) if spec else None
         if isinstance(value, str):
             evaluation[str(key)] = value
@@ -675,65 +670,18 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
     Raises :class:`HarvestError` when ``runs_status.yaml`` is missing or unreadable.
     """
     group = Path(group_dir).resolve()
-    status_path = group / STATUS_FILE
+    status_path = layout.status_path(group)
     try:
         data = tracker.read(status_path)
     except tracker.TrackerError as exc:
         raise HarvestError(str(exc)) from exc
     if data is None or not isinstance(data.get("runs"), dict):
         raise HarvestError(f"{status_path}: no runs_status.yaml with runs; run `planc compile`")
-    from .local import stage_dir
-
     problems: list[str] = []
     runs: dict[str, Any] = {}
     for name, rec in data["runs"].items():
-        if not isinstance(rec, dict):
-            continue
-        name = str(name)
-        config = _load_yaml_mapping(group / name / "finetune.yaml")
-        entry: dict[str, Any] = {"type": rec.get("type"), "training": None,
-                                 "evaluations": {}, "metrics": None,
-                                 "datasets": datasets(group, name, rec, config or {})}
-        ft = rec.get("finetune")
-        if isinstance(ft, dict) and ft.get("status") != "skipped":
-            out_dir, log_dir = training_paths(group, name, config or {})
-            console = _console_file(group, ft, group / name, *(d for d in (out_dir,) if d))
-            if (out_dir is not None and out_dir.is_dir()) or console is not None:
-                try:
-                    entry["training"] = tr = harvest_torchtune(out_dir or group / name,
-                                                               console, log_dir)
-                except HarvestError as exc:
-                    problems.append(str(exc))
-                else:
-                    _job_duration(tr, ft)
-        evals = rec.get("evaluations")
-        for key, st in (evals.items() if isinstance(evals, dict) else []):
-            if not isinstance(st, dict):
-                continue
-            logs = eval_logs(group, name, str(key), st)
-            if not logs:
-                continue
-            try:
-                ev = harvest_inspect(logs[-1])
-            except HarvestError as exc:
-                problems.append(str(exc))
-                continue
-            ev["epoch"] = eval_epoch(group, name, str(key))
-            console = _console_file(group, st, stage_dir(group, name, f"evaluations/{key}"))
-            if console is not None:
-                try:
-                    ev["wall_s"] = harvest_slurm_out(console)["real_s"]
-                except HarvestError as exc:
-                    problems.append(str(exc))
-            entry["evaluations"][str(key)] = ev
-        if isinstance(rec.get("run"), dict):
-            metrics = _metrics_file(group, name)
-            if metrics is not None:
-                try:
-                    entry["metrics"] = harvest_metrics_json(metrics)
-                except HarvestError as exc:
-                    problems.append(str(exc))
-        runs[name] = entry
+        if isinstance(rec, dict):
+            runs[str(name)] = _harvest_run(group, str(name), rec, problems)
     results = {"schema_version": SCHEMA_VERSION, "group": data.get("run_group") or group.name,
                "generated": tracker.now(), "runs": runs, "problems": problems}
     if store:
@@ -741,6 +689,69 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
         tracker.atomic_write(group / RESULTS_FILE, (text + "\n").encode("utf-8"))
         tracker.update(status_path, lambda current: _store(current, runs))
     return results
+
+
+def _harvest_run(group: Path, name: str, rec: dict[str, Any], problems: list[str]
+                 ) -> dict[str, Any]:
+    """One run's entry of ``results.json``: training, evaluations, metrics, datasets;
+    unreadable files are appended to ``problems``."""
+    config = _load_yaml_mapping(layout.run_dir(group, name) / layout.FINETUNE_CONFIG)
+    entry: dict[str, Any] = {"type": rec.get("type"), "training": None,
+                             "evaluations": {}, "metrics": None,
+                             "datasets": datasets(group, name, rec, config or {})}
+    ft = rec.get("finetune")
+    if isinstance(ft, dict) and ft.get("status") != "skipped":
+        entry["training"] = _harvest_training(group, name, ft, config or {}, problems)
+    evals = rec.get("evaluations")
+    for key, st in (evals.items() if isinstance(evals, dict) else []):
+        if isinstance(st, dict):
+            ev = _harvest_evaluation(group, name, str(key), st, problems)
+            if ev is not None:
+                entry["evaluations"][str(key)] = ev
+    if isinstance(rec.get("run"), dict):
+        metrics = _metrics_file(group, name)
+        if metrics is not None:
+            try:
+                entry["metrics"] = harvest_metrics_json(metrics)
+            except HarvestError as exc:
+                problems.append(str(exc))
+    return entry
+
+
+def _harvest_training(group: Path, name: str, ft: dict[str, Any], config: dict[str, Any],
+                      problems: list[str]) -> dict[str, Any] | None:
+    run_dir = layout.run_dir(group, name)
+    out_dir, log_dir = training_paths(group, name, config)
+    console = _console_file(group, ft, run_dir, *(d for d in (out_dir,) if d))
+    if (out_dir is None or not out_dir.is_dir()) and console is None:
+        return None
+    try:
+        tr = harvest_torchtune(out_dir or run_dir, console, log_dir)
+    except HarvestError as exc:
+        problems.append(str(exc))
+        return None
+    _job_duration(tr, ft)
+    return tr
+
+
+def _harvest_evaluation(group: Path, name: str, key: str, st: dict[str, Any],
+                        problems: list[str]) -> dict[str, Any] | None:
+    logs = eval_logs(group, name, key, st)
+    if not logs:
+        return None
+    try:
+        ev = harvest_inspect(logs[-1])
+    except HarvestError as exc:
+        problems.append(str(exc))
+        return None
+    ev["epoch"] = eval_epoch(group, name, key)
+    console = _console_file(group, st, layout.stage_dir(group, name, layout.eval_stage(key)))
+    if console is not None:
+        try:
+            ev["wall_s"] = harvest_slurm_out(console)["real_s"]
+        except HarvestError as exc:
+            problems.append(str(exc))
+    return ev
 
 
 def _store(current: dict[str, Any] | None, runs: dict[str, Any]) -> dict[str, Any]:
@@ -752,7 +763,7 @@ def _store(current: dict[str, Any] | None, runs: dict[str, Any]) -> dict[str, An
             tracker.set_stage(current, name, "finetune",
                               results=compact(entry["training"], "training"))
         for key, ev in entry.get("evaluations", {}).items():
-            tracker.set_stage(current, name, f"evaluations/{key}",
+            tracker.set_stage(current, name, layout.eval_stage(key),
                               results=compact(ev, "evaluation"))
         if entry.get("metrics"):
             tracker.set_stage(current, name, "run", results=compact(entry["metrics"], "metrics"))

@@ -162,14 +162,22 @@ if TYPE_CHECKING:
     import jinja2
 
 
+from . import layout as paths
+from .layout import DEFAULT_OUTPUT_DIR, EVAL_DIR
 from .matrix import Evaluation, Run, RunMatrix, check_name
 from .models.cluster import parse_slurm_time
 from .skeleton import Fixed, Flat, PathRef, SkeletonRenderer, flatten
 
-DEFAULT_OUTPUT_DIR = "output"
-EVAL_DIR = "eval"
 SINGLE_RECIPE = "lora_finetune_single_device"
 DISTRIBUTED_RECIPE = "lora_finetune_distributed"
+
+# File names the templates write into scripts (the layout's, never spelled in templates).
+_FILES = {
+    "status": paths.STATUS_FILE, "array_index": paths.ARRAY_INDEX,
+    "finetune_config": paths.FINETUNE_CONFIG, "finetune_slurm": paths.FINETUNE_SLURM,
+    "run_slurm": paths.RUN_SLURM, "eval_slurm": paths.EVAL_SLURM,
+    "submit_all": paths.SUBMIT_ALL, "array_log": paths.PER_RUN_ARRAY_LOG,
+}
 
 # sbatch reads #SBATCH lines itself, without a shell: values there must be plain tokens.
 _SBATCH_VALUE = re.compile(r"^[A-Za-z0-9_./%:@+,=|&*-]+$")
@@ -261,7 +269,7 @@ def _tune_args(run: Run, settings: Mapping[str, Any]) -> list[str]:
     words = ["run"]
     if nproc:
         words += ["--nproc_per_node", str(int(nproc))]
-    return words + [_recipe(run, settings), "--config", "finetune.yaml"]
+    return words + [_recipe(run, settings), "--config", paths.FINETUNE_CONFIG]
 
 
 def _check_fields(*values: str) -> None:
@@ -314,7 +322,7 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
         "model_path": model_path,
         "model_args": model_args,
         "task_args": task_args,
-        "dir": f"{run.name}/{EVAL_DIR}/{ev.key}",
+        "dir": paths.eval_relpath(run.name, ev.key),
     }
 
 
@@ -354,8 +362,7 @@ def _eval_arrays(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             base = run["kind"] == "control"
             key = (ev["key"], base)
             if key not in arrays:
-                file = (f"eval_array_{ev['key']}_base.slurm" if base
-                        else f"eval_array_{ev['key']}.slurm")
+                file = paths.eval_array_script(ev["key"], base)
                 arrays[key] = {"file": file, "task": ev["task"], "epoch": ev["epoch"],
                                "base": base, "key": ev["key"], "elements": [],
                                "job_name": ev["job_name"]}
@@ -399,11 +406,12 @@ def _commands_for_api(runs: list[dict[str, Any]], matrix: RunMatrix,
         parts = [f"cd {group}/{sh(run['name'])}"]
         if ctype == "slurm":
             if run["kind"] == "fine-tuned":
-                parts.append("sbatch --wait finetune.slurm")
+                parts.append(f"sbatch --wait {paths.FINETUNE_SLURM}")
             elif run["kind"] == "sweep":
-                parts.append("sbatch --wait run.slurm")
+                parts.append(f"sbatch --wait {paths.RUN_SLURM}")
             for ev in run["evaluations"]:
-                parts.append(f"(cd {sh(EVAL_DIR + '/' + ev['key'])} && sbatch --wait eval.slurm)")
+                parts.append(f"(cd {sh(EVAL_DIR + '/' + ev['key'])} && "
+                             f"sbatch --wait {paths.EVAL_SLURM})")
         else:
             if activate:
                 parts.append(_one_line(activate, "activate"))
@@ -413,7 +421,7 @@ def _commands_for_api(runs: list[dict[str, Any]], matrix: RunMatrix,
                 devices = ",".join(str((cursor + i) % gpu_total) for i in range(n))
                 cursor = (cursor + n) % gpu_total
                 prefix = f"CUDA_VISIBLE_DEVICES={devices} "
-            parts.append(f"{prefix}bash run_local.sh")
+            parts.append(f"{prefix}bash {paths.RUN_LOCAL}")
         commands[run["name"]] = " && ".join(parts)
     return commands
 
@@ -518,86 +526,8 @@ def check_matrix(matrix: RunMatrix) -> str | None:
     return None
 
 
-def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, bytes]:
-    """Render every launch script and tracker payload of ``matrix``.
-
-    Returns ``{path relative to the group folder: UTF-8 bytes}`` (artifacts in the module
-    docstring). Raises ``ValueError`` for values that cannot be written safely (a run name
-    or evaluation key that is not a safe path component, an ``#SBATCH`` value with spaces or
-    quotes, a multi-line activation line, a control run without a base model path) and
-    ``jinja2.UndefinedError`` for a template that uses a value it was not given.
-    """
-    ctx = script_context(matrix)
-    settings = matrix.settings
-    cluster = matrix.cluster
-    layout = ctx["layout"]
-    runs, fine_tuned, sweeps = ctx["runs"], ctx["fine_tuned"], ctx["sweeps"]
-    files: dict[str, str] = {}
-
-    def render(template: str, **extra: Any) -> str:
-        return env.get_template(template).render(**ctx, **extra)
-
-    def renderer(template: str) -> SkeletonRenderer:
-        return SkeletonRenderer(env.get_template(template))
-
-    if cluster.type == "slurm":
-        if layout == "per-run":
-            r_ft, r_run, r_ev = (renderer("slurm/finetune.slurm.j2"),
-                                 renderer("slurm/run.slurm.j2"), renderer("slurm/eval.slurm.j2"))
-            for run in runs:
-                view, flat, ev_flats = _skeleton_view(run)
-                if run["kind"] == "fine-tuned":
-                    files[f"{run['name']}/finetune.slurm"] = r_ft.render(ctx, {"run": view},
-                                                                         values=flat)
-                if run["kind"] == "sweep":
-                    files[f"{run['name']}/run.slurm"] = r_run.render(ctx, {"run": view},
-                                                                     values=flat)
-                for ev, ev_view, ev_flat in zip(run["evaluations"], view["evaluations"],
-                                                ev_flats, strict=True):
-                    files[f"{ev['dir']}/eval.slurm"] = r_ev.render(
-                        ctx, {"run": view, "ev": ev_view}, values=ev_flat)
-            files["submit_all.sh"] = render("slurm/submit_all.sh.j2")
-        else:
-            for run in runs:
-                _check_fields(run["name"], run["kind"])
-            files["array_index.tsv"] = render("slurm/array_index.tsv.j2")
-            arrays = _eval_arrays(runs)
-            if fine_tuned:
-                files["finetune_array.slurm"] = render(
-                    "slurm/finetune_array.slurm.j2",
-                    res=_max_res([r["train"] for r in fine_tuned]))
-            if sweeps:
-                files["run_array.slurm"] = render(
-                    "slurm/run_array.slurm.j2", res=_max_res([r["train"] for r in sweeps]))
-            for arr in arrays:
-                if arr["file"] in files:
-                    raise ValueError(f"two evaluation keys map to {arr['file']}")
-                files[arr["file"]] = render(
-                    "slurm/eval_array.slurm.j2", arr=arr,
-                    res=_max_res([e["run"]["eval_res"] for e in arr["elements"]]))
-            files["submit_all.sh"] = render("slurm/submit_all_array.sh.j2", arrays=arrays)
-    else:
-        r_local = renderer("local/run_local.sh.j2")
-        for run in runs:
-            view, flat, _ = _skeleton_view(run)
-            files[f"{run['name']}/run_local.sh"] = r_local.render(ctx, {"run": view},
-                                                                  values=flat)
-        files["launch_local.sh"] = render("local/launch_local.sh.j2")
-
-    bodies = _api_bodies(runs, matrix, settings)
-    files["api/plan.json"] = render("api/body.json.j2", body=bodies["plan"])
-    files["api/sweep.json"] = render("api/body.json.j2", body=bodies["sweep"])
-    r_body = renderer("api/run.json.j2")
-    for name, body in bodies["runs"].items():
-        if "gpuwrap_config" in body:  # the same for every run: part of the shape
-            body = {**body, "gpuwrap_config": Fixed(body["gpuwrap_config"])}
-        files[f"api/runs/{name}.json"] = r_body.render(ctx, {"body": body})
-    files["submit_api.sh"] = render("api/submit_api.sh.j2")
-    return {path: text.encode("utf-8") for path, text in files.items()}
-
-
 def script_context(matrix: RunMatrix) -> dict[str, Any]:
-    """The render context of every script (validated: raises ``ValueError`` like
+    """The render context of every script, validated (raises ``ValueError`` like
     :func:`render_scripts`)."""
     settings: Mapping[str, Any] = matrix.settings or {}
     layout = settings.get("layout", "per-run")
@@ -658,8 +588,87 @@ def script_context(matrix: RunMatrix) -> dict[str, Any]:
         "modules": modules,
         "env_vars": env_vars,
         "eval_dir": EVAL_DIR,
+        "files": _FILES,
         "min_free_gib": float(settings.get("min_free_gib", 0) or 0),
         "cpu_slots": int(settings["cpu_slots"]) if settings.get("cpu_slots") else None,
         "layout": layout,
     }
     return ctx
+
+
+def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, bytes]:
+    """Render every launch script and tracker payload of ``matrix``.
+
+    Returns ``{path relative to the group folder: UTF-8 bytes}`` (artifacts in the module
+    docstring). Raises ``ValueError`` for values that cannot be written safely (a run name
+    or evaluation key that is not a safe path component, an ``#SBATCH`` value with spaces or
+    quotes, a multi-line activation line, a control run without a base model path) and
+    ``jinja2.UndefinedError`` for a template that uses a value it was not given.
+    """
+    ctx = script_context(matrix)
+    settings: Mapping[str, Any] = matrix.settings
+    cluster = matrix.cluster
+    layout = ctx["layout"]
+    runs, fine_tuned, sweeps = ctx["runs"], ctx["fine_tuned"], ctx["sweeps"]
+    files: dict[str, str] = {}
+
+    def render(template: str, **extra: Any) -> str:
+        return env.get_template(template).render(**ctx, **extra)
+
+    def renderer(template: str) -> SkeletonRenderer:
+        return SkeletonRenderer(env.get_template(template))
+
+    if cluster.type == "slurm":
+        if layout == "per-run":
+            r_ft, r_run, r_ev = (renderer("slurm/finetune.slurm.j2"),
+                                 renderer("slurm/run.slurm.j2"), renderer("slurm/eval.slurm.j2"))
+            for run in runs:
+                view, flat, ev_flats = _skeleton_view(run)
+                if run["kind"] == "fine-tuned":
+                    files[paths.run_file(run["name"], paths.FINETUNE_SLURM)] = r_ft.render(
+                        ctx, {"run": view}, values=flat)
+                if run["kind"] == "sweep":
+                    files[paths.run_file(run["name"], paths.RUN_SLURM)] = r_run.render(
+                        ctx, {"run": view}, values=flat)
+                for ev, ev_view, ev_flat in zip(run["evaluations"], view["evaluations"],
+                                                ev_flats, strict=True):
+                    files[f"{ev['dir']}/{paths.EVAL_SLURM}"] = r_ev.render(
+                        ctx, {"run": view, "ev": ev_view}, values=ev_flat)
+            files[paths.SUBMIT_ALL] = render("slurm/submit_all.sh.j2")
+        else:
+            for run in runs:
+                _check_fields(run["name"], run["kind"])
+            files[paths.ARRAY_INDEX] = render("slurm/array_index.tsv.j2")
+            arrays = _eval_arrays(runs)
+            if fine_tuned:
+                files[paths.FINETUNE_ARRAY] = render(
+                    "slurm/finetune_array.slurm.j2",
+                    res=_max_res([r["train"] for r in fine_tuned]))
+            if sweeps:
+                files[paths.RUN_ARRAY] = render(
+                    "slurm/run_array.slurm.j2", res=_max_res([r["train"] for r in sweeps]))
+            for arr in arrays:
+                if arr["file"] in files:
+                    raise ValueError(f"two evaluation keys map to {arr['file']}")
+                files[arr["file"]] = render(
+                    "slurm/eval_array.slurm.j2", arr=arr,
+                    res=_max_res([e["run"]["eval_res"] for e in arr["elements"]]))
+            files[paths.SUBMIT_ALL] = render("slurm/submit_all_array.sh.j2", arrays=arrays)
+    else:
+        r_local = renderer("local/run_local.sh.j2")
+        for run in runs:
+            view, flat, _ = _skeleton_view(run)
+            files[paths.run_file(run["name"], paths.RUN_LOCAL)] = r_local.render(
+                ctx, {"run": view}, values=flat)
+        files[paths.LAUNCH_LOCAL] = render("local/launch_local.sh.j2")
+
+    bodies = _api_bodies(runs, matrix, settings)
+    files[paths.API_PLAN] = render("api/body.json.j2", body=bodies["plan"])
+    files[paths.API_SWEEP] = render("api/body.json.j2", body=bodies["sweep"])
+    r_body = renderer("api/run.json.j2")
+    for name, body in bodies["runs"].items():
+        if "gpuwrap_config" in body:  # the same for every run: part of the shape
+            body = {**body, "gpuwrap_config": Fixed(body["gpuwrap_config"])}
+        files[paths.api_run_body(name)] = r_body.render(ctx, {"body": body})
+    files[paths.SUBMIT_API] = render("api/submit_api.sh.j2")
+    return {path: text.encode("utf-8") for path, text in files.items()}

@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from . import layout
 from .config import Settings
 from .diagnostics import Diagnostic
 from .document import Document, load
@@ -244,11 +245,11 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path) -> None:
         from .tracker import TrackerError, read
 
         try:
-            status = read(group_dir / "runs_status.yaml") or {}
+            status = read(layout.status_path(group_dir)) or {}
         except TrackerError:
             status = {}
         try:
-            results = json.loads((group_dir / "results.json").read_text("utf-8"))
+            results = json.loads((group_dir / layout.RESULTS_FILE).read_text("utf-8"))
         except (OSError, ValueError):
             results = {}
     records = status.get("runs", {}) if isinstance(status.get("runs"), dict) else {}
@@ -292,7 +293,7 @@ def _group_from_manifests(plan_path: str, build_dir: Path) -> str | None:
     """The compiled group whose ``manifest.json`` names ``plan_path`` as its source."""
     if not build_dir.is_dir():
         return None
-    for manifest in sorted(build_dir.glob("*/manifest.json")):
+    for manifest in sorted(build_dir.glob(f"*/{layout.MANIFEST}")):
         try:
             data = json.loads(manifest.read_text("utf-8"))
         except (OSError, ValueError):
@@ -317,16 +318,12 @@ def _read_text(path: Path) -> str | None:
 
 
 def _attach_files(run: RunView, group_dir: Path, slug: str) -> None:
-    run_dir = group_dir / run.name
-    for label, name in (
-        ("finetune.yaml", "finetune.yaml"),
-        ("finetune.slurm", "finetune.slurm"),
-        ("run.slurm", "run.slurm"),
-        ("setup_finetune.yaml", "setup_finetune.yaml"),
-    ):
+    run_dir = layout.run_dir(group_dir, run.name)
+    for name in (layout.FINETUNE_CONFIG, layout.FINETUNE_SLURM, layout.RUN_SLURM,
+                 layout.SETUP_FINETUNE):
         text = _read_text(run_dir / name)
         if text is not None:
-            run.files[label] = text
+            run.files[name] = text
     for key, st in run.stages:
         out = st.get("output")
         if not out:

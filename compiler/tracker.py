@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from . import layout
 from .document import MAX_BYTES, compose_yaml
 from .models.status import SCHEMA_VERSION, TIMESTAMP_FORMAT
 
@@ -54,7 +55,7 @@ def now() -> str:
 
 
 def _cache_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.cache.json")
+    return layout.tracker_cache(path)
 
 
 def _load_cache(path: Path, digest: str) -> dict[str, Any] | None:
@@ -163,7 +164,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``<path>.lock`` (blocking) for a read-modify-write."""
-    lock_path = path.with_name(path.name + ".lock")
+    lock_path = layout.lock_file(path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -181,7 +182,7 @@ class Busy(TrackerError):
 def exclusive(path: Path, purpose: str) -> Iterator[None]:
     """Hold ``<path>.<purpose>.lock`` exclusively without waiting: one ``planc submit`` or
     one ``planc run`` per group. Raises :class:`Busy` when another process holds it."""
-    lock_path = path.with_name(f"{path.name}.{purpose}.lock")
+    lock_path = layout.lock_file(path, purpose)
     with open(lock_path, "a") as fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -37,15 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import tracker
+from . import layout, tracker
 
 try:
     from yaml import CSafeLoader as _LOADER
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _LOADER  # type: ignore[assignment]
 
-MANIFEST = "manifest.json"
-STATUS = "runs_status.yaml"
+MANIFEST = layout.MANIFEST
+STATUS = layout.STATUS_FILE
 BULK_THRESHOLD = 8
 DIR, MISSING, BAD = 1, 2, 3  # states of a folder on the way to a file (safe_relpath)
 

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.commands.compile import compile_plan
 from compiler.config import Settings
 from compiler.expand import Options
+from compiler.pipeline import compile_plan
 from compiler.write import write_group
 
 from .conftest import ROOT, run_planc

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler.commands.compile import compile_plan
 from compiler.config import Settings
 from compiler.expand import Options
+from compiler.pipeline import compile_plan
 
 from .conftest import ROOT
 

@@ -514,7 +514,7 @@ def test_steps_come_from_the_progress_bar_when_the_logger_skips_steps(tmp_path):
 
 
 def test_summary_without_recorded_types_and_with_failures():
-    from compiler.commands.results import render_summary
+    from compiler.summary import render_summary
 
     status = {"runs": {
         "m_base": {"finetune": {"status": "skipped"}, "evaluations": {"t": {"status": "running",
@@ -563,7 +563,7 @@ def test_offline_provider_is_registered_by_entry_point():
 
 
 def test_sweep_summary_names_the_best_run_by_accuracy():
-    from compiler.commands.results import render_summary
+    from compiler.summary import render_summary
 
     res = {"group": "lr", "generated": "t", "runs": {
         "a1": {"type": "sweep", "metrics": {"test_accuracy": 0.947, "alpha": 0.0001,

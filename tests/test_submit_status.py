@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from compiler import submit as submit_cmd
+from compiler import sync as status_cmd
 from compiler import tracker
 from compiler.backends import slurm
-from compiler.commands import status as status_cmd
-from compiler.commands import submit as submit_cmd
 from compiler.models.status import BASE_NOTE, RunsStatus, iter_stages
 from tests.conftest import ROOT, run_planc
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from compiler.commands.compile import compile_plan
 from compiler.config import Settings
 from compiler.expand import Options
+from compiler.pipeline import compile_plan
 
 from .conftest import ROOT, need_or_skip
 

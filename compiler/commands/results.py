@@ -1,22 +1,9 @@
 """``planc results GROUP_DIR [--json]``: harvest a group's logs, store them, print summaries.
 
 Writes ``<group>/results.json`` and per-stage ``results:`` blocks in ``runs_status.yaml``
-(:func:`compiler.results.harvest_group`), then prints the result summary as markdown in the
-layout of cruijff_kit's ``summary.md`` (``../shared/reference/formats.md`` §11)::
-
-    **Experiment:** <group> | **Generated:** <ts> | **Status:** X/Y complete
-    ## Run Status          | Run | Type | Fine-tuning | Evaluation |
-    ## Training Results    | Run | Final Loss | Total Steps | Epochs | Duration |
-    ## Evaluation Results  | Run | Task | Epoch | Accuracy | Bal. Acc | F1 | Sat. | Samples |
-    **Best performing:** <run> (<task>, epoch N): <acc>
-    ## Datasets Used       | Run | Training dataset | Eval dataset(s) |
-    ## Incomplete Runs     | Run | Stage | Status | Notes |
-
-Status glyphs: ✓ done, ⚙️ running (or submitted), ⏸ pending, ✗ failed, – skipped. ``Sat.``
-is ✓ when accuracy ≥ 0.95. Sweeps add a ``## Metrics`` table (before Datasets Used; its
-best run is the highest first ``*accuracy*`` metric when no evaluation results exist);
-tables without rows are replaced by a sentence, Datasets Used is left out. ``--json`` prints
-``results.json`` instead.
+(:func:`compiler.results.harvest_group`), then prints the result summary as markdown
+(:func:`compiler.summary.render_summary`, the layout of cruijff_kit's ``summary.md``).
+``--json`` prints ``results.json`` instead.
 
 Exit codes: 0 harvested (incomplete runs are not an error), 1 some files could not be read
 (listed on stderr), 2 no readable ``runs_status.yaml``.
@@ -28,11 +15,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-GLYPHS = {"completed": "✓", "running": "⚙️", "submitted": "⚙️", "pending": "⏸",
-          "failed": "✗", "skipped": "–"}
-SATURATED = 0.95
+from ..summary import render_summary
+
+__all__ = ["add_arguments", "render_summary", "run"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,12 +30,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import tracker
+    from .. import layout, tracker
     from ..results import HarvestError, harvest_group
 
     try:
         results = harvest_group(args.group_dir, store=not args.no_store)
-        status = tracker.read(Path(args.group_dir) / "runs_status.yaml") or {}
+        status = tracker.read(layout.status_path(Path(args.group_dir))) or {}
     except (HarvestError, tracker.TrackerError) as exc:
         print(f"planc results: {exc}", file=sys.stderr)
         return 2
@@ -60,197 +46,3 @@ def run(args: argparse.Namespace) -> int:
     for problem in results.get("problems", []):
         print(f"warning: {problem}", file=sys.stderr)
     return 1 if results.get("problems") else 0
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    text = str(value).replace("|", "\\|").replace("\n", " ")
-    return text
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    """A table number: ``digits`` decimals, small values (< 0.01) in 3 significant digits
-    so that ``1e-4`` does not print as ``0.000``; booleans as ``yes``/``no``."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value != 0 and abs(value) < 0.01:
-            return f"{value:.3g}"
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _duration(seconds: Any) -> str:
-    if not isinstance(seconds, int | float):
-        return "-"
-    s = int(round(seconds))
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}h {m:02d}m" if h else (f"{m}m {sec:02d}s" if m else f"{seconds:.1f}s")
-
-
-def _glyph(status: Any) -> str:
-    return f"{GLYPHS.get(str(status), '⚠️')} {status}"
-
-
-def _stages(rec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for key in ("finetune", "run"):
-        if isinstance(rec.get(key), dict):
-            out.append((key, rec[key]))
-    evals = rec.get("evaluations")
-    for key, st in (evals.items() if isinstance(evals, dict) else []):
-        if isinstance(st, dict):
-            out.append((f"evaluations/{key}", st))
-    return out
-
-
-def _eval_summary(rec: dict[str, Any]) -> str:
-    evals = rec.get("evaluations")
-    if not isinstance(evals, dict) or not evals:
-        return "-"
-    statuses = [st.get("status") for st in evals.values() if isinstance(st, dict)]
-    done = sum(s in ("completed", "skipped") for s in statuses)
-    for bad in ("failed", "running", "submitted", "pending"):
-        if bad in statuses:
-            return f"{GLYPHS[bad]} {done}/{len(statuses)} ({statuses.count(bad)} {bad})"
-    return f"✓ {done}/{len(statuses)}"
-
-
-def _kind(rec: dict[str, Any], result: dict[str, Any]) -> str:
-    """The run's type: recorded, else from its stages (a skipped fine-tune is a control)."""
-    if rec.get("type") or result.get("type"):
-        return str(rec.get("type") or result.get("type"))
-    if "run" in rec:
-        return "sweep"
-    ft = rec.get("finetune")
-    return "control" if isinstance(ft, dict) and ft.get("status") == "skipped" else "fine-tuned"
-
-
-def _accuracy(ev: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """(accuracy, balanced accuracy, F1) from an evaluation's scores (first scorer that has
-    each metric)."""
-    def find(*names: str) -> Any:
-        for metrics in (ev.get("scores") or {}).values():
-            for n in names:
-                if isinstance(metrics, dict) and isinstance(metrics.get(n), int | float):
-                    return metrics[n]
-        return None
-
-    return find("accuracy", "mean"), find("balanced_accuracy", "bal_acc"), find("f1", "f1_score")
-
-
-def render_summary(results: dict[str, Any], status: dict[str, Any]) -> str:
-    """The markdown summary (layout in the module docstring) of harvested ``results`` and
-    the tracker mapping ``status``."""
-    records = status.get("runs") if isinstance(status.get("runs"), dict) else {}
-    runs = results.get("runs", {})
-    names = list(records) + [n for n in runs if n not in records]
-    complete = 0
-    for name in names:
-        rec = records.get(name) if isinstance(records.get(name), dict) else {}
-        stages = _stages(rec)
-        if stages and all(st.get("status") in ("completed", "skipped") for _k, st in stages):
-            complete += 1
-    lines = [f"**Experiment:** {results.get('group')} | **Generated:** {results.get('generated')}"
-             f" | **Status:** {complete}/{len(names)} complete", ""]
-
-    lines += ["## Run Status", "", "| Run | Type | Fine-tuning | Evaluation |",
-              "|---|---|---|---|"]
-    for name in names:
-        rec = records.get(name) if isinstance(records.get(name), dict) else {}
-        kind = _kind(rec, runs.get(name) or {})
-        ft = rec.get("finetune") if isinstance(rec.get("finetune"), dict) else rec.get("run")
-        ft_cell = _glyph(ft.get("status")) if isinstance(ft, dict) else "-"
-        lines.append(f"| {_cell(name)} | {_cell(kind)} | {ft_cell} | {_eval_summary(rec)} |")
-
-    trained = [(n, runs[n]["training"]) for n in names if (runs.get(n) or {}).get("training")]
-    lines += ["", "## Training Results", ""]
-    if trained:
-        lines += ["| Run | Final Loss | Total Steps | Epochs | Duration |", "|---|---|---|---|---|"]
-        for name, tr in trained:
-            lines.append(f"| {_cell(name)} | {_fmt(tr.get('final_loss'), 4)} | "
-                         f"{_fmt(tr.get('steps'))} | {_fmt(tr.get('epochs'))} | "
-                         f"{_duration(tr.get('duration_s'))} |")
-    else:
-        lines.append("No training results yet.")
-
-    rows = []
-    for name in names:
-        for key, ev in ((runs.get(name) or {}).get("evaluations") or {}).items():
-            acc, bal, f1 = _accuracy(ev)
-            rows.append((name, key, ev, acc, bal, f1))
-    lines += ["", "## Evaluation Results", ""]
-    if rows:
-        lines += ["| Run | Task | Epoch | Accuracy | Bal. Acc | F1 | Sat. | Samples |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for name, _key, ev, acc, bal, f1 in rows:
-            sat = "✓" if isinstance(acc, int | float) and acc >= SATURATED else "-"
-            samples = ev.get("samples")
-            if ev.get("completed_samples") not in (None, samples):
-                samples = f"{ev.get('completed_samples')}/{samples}"
-            task = ev.get("task") or _key
-            if ev.get("status") not in (None, "success"):
-                task = f"{task} ({ev.get('status')})"
-            lines.append(f"| {_cell(name)} | {_cell(task)} | {_fmt(ev.get('epoch'))} | "
-                         f"{_fmt(acc)} | {_fmt(bal)} | {_fmt(f1)} | {sat} | {_cell(samples)} |")
-        scored = [r for r in rows if isinstance(r[3], int | float)]
-        if scored:
-            name, _key, ev, acc, _b, _f = max(scored, key=lambda r: r[3])
-            where = ev.get("task") or _key
-            if ev.get("epoch") is not None:
-                where += f", epoch {ev['epoch']}"
-            lines += ["", f"**Best performing:** {name} ({where}): {acc:.3f}"]
-    else:
-        lines.append("No evaluation results yet.")
-
-    metric_rows = [(n, runs[n]["metrics"]) for n in names if (runs.get(n) or {}).get("metrics")]
-    if metric_rows:
-        keys: list[str] = []
-        for _n, m in metric_rows:
-            keys += [k for k, v in m.items() if k not in keys and not isinstance(v, list)]
-        keys = keys[:8]
-        lines += ["", "## Metrics", "", "| Run | " + " | ".join(_cell(k) for k in keys) + " |",
-                  "|---|" + "---|" * len(keys)]
-        for name, m in metric_rows:
-            lines.append(f"| {_cell(name)} | " + " | ".join(_fmt(m.get(k)) for k in keys) + " |")
-        primary = next((k for k in keys if "accuracy" in k.lower()), None)
-        scored = [(n, m[primary]) for n, m in metric_rows if primary
-                  and isinstance(m.get(primary), int | float)
-                  and not isinstance(m.get(primary), bool)]
-        if scored and not rows:
-            name, value = max(scored, key=lambda r: r[1])
-            lines += ["", f"**Best performing:** {name} ({primary}): {_fmt(value)}"]
-
-    used = [(n, (runs.get(n) or {}).get("datasets") or {}) for n in names]
-    used = [(n, d) for n, d in used if d.get("training") or d.get("evaluation")]
-    if used:
-        lines += ["", "## Datasets Used", "", "| Run | Training dataset | Eval dataset(s) |",
-                  "|---|---|---|"]
-        for name, d in used:
-            evals = list(dict.fromkeys((d.get("evaluation") or {}).values()))
-            lines.append(f"| {_cell(name)} | {_cell(d.get('training'))} | "
-                         f"{_cell(', '.join(evals) or None)} |")
-
-    incomplete = []
-    for name in names:
-        rec = records.get(name) if isinstance(records.get(name), dict) else {}
-        for key, st in _stages(rec):
-            if st.get("status") in ("completed", "skipped"):
-                continue
-            note = st.get("reason") or st.get("note") or ""
-            if st.get("exit_code") not in (None, 0):
-                note = f"exit {st['exit_code']}" + (f"; {note}" if note else "")
-            if not note and st.get("job_id"):
-                note = f"job {st['job_id']}"
-            incomplete.append(f"| {_cell(name)} | {_cell(key)} | {_glyph(st.get('status'))} | "
-                              f"{_cell(note or '-')} |")
-    lines += ["", "## Incomplete Runs", ""]
-    if incomplete:
-        lines += ["| Run | Stage | Status | Notes |", "|---|---|---|---|", *incomplete]
-    else:
-        lines.append("All runs complete.")
-    return "\n".join(lines) + "\n"

@@ -1,23 +1,8 @@
 """``planc status GROUP_DIR [--sync] [--json]``: stage counts, and a sync from SLURM.
 
-``--sync`` asks the scheduler about every job of the group in **one** query
-(:func:`compiler.backends.slurm.query`: ``scontrol show job -o``, ``sacct`` only for ids the
-controller no longer holds) and writes the new states into ``runs_status.yaml`` under the
-tracker's file lock (:func:`compiler.tracker.locked`, atomic replace), re-reading the file
-there whenever it changed since the query began, so two concurrent syncs, or a sync during
-``planc submit``, lose nothing:
-
-- only stages that are ``submitted``/``running`` with a job id are asked about, and only those
-  whose ``job_id`` is still the one that was queried are changed (a resubmission in between
-  wins);
-- states only move forward (``submitted`` → ``running`` → ``completed``/``failed``): a stale
-  answer never downgrades a stage;
-- every other field (notes, results, previous job ids) is kept; ``reason`` and ``exit_code``
-  are set for failures, ``exit_code: 0`` for completions, ``output`` from scontrol's expanded
-  ``StdOut`` when the stage has none.
-
-SLURM → status mapping: :func:`compiler.backends.slurm.map_state` (formats.md §4).
-Exit codes: 0 done, 2 no readable tracker or SLURM could not be queried.
+``--sync`` asks the scheduler about every job of the group in one query and writes the new
+states into ``runs_status.yaml`` under the tracker's lock (:func:`compiler.sync.sync_group`
+has the rules). Exit codes: 0 done, 2 no readable tracker or SLURM could not be queried.
 """
 
 from __future__ import annotations
@@ -25,19 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import tracker
 from ..backends import slurm
-from ..models.status import STATUSES, iter_stages
+from ..sync import ORDER, SyncReport, active_job_ids, stage_rows, status_path, summarize, sync_group
 
-STATUS_FILE = "runs_status.yaml"
-ACTIVE = ("submitted", "running")
-_RANK = {"pending": 0, "submitted": 1, "running": 2, "completed": 3, "failed": 3, "skipped": 3}
-_ORDER = ("completed", "running", "submitted", "failed", "pending", "skipped")
+__all__ = ["SyncReport", "active_job_ids", "add_arguments", "run", "sync_group"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,162 +26,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sync", action="store_true",
                    help="query SLURM once for the group's jobs and update runs_status.yaml")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-
-@dataclass
-class Change:
-    """One stage whose state a sync changed."""
-
-    run: str
-    stage: str
-    job_id: str
-    old: str
-    new: str
-    reason: str | None = None
-    exit_code: int | None = None
-
-
-@dataclass
-class SyncReport:
-    """A sync of one group: ids queried, stages changed, ids no source knew, commands run."""
-
-    queried: int = 0
-    changes: list[Change] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
-    """The tracker mapping as this sync left it (not part of the JSON output)."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "data"}
-
-
-def status_path(group: Path) -> Path:
-    """``runs_status.yaml`` of a group folder (or the file itself when given)."""
-    return group if group.name == STATUS_FILE or group.is_file() else group / STATUS_FILE
-
-
-def active_job_ids(data: dict[str, Any]) -> list[str]:
-    """SLURM job ids of the stages a sync asks about (``submitted``/``running`` with a job id
-    of the form ``123`` or ``123_4``; ``planc run``'s ``local-<pid>`` ids are not SLURM's)."""
-    ids = {str(st["job_id"]) for _r, _k, st in iter_stages(data)
-           if st.get("status") in ACTIVE and st.get("job_id")}
-    return sorted(i for i in ids if slurm.TRACKER_JOB_ID.match(i))
-
-
-def _other_active(data: dict[str, Any]) -> list[str]:
-    return sorted({str(st["job_id"]) for _r, _k, st in iter_stages(data)
-                   if st.get("status") in ACTIVE and st.get("job_id")
-                   and not slurm.TRACKER_JOB_ID.match(str(st["job_id"]))})
-
-
-def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
-                  stamp: str, filled: list[str] | None = None) -> list[Change]:
-    """Write job states into ``data`` in place (the rules in the module docstring).
-
-    ``records`` maps tracker job ids to what the scheduler said; ``stamp`` is the
-    ``last_updated`` value for changed stages. Returns the changes; stages that only gained
-    an ``output`` path are appended to ``filled`` (``run/stage``) when given.
-    """
-    changes: list[Change] = []
-    for run, key, st in iter_stages(data):
-        old = st.get("status")
-        job_id = st.get("job_id")
-        if old not in ACTIVE or not job_id:
-            continue
-        rec = records.get(str(job_id))
-        if rec is None:
-            continue
-        new = slurm.map_state(rec)
-        if rec.stdout and not st.get("output"):
-            st["output"] = rec.stdout
-            if filled is not None:
-                filled.append(f"{run}/{key}")
-        if _RANK[new.status] <= _RANK[old]:
-            continue
-        st["status"] = new.status
-        st["last_updated"] = stamp
-        if new.status == "failed":
-            st["reason"] = new.reason
-            st["exit_code"] = new.exit_code
-        elif new.status == "completed":
-            st.pop("reason", None)
-            st["exit_code"] = new.exit_code if new.exit_code is not None else 0
-        changes.append(Change(run, key, str(job_id), str(old), new.status, new.reason,
-                              new.exit_code))
-    return changes
-
-
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
-def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncReport:
-    """Query SLURM once for ``group``'s active jobs and update its tracker.
-
-    The tracker is read once before the query; under the lock (:func:`tracker.locked`) it is
-    read again only if the file changed meanwhile (inode, mtime or size differ: every planc
-    write replaces the file), then the states are applied and the file is rewritten
-    atomically (:func:`tracker.atomic_write`) only when something changed.
-
-    Raises :class:`compiler.tracker.TrackerError` for a missing/unreadable tracker and
-    :class:`compiler.backends.slurm.SlurmError` when SLURM cannot be queried.
-    """
-    path = status_path(group)
-    before = _identity(path)
-    data = tracker.read(path)
-    if data is None:
-        raise tracker.TrackerError(f"{path} does not exist")
-    report = SyncReport(data=data)
-    ids = active_job_ids(data)
-    report.queried = len(ids)
-    others = _other_active(data)
-    if others:
-        shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
-        report.notes.append(f"{len(others)} stage(s) run outside SLURM ({shown}); "
-                            "planc run tracks those")
-    if not ids:
-        return report
-    result = slurm.query(ids, runner)
-    report.missing = result.missing
-    report.commands = result.commands
-    report.notes += result.notes
-    if not result.records:
-        return report
-    stamp = tracker.now()
-    with tracker.locked(path):
-        current = data if _identity(path) == before else tracker.read(path)
-        if current is None:
-            raise tracker.TrackerError(f"{path} disappeared during the sync")
-        filled: list[str] = []
-        report.changes = apply_records(current, result.records, stamp, filled)
-        report.data = current
-        if report.changes or filled:
-            tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
-    return report
-
-
-def summarize(data: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Counts per stage family (``finetune``, ``evaluations``, ``run``) and status."""
-    counts: dict[str, Counter[str]] = {}
-    for _run, key, st in iter_stages(data):
-        family = "evaluations" if key.startswith("evaluations/") else key
-        counts.setdefault(family, Counter())[str(st.get("status", "pending"))] += 1
-    return {fam: {s: c.get(s, 0) for s in _ORDER} | {s: n for s, n in c.items()
-                                                     if s not in STATUSES}
-            for fam, c in counts.items()}
-
-
-def _stage_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"run": run, "stage": key, "status": st.get("status"), "job_id": st.get("job_id"),
-             "reason": st.get("reason"), "exit_code": st.get("exit_code"),
-             "output": st.get("output"), "last_updated": st.get("last_updated")}
-            for run, key, st in iter_stages(data)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -222,19 +46,25 @@ def run(args: argparse.Namespace) -> int:
     counts = summarize(data)
     if args.json:
         out: dict[str, Any] = {"group": data.get("run_group"), "path": str(path.resolve()),
-                               "counts": counts, "stages": _stage_rows(data)}
+                               "counts": counts, "stages": stage_rows(data)}
         if report is not None:
             out["sync"] = report.to_json()
         json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
+    _print_text(data, path, counts, report)
+    return 0
+
+
+def _print_text(data: dict[str, Any], path: Path, counts: dict[str, dict[str, int]],
+                report: SyncReport | None) -> None:
     runs = data.get("runs") if isinstance(data.get("runs"), dict) else {}
     print(f"{data.get('run_group', path.parent.name)}: {len(runs)} run(s)")
     for family in ("finetune", "run", "evaluations"):
         if family in counts:
             c = counts[family]
-            print(f"  {family}: " + ", ".join(f"{c[s]} {s}" for s in _ORDER))
-    failed = [r for r in _stage_rows(data) if r["status"] == "failed"]
+            print(f"  {family}: " + ", ".join(f"{c[s]} {s}" for s in ORDER))
+    failed = [r for r in stage_rows(data) if r["status"] == "failed"]
     for r in failed:
         why = r["reason"] or "no reason recorded"
         print(f"  failed {r['run']}/{r['stage']} (job {r['job_id']}): {why}")
@@ -248,4 +78,3 @@ def run(args: argparse.Namespace) -> int:
         print(line)
         for note in report.notes:
             print(f"  note: {note}")
-    return 0

@@ -8,11 +8,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ... import layout
 from ...document import MAX_BYTES, decode, load, node_position, value_position
 from ...models.rungroup_doc import RunPlanDoc, parse_run_plan
 from ..base import Context
 
-PLAN_NAME = "runs_plan.md"
+PLAN_NAME = layout.RUN_PLAN
 
 
 def key_pos(ctx: Context, loc: Sequence[Any]) -> tuple[int, int]:

@@ -1,0 +1,400 @@
+"""SLURM submission policy of ``planc submit``: what is due, in which order, with which dependency.
+
+Submits a compiled group's pending stages with ``sbatch --parsable`` (via
+:mod:`compiler.backends.slurm`), training before evaluation:
+
+- **Per-run layout** (``<run>/finetune.slurm``, ``<run>/eval/<key>/eval.slurm``, sweeps'
+  ``<run>/run.slurm``): one job per stage; an evaluation waits for its run's fine-tune with
+  ``--dependency=afterok:<train id>``. A control run's fine-tune is ``skipped`` and its
+  evaluations go without dependency; so do evaluations whose fine-tune already completed.
+  Evaluations of a failed fine-tune are not submitted (``--retry-failed`` resubmits the
+  fine-tune and then them).
+- **Array layout** (``finetune_array.slurm`` + ``array_index.tsv``, compiled with
+  ``layout: array`` by :mod:`compiler.scripts`): one ``--array=<i,j,…>`` job for the pending
+  elements of ``finetune_array.slurm`` / ``run_array.slurm``, and one per
+  ``eval_array_<task>_epoch_<N>.slurm`` chained with ``--dependency=aftercorr:<train array>``
+  (``eval_array_<task>_base.slurm``, the control runs', without dependency). Element ids are
+  recorded as ``<array id>_<index>``.
+
+After **each** accepted sbatch the stage gets ``status: submitted``, ``job_id``,
+``submitted`` (timestamp), ``output`` and ``last_updated`` through
+:func:`compiler.tracker.update` (file lock, atomic write), so a crash part-way loses
+nothing. ``output`` is the expanded ``slurm-<id>.out`` path; for the elements of compiled
+array scripts, which redirect to ``<run>[/eval/<key>]/slurm-<array id>_<i>.out``, that file.
+Only ``pending`` stages are submitted (never ``submitted``, ``running``, ``completed``);
+``--retry-failed`` adds ``failed`` ones, keeping the old job id in ``previous_job_ids``. A
+refused job stops the submission with sbatch's message; nothing is recorded for it. One
+``planc submit`` per group at a time (``runs_status.yaml.submit.lock``).
+
+Jobs get ``PLANC_GROUP_DIR`` (the group folder) and ``PLANC_PROJECT_ROOT`` (the current
+folder unless already set) in their environment, as ``submit_all.sh`` exports them.
+File names and folders come from :mod:`compiler.layout`; the entry point is
+:func:`submit_group`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import layout, tracker
+from .backends import slurm
+
+STATUS_FILE = layout.STATUS_FILE
+EVAL_DIRS = layout.EVAL_DIRS
+PER_RUN_ARRAY_LOG = layout.PER_RUN_ARRAY_LOG
+
+
+@dataclass
+class Submitted:
+    """One sbatch call: the stages it covers (``(run, stage key)``), the job id (``None`` in
+    a dry run), the command line and the dependency."""
+
+    stages: list[tuple[str, str]]
+    job_id: str | None
+    command: str
+    dependency: str | None = None
+
+
+@dataclass
+class SubmitReport:
+    """What :func:`submit_group` did: jobs submitted, stages skipped with why, errors, and
+    every sbatch command line (``cd <folder> && sbatch …``; what a dry run prints)."""
+
+    jobs: list[Submitted] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    pass
+
+
+class NotSlurmGroup(Exception):
+    """The group folder holds no SLURM scripts (compiled for a local cluster, or not at all)."""
+
+
+def _stage(data: dict[str, Any], run: str, key: str) -> dict[str, Any] | None:
+    rec = data.get("runs", {}).get(run)
+    if not isinstance(rec, dict):
+        return None
+    if layout.is_eval_stage(key):
+        evals = rec.get("evaluations")
+        st = evals.get(layout.eval_key(key)) if isinstance(evals, dict) else None
+    else:
+        st = rec.get(key)
+    return st if isinstance(st, dict) else None
+
+
+@contextlib.contextmanager
+def _submit_lock(path: Path) -> Iterator[None]:
+    try:
+        with tracker.exclusive(path, "submit"):
+            yield
+    except tracker.Busy as exc:
+        raise _Refused(str(exc)) from None
+
+
+def read_array_index(path: Path) -> list[tuple[int, str, str]]:
+    """Rows ``(index, run, kind)`` of ``array_index.tsv`` (``index<TAB>run<TAB>kind<TAB>…``;
+    ``#`` lines and rows whose first field is not a number are skipped)."""
+    rows: list[tuple[int, str, str]] = []
+    for line in path.read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].strip().isdigit():
+            continue
+        rows.append((int(parts[0]), parts[1].strip(), parts[2].strip() if len(parts) > 2 else ""))
+    return rows
+
+
+class _Submitter:
+    """Walks a group's tracker and submits what is due (see the module docstring)."""
+
+    def __init__(self, group: Path, *, dry_run: bool, retry: bool, only: set[str],
+                 runner: slurm.Runner, env: dict[str, str]) -> None:
+        self.group = group
+        self.path = group / STATUS_FILE
+        self.dry_run = dry_run
+        self.retry = retry
+        self.only = only
+        self.runner = runner
+        self.env = env
+        self.report = SubmitReport()
+        self.data: dict[str, Any] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+    def due(self, st: dict[str, Any] | None) -> bool:
+        if st is None:
+            return False
+        status = st.get("status", "pending")
+        return status == "pending" or (self.retry and status == "failed")
+
+    def record(self, stages: list[tuple[str, str, tuple[str, str | None]]]) -> None:
+        """Mark stages ``(run, stage key, (job id, output))`` submitted, in memory and on
+        disk (one :func:`compiler.tracker.update`, under the tracker lock)."""
+        stamp = tracker.now()
+
+        def apply(cur: dict[str, Any]) -> None:
+            for run, key, (job_id, output) in stages:
+                st = _stage(cur, run, key)
+                if st is None:
+                    continue
+                old = st.get("job_id")
+                if old and st.get("status") == "failed":
+                    prev = st.get("previous_job_ids")
+                    st["previous_job_ids"] = ([*prev] if isinstance(prev, list) else []) + [old]
+                st.update(status="submitted", job_id=job_id, output=output,
+                          last_updated=stamp, submitted=stamp)
+                for stale in ("reason", "exit_code"):
+                    st.pop(stale, None)
+
+        apply(self.data)
+        if self.dry_run:
+            return
+
+        def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+            if cur is None:
+                raise tracker.TrackerError(f"{self.path} disappeared during submit")
+            apply(cur)
+            return cur
+
+        tracker.update(self.path, change, stamp)
+
+    def sbatch(self, script: Path, *, dependency: str | None = None,
+               array: str | None = None) -> str | None:
+        argv = slurm.sbatch_argv(script.name, dependency=dependency, array=array)
+        self.report.commands.append(f"cd {shlex.quote(str(script.parent))} && "
+                                    f"{shlex.join(argv)}")
+        if self.dry_run:
+            return None
+        try:
+            return slurm.submit(script, dependency=dependency, array=array, env=self.env,
+                                runner=self.runner)
+        except slurm.SlurmError as exc:
+            self.report.errors.append(str(exc))
+            raise _Refused(str(exc)) from exc
+
+    def note_job(self, stages: list[tuple[str, str]], job_id: str | None, script: Path,
+                 dependency: str | None, array: str | None = None) -> None:
+        argv = slurm.sbatch_argv(script.name, dependency=dependency, array=array)
+        self.report.jobs.append(Submitted(stages, job_id, shlex.join(argv), dependency))
+
+    def skip(self, run: str, key: str, why: str) -> None:
+        self.report.skipped.append((run, key, why))
+
+    def runs(self) -> list[tuple[str, dict[str, Any]]]:
+        runs = self.data.get("runs")
+        if not isinstance(runs, dict):
+            return []
+        return [(str(n), r) for n, r in runs.items()
+                if isinstance(r, dict) and (not self.only or n in self.only)]
+
+    # -- per-run layout -------------------------------------------------------------------
+    def submit_one(self, run: str, key: str, script: Path, dependency: str | None) -> str | None:
+        if not script.is_file():
+            self.report.errors.append(f"{run}: {key} is {self.data_status(run, key)} but "
+                                      f"{script} does not exist (compile the group again)")
+            return None
+        job_id = self.sbatch(script, dependency=dependency)
+        output = None
+        if job_id is not None:
+            output = slurm.output_path(script, script.read_text("utf-8", "replace"), job_id)
+        self.record([(run, key, (job_id or f"<job id of {run}/{key}>", output))])
+        self.note_job([(run, key)], job_id, script, dependency)
+        return job_id or f"<job id of {run}/{key}>"
+
+    def data_status(self, run: str, key: str) -> str:
+        st = _stage(self.data, run, key)
+        return str(st.get("status")) if st else "missing"
+
+    def eval_script(self, run: str, ek: str) -> Path:
+        for d in EVAL_DIRS:
+            p = layout.run_dir(self.group, run) / d / ek / layout.EVAL_SLURM
+            if p.is_file():
+                return p
+        return layout.stage_script(self.group, run, layout.eval_stage(ek))
+
+    def per_run(self) -> None:
+        for run, rec in self.runs():
+            if isinstance(rec.get("run"), dict):
+                if self.due(rec["run"]):
+                    self.submit_one(run, "run", layout.stage_script(self.group, run, "run"),
+                                    None)
+                continue
+            dependency, evals_ok, why = self.train_first(run, rec)
+            evals = rec.get("evaluations") if isinstance(rec.get("evaluations"), dict) else {}
+            for ek, ev in evals.items():
+                if not isinstance(ev, dict) or not self.due(ev):
+                    continue
+                key = layout.eval_stage(str(ek))
+                if not evals_ok:
+                    self.skip(run, key, why)
+                    continue
+                self.submit_one(run, key, self.eval_script(run, str(ek)), dependency)
+
+    def train_first(self, run: str, rec: dict[str, Any]) -> tuple[str | None, bool, str]:
+        """Submit the fine-tune if due; (dependency for evaluations, may they go, why not)."""
+        ft = rec.get("finetune")
+        if not isinstance(ft, dict):
+            return None, True, ""
+        if self.due(ft):
+            job = self.submit_one(run, "finetune",
+                                  layout.stage_script(self.group, run, "finetune"), None)
+            if job is None:
+                return None, False, "its fine-tune script is missing"
+            return f"afterok:{job}", True, ""
+        status = ft.get("status", "pending")
+        if status in ("submitted", "running"):
+            job = str(ft.get("job_id") or "")
+            if job and not slurm.TRACKER_JOB_ID.match(job) and not job.startswith("<"):
+                return None, False, f"its fine-tune runs outside SLURM (job {job})"
+            return (f"afterok:{job}" if job else None), True, ""
+        if status in ("completed", "skipped"):
+            return None, True, ""
+        if status == "failed":
+            return None, False, "its fine-tune failed (use --retry-failed)"
+        return None, False, f"its fine-tune is {status}"
+
+    # -- array layout ---------------------------------------------------------------------
+    def array_job(self, script: Path, elements: list[tuple[int, str, str]],
+                  dependency: str | None) -> str | None:
+        """Submit ``script`` for ``elements`` ``(index, run, stage key)``; record each."""
+        if not elements:
+            return None
+        text = script.read_text("utf-8", "replace")
+        spec = ",".join(str(i) for i, _r, _k in sorted(elements))
+        throttle = slurm.read_directives(text).get("array", "")
+        if "%" in throttle:
+            spec += "%" + throttle.split("%", 1)[1]
+        array_id = self.sbatch(script, dependency=dependency, array=spec)
+        label = array_id or f"<array id of {script.name}>"
+        per_run_log = PER_RUN_ARRAY_LOG in text
+        stages = []
+        for i, run, key in elements:
+            output = None
+            if array_id is not None and per_run_log:
+                folder = layout.stage_dir(self.group, run, key)
+                output = str(folder / layout.array_log(array_id, i))
+            elif array_id is not None:
+                output = slurm.output_path(script, text, f"{array_id}_{i}", array_id=array_id,
+                                           task=i)
+            stages.append((run, key, (f"{label}_{i}", output)))
+        self.record(stages)
+        self.note_job([(r, k) for _i, r, k in elements], array_id, script, dependency, spec)
+        return label
+
+    def arrays(self) -> None:
+        rows = read_array_index(self.group / layout.ARRAY_INDEX)
+        index_of = {run: i for i, run, _kind in rows}
+        selected = dict(self.runs())
+        # training (fine-tune array) and sweeps (run array)
+        for script_name, key in ((layout.FINETUNE_ARRAY, "finetune"), (layout.RUN_ARRAY, "run")):
+            script = self.group / script_name
+            elements = [(i, run, key) for i, run, _k in rows
+                        if run in selected and self.due(_stage(self.data, run, key))]
+            if not elements:
+                continue
+            if not script.is_file():
+                self.report.errors.append(f"{script} does not exist (compile the group again)")
+                continue
+            self.array_job(script, elements, None)
+        # (evaluation dependencies are read back from the job ids recorded just now)
+        # evaluations, grouped by the dependency each element needs
+        for script in sorted(self.group.glob(layout.EVAL_ARRAY_GLOB)):
+            ek, base = layout.parse_eval_array_script(script.name)
+            groups: dict[str | None, list[tuple[int, str, str]]] = {}
+            for run, rec in selected.items():
+                if run not in index_of:
+                    continue
+                is_control = isinstance(rec.get("finetune"), dict) and \
+                    rec["finetune"].get("status") == "skipped"
+                if base != is_control:
+                    continue
+                key = layout.eval_stage(ek)
+                if not self.due(_stage(self.data, run, key)):
+                    continue
+                dep, ok, why = self.array_dependency(run, rec, index_of[run])
+                if not ok:
+                    self.skip(run, key, why)
+                    continue
+                groups.setdefault(dep, []).append((index_of[run], run, key))
+            for dep, elements in groups.items():
+                self.array_job(script, elements, dep)
+
+    def array_dependency(self, run: str, rec: dict[str, Any],
+                         index: int) -> tuple[str | None, bool, str]:
+        ft = rec.get("finetune")
+        if not isinstance(ft, dict):
+            return None, True, ""
+        status = ft.get("status", "pending")
+        if status in ("completed", "skipped"):
+            return None, True, ""
+        if status in ("submitted", "running") and ft.get("job_id"):
+            job = str(ft["job_id"])
+            if not slurm.TRACKER_JOB_ID.match(job) and not job.startswith("<"):
+                return None, False, f"its fine-tune runs outside SLURM (job {job})"
+            base, _, task = job.rpartition("_")
+            if task == str(index):
+                return f"aftercorr:{base}", True, ""
+            return f"afterok:{job}", True, ""
+        if status == "failed":
+            return None, False, "its fine-tune failed (use --retry-failed)"
+        return None, False, f"its fine-tune is {status}"
+
+    # -- entry --------------------------------------------------------------------------
+    def run(self) -> SubmitReport:
+        data = tracker.read(self.path)
+        if data is None:
+            raise tracker.TrackerError(f"{self.path} does not exist: compile the group first")
+        self.data = data
+        runs = data.get("runs")
+        known = set(runs) if isinstance(runs, dict) else set()
+        unknown = sorted(self.only - known)
+        if unknown:
+            self.report.errors.append(f"no such run(s) in {self.path}: {', '.join(unknown)}")
+            return self.report
+        slurm_glob = f"*{layout.SLURM_SUFFIX}"
+        if not any(self.group.glob(slurm_glob)) and not any(self.group.glob(f"*/{slurm_glob}")):
+            local = f" (it has {layout.LAUNCH_LOCAL}: use planc run)" if (
+                self.group / layout.LAUNCH_LOCAL).is_file() else ""
+            raise NotSlurmGroup(f"{self.group} has no SLURM scripts{local}; compile it for a "
+                                "SLURM cluster profile (planc compile PLAN --cluster NAME)")
+        array_layout = (self.group / layout.ARRAY_INDEX).is_file() and any(
+            (self.group / n).is_file() for n in (layout.FINETUNE_ARRAY, layout.RUN_ARRAY))
+        try:
+            ctx = contextlib.nullcontext() if self.dry_run else _submit_lock(self.path)
+            with ctx:
+                if array_layout:
+                    self.arrays()
+                else:
+                    self.per_run()
+        except _Refused as exc:
+            if str(exc) not in self.report.errors:
+                self.report.errors.append(str(exc))
+        return self.report
+
+
+def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = False,
+                 only: list[str] | None = None, runner: slurm.Runner = slurm.run_command,
+                 env: dict[str, str] | None = None) -> SubmitReport:
+    """Submit the due stages of the group folder ``group`` (module docstring has the rules).
+
+    Raises :class:`compiler.tracker.TrackerError` when ``runs_status.yaml`` is missing or
+    unreadable, :class:`NotSlurmGroup` when the folder has no ``.slurm`` script at all. sbatch
+    refusals and missing scripts are reported in ``SubmitReport.errors``.
+    """
+    group = group.resolve()
+    job_env = dict(os.environ if env is None else env)
+    job_env["PLANC_GROUP_DIR"] = str(group)
+    job_env.setdefault("PLANC_PROJECT_ROOT", os.getcwd())
+    sub = _Submitter(group, dry_run=dry_run, retry=retry_failed, only=set(only or ()),
+                     runner=runner, env=job_env)
+    return sub.run()
