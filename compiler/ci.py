@@ -27,9 +27,7 @@ from pathlib import Path
 
 from .config import Settings, load_settings
 from .diagnostics import format_text
-
-MANIFEST = "manifest.json"
-README = "README.md"
+from .layout import MANIFEST, README
 
 
 def _rel(path: Path, cwd: Path) -> str:
