@@ -589,7 +589,7 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
     _check_eval_matrix(spec, tasks, diags)
     seen: set[str] = set()
     runs = [r for r in (_build_run(spec, gc, row, tasks, seen, diags) for row in rows) if r]
-    if not runs and not diags:
+    if not runs and not any(d.severity == Severity.ERROR for d in diags):
         diags.append(_diag(spec.source, spec.pos("variables"), "EX003",
                            "the run group expands to no runs"))
     if any(d.severity == Severity.ERROR for d in diags):
@@ -852,7 +852,7 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
             break
         runs.append(Run(name=name, kind="sweep", model=None, factors=dict(combo),
                         output_dir=out_dir, command=command, train=res, eval=res))
-    if not runs and not diags:
+    if not runs and not any(d.severity == Severity.ERROR for d in diags):
         diags.append(_diag(path, spec.pos("command"), "EX003", "the sweep expands to no runs"))
     if any(d.severity == Severity.ERROR for d in diags):
         return None, diags
