@@ -274,26 +274,23 @@ def _yaml_bools(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [(k, _Raw(ybool(v)) if isinstance(v, bool) else v) for k, v in items]
 
 
-def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registry,
-                   data_format: str = "json", dataset_type: str = "instruct_dataset",
-                   splits: dict[str, Any] | None = None) -> dict[str, bytes]:
+def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registry
+                   ) -> dict[str, bytes]:
     """The run-group configs planc owns (fine-tune and setup configs, eval configs; the
     README is rendered by :func:`emit` once the scripts are known).
 
-    ``registry`` supplies each model's torchtune pieces; ``splits`` maps ``train``/
-    ``validation`` to JSON field names when the plan names them (counts are ignored).
+    ``registry`` supplies each model's torchtune pieces; the data format, dataset type and
+    split fields come from ``matrix.settings``.
     """
     prepare(env)
     out: dict[str, bytes] = {}
-    common = _common(matrix, dataset_type)
+    st = matrix.settings
+    data_format, train_field, val_field = st.data_format, st.train_field, st.validation_field
+    common = _common(matrix)
     t_ft = env.get_template("rungroup/finetune.yaml.j2")
     r_ft = SkeletonRenderer(t_ft)
     r_setup = SkeletonRenderer(env.get_template("rungroup/setup_finetune.yaml.j2"))
     r_eval = SkeletonRenderer(env.get_template("rungroup/eval.yaml.j2"))
-    splits = splits or {}
-    train_field = splits.get("train") if isinstance(splits.get("train"), str) else "train"
-    val_field = (splits.get("validation") if isinstance(splits.get("validation"), str)
-                 else "validation")
     for run in matrix.runs:
         entry: ModelEntry | None = registry.get(run.model or "")
         view = _run_view(run)
@@ -308,7 +305,8 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
                       "fused": entry.optimizer_fused and device != "cpu"}
             per_run = {
                 "run": view, "p": finetune_view(run),
-                "dataset_label": pp.stem or "dataset", "dataset_ext": pp.suffix,
+                "dataset_label": st.dataset_label or pp.stem or "dataset",
+                "dataset_ext": pp.suffix,
                 "input_dir": str(pp.parent),
                 "models_dir": str(PurePosixPath(model_path).parent),
                 "tokenizer_path": f"{model_path}/{entry.tokenizer_path}",
@@ -340,14 +338,13 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
     return out
 
 
-def _common(matrix: RunMatrix, dataset_type: str, group_files: list[str] | None = None
-            ) -> dict[str, Any]:
+def _common(matrix: RunMatrix, group_files: list[str] | None = None) -> dict[str, Any]:
     """The values every run-group template gets (``group_files``: the top-level files and
     folders of the group besides README, tracker and manifest, for the README)."""
     return {"source": matrix.source, "sha256": matrix.source_sha256,
             "settings": matrix.settings, "torchtune_version": TORCHTUNE_VERSION,
             "out_root": matrix.settings.outputs_root or layout.DEFAULT_OUTPUT_DIR,
-            "dataset_type": dataset_type,
+            "dataset_type": matrix.settings.dataset_type, "info": matrix.info,
             "group_files": sorted({*(group_files or []), layout.README, STATUS, MANIFEST})}
 
 
@@ -391,15 +388,13 @@ def sweep_files(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, bytes]:
     prepare(env)
     res = matrix.runs[0].train if matrix.runs else None
     ctx = {"source": matrix.source, "sha256": matrix.source_sha256, "m": matrix,
-           "settings": matrix.settings, "res": res}
+           "settings": matrix.settings, "res": res, "info": matrix.info}
     return {layout.README: env.get_template("sweep/README.md.j2").render(ctx).encode("utf-8")}
 
 
 # -- everything ------------------------------------------------------------------------------
 def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None = None,
-         *, data_format: str = "json", dataset_type: str = "instruct_dataset",
-         splits: dict[str, Any] | None = None, git: str | None = None,
-         inputs: str | None = None) -> dict[str, bytes]:
+         *, git: str | None = None, inputs: str | None = None) -> dict[str, bytes]:
     """Every file of the group: planc's own, ``compiler.scripts.render_scripts``'s, the
     compiled ``runs_status.yaml`` (before merging) and ``manifest.json`` (last).
 
@@ -412,6 +407,7 @@ def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None =
         from .registry import load_registry
 
         registry, _ = load_registry()
+    prepare(env)  # before a fork: script templates may use the config filters too
     if matrix.kind != "run-group":
         files = sweep_files(matrix, env)
         files.update(render_scripts(matrix, env))
@@ -422,7 +418,7 @@ def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None =
         pending = (forked.start(render_scripts, matrix, env)
                    if len(matrix.runs) >= PARALLEL_RUNS else None)
         try:
-            files = rungroup_files(matrix, env, registry, data_format, dataset_type, splits)
+            files = rungroup_files(matrix, env, registry)
             scripts = pending.result() if pending else render_scripts(matrix, env)
         except BaseException:
             if pending:
@@ -431,7 +427,7 @@ def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None =
         run_names = {r.name for r in matrix.runs}
         top = sorted({k.split("/", 1)[0] + ("/" if "/" in k else "") for k in scripts
                       if k.split("/", 1)[0] not in run_names})
-        files[layout.README] = _readme_rungroup(matrix, env, _common(matrix, dataset_type, top)
+        files[layout.README] = _readme_rungroup(matrix, env, _common(matrix, top)
                                               ).encode("utf-8")
         files.update(scripts)
     files[STATUS] = status_text(status_data(matrix), matrix).encode("utf-8")

@@ -89,6 +89,7 @@ from .matrix import (
     Exclusion,
     FineTune,
     GroupSettings,
+    PlanInfo,
     Resources,
     Run,
     RunMatrix,
@@ -117,6 +118,7 @@ CODES = {
     "EX011": "expand-batch-size",
     "EX012": "compile-render",
     "EX013": "compile-target",
+    "EX014": "compile-unused-setting",
 }
 
 
@@ -569,6 +571,42 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
                evaluations=tuple(evals), train=train_res, eval=eval_res, estimate=estimate)
 
 
+def _unused(spec: Any, key: str, why: str) -> Diagnostic:
+    line, col = spec.pos(key)
+    return Diagnostic(spec.source, line, col, "EX014", Severity.INFO,
+                      f"{key} is not used: {why}", CODES["EX014"])
+
+
+def _report_unused(spec: Any, gc: _GroupContext, options: Options,
+                   diags: list[Diagnostic]) -> None:
+    """Settings the plan states that this compile target does not use (info ``EX014``):
+    every stated field either reaches an output or is reported here."""
+    stated = set(spec.positions)
+    factors = {_norm_factor(k) for k in spec.factors}
+    for key in sorted(k for k in stated if k.startswith("training.")):
+        name = key.split(".", 1)[1]
+        if name in factors and name != "batch_size":
+            diags.append(_unused(spec, key, f"{name!r} is a factor, so each run uses its level"))
+    if "training.run_val_every_n_steps" in stated and not spec.training.get("validation"):
+        diags.append(_unused(spec, "training.run_val_every_n_steps",
+                             "validation during training is off"))
+    if "created" in stated and "created" not in spec.meta:
+        diags.append(_unused(spec, "created", "experiment.date gives the plan's date"))
+    layout = options.layout or spec.layout
+    if spec.array_throttle is not None and layout != "array":
+        diags.append(_unused(spec, "array_throttle", "the layout is per-run, not array"))
+    if gc.cluster.type != "slurm":
+        for key in ("compute.partition", "compute.time", "compute.eval.partition",
+                    "compute.eval.time", "compute.eval.mem", "compute.eval.cpus"):
+            if key in stated:
+                diags.append(_unused(spec, key, f"the {gc.cluster.type} target runs jobs on "
+                                     "this machine without a scheduler"))
+    if gc.cluster.type == "cpu_only":
+        for key in ("compute.gpus", "compute.eval.gpus"):
+            if key in stated:
+                diags.append(_unused(spec, key, "the cpu_only target runs without GPUs"))
+
+
 def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
                     sha256: str = "") -> tuple[RunMatrix | None, list[Diagnostic]]:
     """A :class:`~compiler.models.rungroup.RunGroupSpec` → RunMatrix (or diagnostics).
@@ -595,16 +633,29 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
     if any(d.severity == Severity.ERROR for d in diags):
         return None, diags
     runs.sort(key=lambda r: 0 if r.kind == "fine-tuned" else 1)  # stable: plan order inside
+    _report_unused(spec, gc, options, diags)
+    splits = spec.splits or {}
     group_settings = _matrix_settings(
         gc.cluster, spec.name, gc.out_root, options.layout or spec.layout,
         spec.array_throttle, _rel(spec.source, root), group_env=True,
-        eval_model_args=dict(spec.eval_model_args or {}))
+        eval_model_args=dict(spec.eval_model_args or {}), data_format=spec.data_format,
+        dataset_type=spec.dataset_type, dataset_label=spec.dataset_label,
+        train_field=splits["train"] if isinstance(splits.get("train"), str) else "train",
+        validation_field=(splits["validation"] if isinstance(splits.get("validation"), str)
+                          else "validation"),
+        eval_seed=spec.eval_seed, eval_max_connections=spec.eval_max_connections)
+    info = PlanInfo(
+        **{k: v for k, v in spec.meta.items() if k != "tags"},
+        tags=tuple(spec.meta.get("tags", ())), question=spec.question,
+        hypothesis=spec.hypothesis, project=spec.project, purpose=spec.purpose,
+        task_descriptions={t.name: t.description for t in spec.eval_tasks if t.description},
+        splits={k: v for k, v in splits.items() if v is not None})
     matrix = RunMatrix(group=spec.name, kind="run-group", runs=tuple(runs), cluster=gc.cluster,
                        source=_rel(spec.source, root), source_sha256=sha256,
                        created=spec.created,
                        factors={k: tuple(v) for k, v in factors.items()},
                        excluded=tuple(excluded), settings=group_settings,
-                       totals=group_totals(runs))
+                       totals=group_totals(runs), info=info)
     return matrix, diags
 
 
@@ -704,6 +755,7 @@ class SweepSpec:
     goal: str | None = None
     raw_markdown: str = ""
     cluster_type: str | None = None
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def pos(self, key: str) -> tuple[int, int]:
         return self.positions.get(key, self.positions.get("", (1, 1)))
@@ -717,7 +769,7 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
     ``(None, [])`` when the plan has no command (nothing to compile).
     """
     from .models.frontmatter import PlanFrontMatter
-    from .models.rungroup import _fm_pos, created_stamp
+    from .models.rungroup import _fm_pos, _meta, created_stamp
 
     fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
     if not fm.get("command"):
@@ -731,6 +783,9 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
     for key in ("time", "gpus", "cpus", "mem", "cluster", "cluster_type"):
         if key in fm:
             pos[f"compute.{key}"] = _fm_pos(doc, (key,))
+    for key in ("array_throttle", "environment", "layout"):
+        if key in fm:
+            pos[key] = _fm_pos(doc, (key,))
     cluster_type = model.cluster_type
     if cluster_type is None:  # the plan's Compute Setup "Cluster type" (seed 000)
         from .models.plan import parse_plan
@@ -788,7 +843,7 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
                      workdir=model.workdir if model.workdir and model.workdir.startswith("/")
                      else None,
                      title=model.title, goal=model.description, raw_markdown=doc.text,
-                     cluster_type=cluster_type), []
+                     cluster_type=cluster_type, meta=_meta(model)), []
 
 
 def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
@@ -821,7 +876,9 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
     combos = [c for c in combos if not any(matches(e.levels, c) for e in excluded)]
     out_root = _out_root(options, None, cluster, spec.name)
     gpus = int(spec.compute.get("gpus") if spec.compute.get("gpus") is not None
-               else (0 if cluster.type == "cpu_only" else cluster.defaults.gpus))
+               else cluster.defaults.gpus)
+    if cluster.type == "cpu_only":
+        gpus = 0
     part = None
     if cluster.type == "slurm":
         p = cluster.partition()
@@ -856,6 +913,7 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
         diags.append(_diag(path, spec.pos("command"), "EX003", "the sweep expands to no runs"))
     if any(d.severity == Severity.ERROR for d in diags):
         return None, diags
+    _report_unused_sweep(spec, cluster, options, diags)
     st = _matrix_settings(cluster, spec.name, out_root, options.layout or spec.layout,
                           spec.array_throttle, _rel(spec.source, root), group_env=False,
                           project_root=spec.workdir, title=spec.title or spec.name,
@@ -865,7 +923,22 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
                      created=spec.created,
                      factors={k: tuple(v) for k, v in spec.factors.items()},
                      excluded=tuple(excluded), settings=st,
-                     totals=Totals(runs=len(runs))), diags
+                     totals=Totals(runs=len(runs)),
+                     info=PlanInfo(**{k: v for k, v in spec.meta.items() if k != "tags"},
+                                   tags=tuple(spec.meta.get("tags", ())))), diags
+
+
+def _report_unused_sweep(spec: SweepSpec, cluster: ClusterProfile, options: Options,
+                         diags: list[Diagnostic]) -> None:
+    """A sweep plan's settings this target does not use (info ``EX014``)."""
+    stated = set(spec.positions)
+    if spec.array_throttle is not None and (options.layout or spec.layout) != "array":
+        diags.append(_unused(spec, "array_throttle", "the layout is per-run, not array"))
+    if "environment" in stated:
+        diags.append(_unused(spec, "environment", "the cluster profile's `activate` line "
+                             "activates the environment of every run"))
+    if cluster.type == "cpu_only" and "compute.gpus" in stated:
+        diags.append(_unused(spec, "compute.gpus", "the cpu_only target runs without GPUs"))
 
 
 def _zip_grid(spec: SweepSpec) -> tuple[list[dict[str, Any]], str | None]:

@@ -212,7 +212,12 @@ class GroupSettings:
     sweeps: ``title``, ``goal``, ``raw_markdown`` (the tracker's plan payload); local
     launchers: ``cpu_slots`` (parallel CPU runs), ``min_free_gib`` (GPU memory a free GPU
     must have); tracker: ``api_auto_start``; ``submit_delay`` seconds between sbatch calls;
-    ``recipe`` a default recipe for runs that name none.
+    ``recipe`` a default recipe for runs that name none; the training data's
+    ``data_format`` (``json`` | ``records`` | ``parquet`` | ``chat``), torchtune
+    ``dataset_type``, ``dataset_label`` (cruijff_kit's name for the data set; default the
+    file's stem) and the JSON fields of the ``train``/``validation`` splits; inspect's
+    ``--seed`` (``eval_seed``) and ``--max-connections`` (``eval_max_connections``) when
+    the plan states them.
     """
 
     group: str = ""
@@ -242,6 +247,13 @@ class GroupSettings:
     api_auto_start: bool = False
     submit_delay: float = 0.0
     recipe: str | None = None
+    data_format: str = "json"
+    dataset_type: str = "instruct_dataset"
+    dataset_label: str | None = None
+    train_field: str = "train"
+    validation_field: str = "validation"
+    eval_seed: int | None = None
+    eval_max_connections: int | None = None
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any], cluster: Any = None) -> GroupSettings:
@@ -277,7 +289,32 @@ class GroupSettings:
 
 _NULLABLE = {k for k in ("array_throttle", "outputs_root", "out_root", "project_root",
                          "activate", "account", "qos", "constraint", "mail_user", "title",
-                         "goal", "cpu_slots", "min_free_gib", "recipe")}
+                         "goal", "cpu_slots", "min_free_gib", "recipe", "dataset_label",
+                         "eval_seed", "eval_max_connections")}
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    """What the plan says about itself, for the group README and the tracker: front-matter
+    ``title``, ``id``, ``description``, ``author``, ``created``, ``updated``, ``tags``,
+    ``status``; a run group's ``question``, ``hypothesis``, ``project`` and ``purpose``;
+    the evaluation tasks' descriptions (task → text) and the data split sizes (split →
+    count or field name)."""
+
+    title: str | None = None
+    id: str | None = None
+    description: str | None = None
+    author: str | None = None
+    created: str | None = None
+    updated: str | None = None
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+    question: str | None = None
+    hypothesis: str | None = None
+    project: str | None = None
+    purpose: str | None = None
+    task_descriptions: dict[str, str] = field(default_factory=dict)
+    splits: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -300,6 +337,7 @@ class RunMatrix:
     excluded: tuple[Exclusion, ...] = ()
     settings: GroupSettings = field(default_factory=GroupSettings)
     totals: Totals = field(default_factory=Totals)
+    info: PlanInfo = field(default_factory=PlanInfo)
 
     def __post_init__(self) -> None:
         if isinstance(self.settings, dict):  # a mapping (tests, old callers) → typed

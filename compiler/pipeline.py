@@ -177,9 +177,8 @@ def _render(plan: Path, doc: Any, matrix: Any, settings: Any, *, git: str | None
         return None, rdiags
     env = environment(Path(settings.root) / settings.templates)
     env.auto_reload = False  # one compile: load each template once, no stat per render
-    extra = _format_facts(doc, settings)
     try:
-        return emit(matrix, env, registry, git=git, inputs=inputs, **extra), []
+        return emit(matrix, env, registry, git=git, inputs=inputs), []
     except (ValueError, jinja2.TemplateError) as exc:
         # a broken project template override is a located finding, not a traceback
         why = (describe_template_error(exc, Path(settings.root))
@@ -207,20 +206,6 @@ def _sev_error() -> Any:
     from .diagnostics import Severity
 
     return Severity.ERROR
-
-
-def _format_facts(doc: Any, settings: Any) -> dict[str, Any]:
-    """Dataset format, type and split field names for the torchtune config (front-matter
-    run groups state them; seed-form plans use JSON with train/validation fields)."""
-    if doc.kind != "run-group":
-        return {}
-    from .spec import build
-
-    spec = build(doc, settings).spec
-    if spec is None:
-        return {}
-    return {"data_format": spec.data_format, "dataset_type": spec.dataset_type,
-            "splits": spec.splits}
 
 
 # -- the group index: fingerprint → group, beside the groups -------------------------------

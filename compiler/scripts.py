@@ -322,8 +322,19 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
         "model_path": model_path,
         "model_args": model_args,
         "task_args": task_args,
+        "options": _inspect_options(settings),
         "dir": paths.eval_relpath(run.name, ev.key),
     }
+
+
+def _inspect_options(settings: Mapping[str, Any]) -> list[str]:
+    """inspect ``eval`` flags the plan states: ``--seed`` and ``--max-connections``."""
+    words: list[str] = []
+    if settings.get("eval_seed") is not None:
+        words += ["--seed", str(int(settings.get("eval_seed")))]
+    if settings.get("eval_max_connections") is not None:
+        words += ["--max-connections", str(int(settings.get("eval_max_connections")))]
+    return words
 
 
 def _run_context(run: Run, index: int, matrix: RunMatrix, settings: Mapping[str, Any],

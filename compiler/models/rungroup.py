@@ -125,7 +125,7 @@ class Evaluation(_Strict):
     tasks: list[EvalTaskSpec] = Field(default_factory=list)
     epochs: Literal["last", "all", "best"] | list[int] = "last"
     matrix: list[MatrixEntry] | None = None
-    max_connections: int = 1
+    max_connections: int | None = Field(default=None, ge=1)
     seed: int | None = None
     # inspect ``--model`` for every evaluation (e.g. ``planc/upper`` offline, ``vllm/…``);
     # default ``hf/<run>_epoch_<N>`` with ``-M model_path=<checkpoint>``.
@@ -229,7 +229,7 @@ class RunGroupSpec:
     training: dict[str, Any] = field(default_factory=dict)
     eval_tasks: list[EvalTask] = field(default_factory=list)
     eval_epochs: str | list[int] = "last"
-    eval_max_connections: int = 1
+    eval_max_connections: int | None = None
     eval_seed: int | None = None
     eval_model: str | None = None
     eval_model_args: dict[str, Any] = field(default_factory=dict)
@@ -242,6 +242,8 @@ class RunGroupSpec:
     array_throttle: int | None = None
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
     stated: dict[str, Any] = field(default_factory=dict)
+    purpose: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def pos(self, key: str) -> tuple[int, int]:
         """The position of fact ``key`` (falling back to its parents, then line 1)."""
@@ -327,7 +329,8 @@ def _from_front_matter(doc: Any, fm: dict[str, Any]
         return _fm_pos(doc, loc)
 
     for top in ("experiment", "variables", "models", "data", "training", "evaluation",
-                "compute", "exclude", "controls", "runs"):
+                "compute", "exclude", "controls", "runs", "created", "array_throttle",
+                "layout", "repeats"):
         if top in fm:
             pos[top] = p(top)
     for sect in ("training", "compute", "evaluation"):
@@ -390,6 +393,8 @@ def _from_front_matter(doc: Any, fm: dict[str, Any]
         question=exp.question,
         hypothesis=exp.hypothesis,
         project=exp.project,
+        purpose=exp.purpose,
+        meta=_meta(model, ignore_created=exp.date is not None),
         factors=factors,
         design=model.design,
         explicit_runs=[r.model_dump() for r in model.runs] or None,
@@ -614,10 +619,33 @@ def spec_from_run_plan(rp: Any, doc: Any) -> tuple[RunGroupSpec | None, list[Dia
         compute={"gpus": gpus, **_seed_front_matter(doc, pos)},
         layout=_fm_value(doc, "layout") or "per-run",
         array_throttle=_fm_value(doc, "array_throttle"),
+        meta=_seed_meta(doc),
         positions=pos,
         stated=stated,
     )
     return spec, []
+
+
+def _meta(model: Any, ignore_created: bool = False) -> dict[str, Any]:
+    """Front-matter metadata (``CommonFrontMatter`` fields) as strings for the README."""
+    out: dict[str, Any] = {}
+    for key in ("title", "id", "description", "author", "created", "updated", "status"):
+        value = getattr(model, key, None)
+        if value is not None and not (key == "created" and ignore_created):
+            out[key] = str(value)
+    if getattr(model, "tags", None):
+        out["tags"] = tuple(str(t) for t in model.tags)
+    return out
+
+
+def _seed_meta(doc: Any) -> dict[str, Any]:
+    fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
+    out: dict[str, Any] = {k: str(fm[k]) for k in ("title", "id", "description", "author",
+                                                    "created", "updated", "status")
+                           if fm.get(k) is not None}
+    if isinstance(fm.get("tags"), list) and fm["tags"]:
+        out["tags"] = tuple(str(t) for t in fm["tags"])
+    return out
 
 
 def _fm_value(doc: Any, key: str) -> Any:
