@@ -36,7 +36,7 @@ MINIMISE = re.compile(r"loss|error|perplexity|ppl|\bwer\b|\bcer\b|latency|second
 _OPS = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
         "<": lambda a, b: a < b, "==": lambda a, b: math.isclose(a, b)}
 COMPARISON = re.compile(r"^\s*(>=|<=|>|<|==)\s*(-?[0-9.]+(?:e-?\d+)?)\s*$", re.IGNORECASE)
-_NUM = r"(-?\d+(?:\.\d+)?%?)"
+_NUM = r"(?P<num>-?\d+(?:\.\d+)?%?)"
 
 
 def _number(text: str) -> float:
@@ -170,11 +170,11 @@ def criterion_from_mapping(item: Any, primary: str | None) -> CriterionSpec | No
 _EVERY = re.compile(
     r"\b(?:every|each|all)(?: of the)?(?: \d+)? (?:runs?|seeds?|levels?|configurations?)\b.*?"
     r"\b(?:reach(?:es)?|ha(?:s|ve)|achieves?|gets?|scores?|keeps?|stays?)\s+"
-    r"(?:an? |the )?(at least|at most|above|below|over|under|>=|<=|>|<)\s*" + _NUM +
+    r"(?:an? |the )?(?P<op>at least|at most|above|below|over|under|>=|<=|>|<)\s*" + _NUM +
     r"\s*(?:of |in )?(?P<metric>[A-Za-z][\w .-]*?)?\s*(?:[.;,(]|$)", re.IGNORECASE)
 _METRIC_FIRST = re.compile(
     r"\b(?:every|each|all)(?: \d+)? (?:runs?)\b.*?\b(?:'s |s' )?(?P<metric>[A-Za-z][\w .-]*?)\s+"
-    r"(?:is |of |stays |remains )?(at least|at most|above|below|over|under|>=|<=|>|<)\s*"
+    r"(?:is |of |stays |remains )?(?P<op>at least|at most|above|below|over|under|>=|<=|>|<)\s*"
     + _NUM, re.IGNORECASE)
 _AGREE = re.compile(
     r"\b(?:seeds?|repeats?|replicates?|runs)\b.*?\b(?:agree|differ by no more than|"
@@ -189,7 +189,7 @@ _WORD_OPS = {"at least": ">=", "above": ">", "over": ">", "at most": "<=", "belo
 def parse_criterion(text: str, primary: str | None, line: int = 0) -> CriterionSpec:
     """The checkable form of a prose criterion (the common forms in the module docstring),
     or ``form="none"``."""
-    plain = re.sub(r"[`*_]{1,2}(?=\w)|(?<=\w)[`*_]{1,2}", "", text).replace("`", "")
+    plain = text.replace("`", "").replace("**", "")
     plain = plain.replace("≥", ">=").replace("≤", "<=")
     for pattern in (_EVERY, _METRIC_FIRST):
         m = pattern.search(plain)
@@ -197,14 +197,14 @@ def parse_criterion(text: str, primary: str | None, line: int = 0) -> CriterionS
             metric = (m.group("metric") or "").strip() or primary
             if metric:
                 return CriterionSpec(text=text, form="every", metric=metric,
-                                     op=_WORD_OPS[m.group(1).lower()],
-                                     value=_number(m.group(2)), line=line)
+                                     op=_WORD_OPS[m.group("op").lower()],
+                                     value=_number(m.group("num")), line=line)
     m = _AGREE.search(plain)
     if m:
         metric = (m.group("metric") or "").strip() or primary
         if metric:
             return CriterionSpec(text=text, form="agree", metric=metric,
-                                 value=_number(m.group(1)), line=line)
+                                 value=_number(m.group("num")), line=line)
     if _COMPLETE.search(plain):
         writes = re.search(r"writes?\s+(\S+\.json)", plain)
         return CriterionSpec(text=text, form="complete",
