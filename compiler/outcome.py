@@ -437,7 +437,8 @@ def _complete(c: CriterionSpec, runs: list[str], statuses: dict[str, str],
     if failed:
         return "fail", f"{len(failed)} of {len(runs)} run(s) did not finish: {_names(failed)}"
     if waiting:
-        return "pending", f"{len(done)} of {len(runs)} run(s) finished; waiting for {_names(waiting)}"
+        return "pending", (f"{len(done)} of {len(runs)} run(s) finished; waiting for "
+                           f"{_names(waiting)}")
     return "pass", f"all {len(runs)} run(s) finished"
 
 
@@ -481,7 +482,8 @@ def _agree(c: CriterionSpec, metric: str, runs: list[str], statuses: dict[str, s
             if worst is None or spread > worst[1]:
                 worst = (key, spread)
     dead, waiting = _missing(runs, statuses, metrics, metric)
-    label = ", ".join(f"{f}={v}" for f, v in zip(outcome.factors, worst[0])) if worst else ""
+    pairs = zip(outcome.factors, worst[0], strict=False) if worst else ()
+    label = ", ".join(f"{f}={v}" for f, v in pairs)
     if worst is not None and worst[1] > c.value + 1e-12:
         return "fail", f"{metric} differs by {worst[1]:.4g} between replicates of {label} " \
                        f"(within {c.value:g} required)"

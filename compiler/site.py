@@ -772,7 +772,9 @@ def render_plan(doc: Document, diagnostics: list[Diagnostic], rule_url: Any = No
 def _diag_html(diags: list[Diagnostic], rule_url: Any = None) -> str:
     def code(d: Diagnostic) -> str:
         c = markupsafe.escape(d.code)
-        return f'<a href="{rule_url(d.code)}"><code>{c}</code></a>' if rule_url else f"<code>{c}</code>"
+        if rule_url is None:
+            return f"<code>{c}</code>"
+        return f'<a href="{rule_url(d.code)}"><code>{c}</code></a>'
 
     items = "".join(
         f"<li>{code(d)} line {d.line}:{d.column} "
@@ -999,7 +1001,8 @@ def render_pages(views: list[PlanView], rules: tuple[Any, ...],
         for name, text in view.data_files.items():
             pages[f"plans/{view.slug}/{name}"] = text
         all_plots = _plots(view)
-        prefix = f"{slugify(view.outcome.primary)}-" if view.outcome and view.outcome.primary else None
+        primary = view.outcome.primary if view.outcome is not None else None
+        prefix = f"{slugify(primary)}-" if primary else None
         mine = {k for k in all_plots if prefix and k.startswith(prefix)}
         pages[here] = env.get_template("plan.md.j2").render(
             view=view,
@@ -1019,7 +1022,6 @@ def render_pages(views: list[PlanView], rules: tuple[Any, ...],
             compare=_compare_data(view) if len(view.runs) > 1 else "",
             data_files=list(view.data_files),
         )
-        primary = view.outcome.primary if view.outcome is not None else None
         for run in view.runs:
             curve = ""
             tr = run.results.get("training") if isinstance(run.results, dict) else None
