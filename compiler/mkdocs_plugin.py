@@ -64,7 +64,9 @@ class PlancPlugin(BasePlugin[PlancConfig]):
         settings, _diags = load_settings(root, set(BY_CODE) | set(BUILTIN_CODES))
         settings.root = root
         self._views = collect(settings, plans_dir, build_dir)
-        self._pages = render_pages(self._views, RULES)
+        self._pages = render_pages(
+            self._views, RULES, directory_urls=bool(config.use_directory_urls)
+        )
         for css, _ in ASSETS.items():
             if css.endswith(".css") and css not in config.extra_css:
                 config.extra_css.append(css)

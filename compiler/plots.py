@@ -67,6 +67,23 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+LEGEND_ROW = 16
+
+
+def _legend(labels: Sequence[tuple[str, str]]) -> tuple[list[dict[str, object]], int]:
+    """Legend entries laid out in rows under the x axis (never over the data): returns the
+    entries with positions and the extra height they need."""
+    out: list[dict[str, object]] = []
+    x, row = PAD_L, 0
+    for label, color in labels:
+        width = 18 + 6.5 * min(len(label), 40)
+        if x + width > W - PAD_R and x > PAD_L:
+            x, row = PAD_L, row + 1
+        out.append({"x": x, "y": H + row * LEGEND_ROW, "label": label[:40], "color": color})
+        x += width + 12
+    return out, ((row + 1) * LEGEND_ROW + 4 if labels else 0)
+
+
 def line_chart(
     series: Sequence[tuple[str, Sequence[tuple[float, float]]]],
     title: str,
@@ -101,7 +118,9 @@ def line_chart(
         yticks=[(sy(v), _fmt(v)) for v in yt],
         lines=lines,
         bars=[],
-        legend=[(x["label"], x["color"]) for x in lines],
+        whiskers=[],
+        dots=[],
+        **_legend_args([(x["label"], x["color"]) for x in lines] if len(lines) > 1 else []),
     )
 
 
@@ -156,7 +175,56 @@ def bar_chart(
         yticks=[(sy(v), _fmt(v)) for v in yt],
         lines=[],
         bars=bars,
-        legend=[(label, PALETTE[i % len(PALETTE)]) for i, label in enumerate(series_labels)],
+        whiskers=[],
+        dots=[],
+        **_legend_args([(label, PALETTE[i % len(PALETTE)])
+                        for i, label in enumerate(series_labels)]),
+    )
+
+
+def _legend_args(labels: Sequence[tuple[str, str]]) -> dict[str, object]:
+    legend, extra = _legend(labels)
+    return {"legend": legend, "total_h": H + extra}
+
+
+def level_chart(levels: Sequence[tuple[str, float, float | None, Sequence[float]]],
+                title: str, y_label: str, x_label: str = "") -> str:
+    """A metric by factor level: per level ``(label, mean, sd or None, run values)`` a mean
+    marker with a ±sd error bar and each run's value as a small dot. The y axis spans the
+    data (not from zero), so differences of a few thousandths stay visible."""
+    vals = [v for _l, m, sd, pts in levels for v in (m, *(pts or ()),
+            *((m - sd, m + sd) if sd is not None else ())) if v is not None and math.isfinite(v)]
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)
+    pad = (hi - lo) * 0.15 or abs(hi) * 0.05 or 1.0
+    yt = _ticks(lo - pad, hi + pad)
+    sy = _scale(yt, H - PAD_T - PAD_B, PAD_T, True)
+    inner = W - PAD_L - PAD_R
+    gw = inner / max(1, len(levels))
+    xticks, whiskers, dots = [], [], []
+    for i, (label, mean, sd, pts) in enumerate(levels):
+        cx = PAD_L + i * gw + gw / 2
+        xticks.append((cx, label))
+        for j, v in enumerate(pts or ()):
+            if math.isfinite(v):
+                dx = (j - (len(pts) - 1) / 2) * 6
+                dots.append({"x": cx + 14 + dx, "y": sy(v), "r": 3, "color": PALETTE[1],
+                             "label": f"{label}: run {_fmt(v)}"})
+        if mean is None or not math.isfinite(mean):
+            continue
+        if sd is not None and math.isfinite(sd):
+            whiskers.append({"x": cx, "y1": sy(mean - sd), "y2": sy(mean + sd),
+                             "color": PALETTE[0]})
+        dots.append({"x": cx, "y": sy(mean), "r": 5, "color": PALETTE[0],
+                     "label": f"{label}: mean {_fmt(mean)}"
+                     + (f" ± {_fmt(sd)}" if sd is not None else "")})
+    return _template().render(
+        kind="level", title=title, x_label=x_label, y_label=y_label, w=W, h=H,
+        pad_l=PAD_L, pad_r=PAD_R, pad_t=PAD_T, pad_b=PAD_B,
+        xticks=xticks, yticks=[(sy(v), _fmt(v)) for v in yt], lines=[], bars=[],
+        whiskers=whiskers, dots=dots,
+        **_legend_args([("mean ± sd", PALETTE[0]), ("one run", PALETTE[1])]),
     )
 
 

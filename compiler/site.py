@@ -13,6 +13,7 @@ run inside), and every auth token is redacted before anything reaches the site.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -28,6 +29,7 @@ from .config import Settings
 from .diagnostics import Diagnostic
 from .document import Document, load
 from .lint import discover, lint_document
+from .outcome import analyse, read_intent, run_metrics
 
 # Glyphs from fonts every system has (the seed's ⏸/⚙️ render as boxes without emoji fonts).
 STATUS_GLYPH = {
@@ -40,6 +42,9 @@ STATUS_GLYPH = {
 }
 STATUS_ORDER = ("completed", "running", "submitted", "pending", "failed", "skipped")
 MAX_LOG_BYTES = 256 * 1024
+TAIL_LINES = 25
+_ERROR_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception|Exit|Interrupt)\b.*|error:.*|"
+                         r"FATAL.*|.*\bKilled\b.*|.*out of memory.*)$", re.IGNORECASE)
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 _SECRET = re.compile(
     r"(?i)((?:x-auth-token|authorization|token|api[_-]?key|secret|password)\s*[:=]\s*[\"']?"
@@ -59,6 +64,26 @@ def redact(text: str) -> str:
         return m.group(1) + "[REDACTED]"
 
     return _ENV_SECRET.sub(keep_vars, _SECRET.sub(keep_vars, text))
+
+
+def _error_line(text: str) -> str:
+    """The last line of ``text`` that reads as an error (``ValueError: …``, ``error: …``)."""
+    for line in reversed(text.splitlines()):
+        if _ERROR_LINE.match(line):
+            return line.strip()[:300]
+    return ""
+
+
+def localise(text: str, roots: tuple[str, ...]) -> str:
+    """``text`` without this machine's absolute paths: each of ``roots`` (the project
+    folder first) becomes relative, and the home folder ``~``."""
+    for root in roots:
+        if root and root != "/":
+            text = text.replace(root.rstrip("/") + "/", "").replace(root.rstrip("/"), ".")
+    home = str(Path.home())
+    if home not in ("", "/"):
+        text = text.replace(home, "~")
+    return text
 
 
 def slugify(text: str) -> str:
@@ -85,6 +110,64 @@ class RunView:
     estimate: dict[str, float] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # label -> text (config, script)
     logs: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (site path, text)
+    metrics: dict[str, float] = field(default_factory=dict)  # outcome.run_metrics
+    config: dict[str, Any] = field(default_factory=dict)  # what the comparison view diffs
+
+    @property
+    def main_stage(self) -> dict[str, Any]:
+        """The fine-tune (or sweep run) stage record, else the first stage's."""
+        for key in ("finetune", "run"):
+            st = self.record.get(key)
+            if isinstance(st, dict) and st.get("status") != "skipped":
+                return st
+        stages = self.stages
+        return stages[0][1] if stages else {}
+
+    @property
+    def actual_seconds(self) -> float | None:
+        """Seconds the run's main job took: the harvested training time, else the
+        ``elapsed_s`` the runner recorded on the stage."""
+        tr = self.results.get("training") if isinstance(self.results, dict) else None
+        if isinstance(tr, dict) and isinstance(tr.get("duration_s"), int | float):
+            return float(tr["duration_s"])
+        elapsed = self.main_stage.get("elapsed_s")
+        if isinstance(elapsed, int | float) and not isinstance(elapsed, bool):
+            return float(elapsed)
+        return None
+
+    @property
+    def estimate_seconds(self) -> float | None:
+        value = self.estimate.get("train_seconds") or self.estimate.get("seconds")
+        return float(value) if isinstance(value, int | float) and value else None
+
+    @property
+    def exit_code(self) -> Any:
+        return self.main_stage.get("exit_code")
+
+    @property
+    def reason(self) -> str:
+        """Why the run is not completed: the recorded reason, else the exit code and the
+        last error line of its log."""
+        st = self.main_stage
+        reason = str(st.get("reason") or st.get("error") or "")
+        if self.main_status != "failed" or reason:
+            return reason
+        parts = []
+        if st.get("exit_code") not in (None, 0):
+            parts.append(f"exit code {st['exit_code']}")
+        err = _error_line(self.log_tail)
+        if err:
+            parts.append(err)
+        return " — ".join(parts)
+
+    @property
+    def log_tail(self) -> str:
+        """The last lines of the main stage's log (``TAIL_LINES``)."""
+        for key, (_path, text) in self.logs.items():
+            if key in ("finetune", "run") or key == "training log":
+                lines = text.rstrip().splitlines()
+                return "\n".join(lines[-TAIL_LINES:])
+        return ""
 
     @property
     def stages(self) -> list[tuple[str, dict[str, Any]]]:
@@ -127,6 +210,15 @@ class PlanView:
     matrix: Any = None
     results_meta: dict[str, Any] = field(default_factory=dict)
     totals: dict[str, float] = field(default_factory=dict)
+    outcome: Any = None  # compiler.outcome.Outcome once the group has runs
+    data_files: dict[str, str] = field(default_factory=dict)  # site name -> text
+
+    def run_counts(self) -> dict[str, int]:
+        """Runs by their main status (a run counts once, whatever its stages)."""
+        counts = Counter(run.main_status for run in self.runs)
+        return {s: counts[s] for s in STATUS_ORDER if counts[s]} | {
+            s: n for s, n in counts.items() if s not in STATUS_ORDER
+        }
 
     @property
     def kind(self) -> str:
@@ -140,7 +232,7 @@ class PlanView:
     def warnings(self) -> int:
         return sum(d.severity.value == "warning" for d in self.diagnostics)
 
-    def status_counts(self) -> dict[str, int]:
+    def stage_counts(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
         for run in self.runs:
             for _key, st in run.stages:
@@ -189,6 +281,7 @@ def collect(settings: Settings, plans_dir: Path, build_dir: Path) -> list[PlanVi
     if not plans_dir.is_dir():
         return views
     files = discover([plans_dir], settings)
+    roots = tuple(dict.fromkeys((str(settings.root.resolve()), str(settings.root))))
     status_diags: dict[Path, list[Diagnostic]] = {}
     for f in files:
         if f.suffix in (".yaml", ".yml"):
@@ -205,7 +298,7 @@ def collect(settings: Settings, plans_dir: Path, build_dir: Path) -> list[PlanVi
         rel = _rel(f, settings.root)
         slug = slugify(str(Path(rel).with_suffix("")).replace("/", "--").removeprefix("plans--"))
         view = PlanView(path=rel, slug=slug, doc=doc, title=plan_title(doc), diagnostics=diags)
-        _attach_group(view, settings, build_dir)
+        _attach_group(view, settings, build_dir, roots)
         views.append(view)
     views.sort(key=lambda v: v.path)
     return views
@@ -232,7 +325,8 @@ def _matrix(doc: Document, settings: Settings) -> Any:
     return matrix
 
 
-def _attach_group(view: PlanView, settings: Settings, build_dir: Path) -> None:
+def _attach_group(view: PlanView, settings: Settings, build_dir: Path,
+                  roots: tuple[str, ...] = ()) -> None:
     if view.kind not in ("run-group", "plan"):
         return
     matrix = _matrix(view.doc, settings)
@@ -241,29 +335,33 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path) -> None:
     group_dir = build_dir / group if group else None
     status: dict[str, Any] = {}
     results: dict[str, Any] = {}
+    status_text = ""
     if group_dir is not None and group_dir.is_dir():
         from .tracker import TrackerError, read
 
         try:
             status = read(layout.status_path(group_dir)) or {}
-        except TrackerError:
+            status_text = layout.status_path(group_dir).read_text("utf-8")
+        except (TrackerError, OSError, UnicodeDecodeError):
             status = {}
         try:
             results = json.loads((group_dir / layout.RESULTS_FILE).read_text("utf-8"))
         except (OSError, ValueError):
-            results = {}
+            results = _harvest(group_dir) if status else {}
     records = status.get("runs", {}) if isinstance(status.get("runs"), dict) else {}
     run_results = results.get("runs", {}) if isinstance(results.get("runs"), dict) else {}
     names: list[str] = []
     kinds: dict[str, str] = {}
     factors: dict[str, dict[str, Any]] = {}
     estimates: dict[str, dict[str, float]] = {}
+    configs: dict[str, dict[str, Any]] = {}
     if matrix is not None:
         for run in matrix.runs:
             names.append(run.name)
             kinds[run.name] = run.kind
             factors[run.name] = dict(run.factors)
             estimates[run.name] = run.estimate.as_dict()
+            configs[run.name] = _run_config(run)
         view.totals = matrix.totals.as_dict()
     for name in records:
         if name not in kinds:
@@ -284,9 +382,118 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path) -> None:
             results=run_results.get(name, {}) or {},
             estimate=estimates.get(name, {}),
         )
+        rv.metrics = run_metrics(rv.results)
+        rv.config = {**{f"factor {k}": v for k, v in rv.factors.items()},
+                     **configs.get(name, {"type": rv.kind})}
         if group_dir is not None:
-            _attach_files(rv, group_dir, view.slug)
+            _attach_files(rv, group_dir, view.slug, roots)
         view.runs.append(rv)
+    view.outcome = analyse(
+        {r.name: r.metrics for r in view.runs},
+        {r.name: r.factors for r in view.runs},
+        {r.name: r.main_status for r in view.runs},
+        read_intent(view.doc),
+    )
+    view.data_files = _data_files(view, results, status_text, roots)
+
+
+def _harvest(group_dir: Path) -> dict[str, Any]:
+    """Results read straight from the group's files when ``planc results`` has not stored
+    ``results.json`` yet (nothing is written)."""
+    from .results import HarvestError, harvest_group
+
+    try:
+        return harvest_group(group_dir, store=False)
+    except (HarvestError, OSError, ValueError):
+        return {}
+
+
+def _run_config(run: Any) -> dict[str, Any]:
+    """The settings of a matrix run that the comparison view diffs (flat, JSON-ready)."""
+    out: dict[str, Any] = {"type": run.kind}
+    for key in ("model", "command", "output_dir", "system_prompt", "eval_model"):
+        value = getattr(run, key, None)
+        if value not in (None, ""):
+            out[key] = value
+    ft = getattr(run, "finetune", None)
+    if ft is not None:
+        from dataclasses import asdict
+
+        for k, v in asdict(ft).items():
+            out[f"finetune {k}"] = list(v) if isinstance(v, tuple) else v
+    for res in ("train", "eval"):
+        r = getattr(run, res, None)
+        if r is not None:
+            out[f"{res} gpus"] = r.gpus
+            out[f"{res} time"] = r.time
+    out["evaluations"] = ", ".join(e.key for e in getattr(run, "evaluations", ())) or "—"
+    return out
+
+
+def _data_files(view: PlanView, results: dict[str, Any], status_text: str,
+                roots: tuple[str, ...]) -> dict[str, str]:
+    """``results.json`` (the harvest plus the outcome), ``runs.csv`` and the tracker, for
+    notebooks and agents; local paths made relative and secrets redacted."""
+    import csv
+    import io
+
+    out: dict[str, str] = {}
+    o = view.outcome
+    doc = {
+        **results,
+        "plan": view.path,
+        "outcome": None if o is None else {
+            "primary_metric": o.primary,
+            "direction": o.direction,
+            "statement": o.statement,
+            "best_run": list(o.best_run) if o.best_run else None,
+            "separated": o.separated,
+            "levels": [
+                {"label": lv.label, "levels": lv.levels, "runs": lv.runs, "mean": lv.mean,
+                 "sd": lv.spread, "n": len(lv.values)}
+                for lv in o.levels
+            ],
+            "criteria": [
+                {"text": c.text, "verdict": v, "evidence": e} for c, v, e in o.verdicts
+            ],
+        },
+    }
+    text = json.dumps(doc, indent=1, ensure_ascii=False, default=str)
+    out[layout.RESULTS_FILE] = redact(localise(text, roots))
+    metric_names: list[str] = []
+    factor_names: list[str] = []
+    for run in view.runs:
+        metric_names += [k for k in run.metrics if k not in metric_names]
+        factor_names += [k for k in run.factors if k not in factor_names]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["run", "status", *factor_names, *metric_names, "actual_seconds",
+                "estimate_seconds", "exit_code", "reason"])
+    for run in view.runs:
+        w.writerow([_csv_safe(run.name), run.main_status,
+                    *(_csv_safe(run.factors.get(f, "")) for f in factor_names),
+                    *(run.metrics.get(m, "") for m in metric_names),
+                    run.actual_seconds or "", run.estimate_seconds or "",
+                    run.exit_code if run.exit_code is not None else "",
+                    _csv_safe(run.reason)])
+    out["runs.csv"] = redact(localise(buf.getvalue(), roots))
+    if status_text:
+        out[layout.STATUS_FILE] = redact(localise(status_text, roots))
+    return out
+
+
+def _csv_safe(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _group_from_manifests(plan_path: str, build_dir: Path) -> str | None:
@@ -305,7 +512,7 @@ def _group_from_manifests(plan_path: str, build_dir: Path) -> str | None:
     return None
 
 
-def _read_text(path: Path) -> str | None:
+def _read_text(path: Path, roots: tuple[str, ...] = ()) -> str | None:
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_LOG_BYTES + 1)
@@ -314,16 +521,17 @@ def _read_text(path: Path) -> str | None:
     text = data[:MAX_LOG_BYTES].decode("utf-8", errors="replace")
     if len(data) > MAX_LOG_BYTES:
         text += "\n… (truncated)"
-    return redact(text)
+    return redact(localise(text, roots))
 
 
-def _attach_files(run: RunView, group_dir: Path, slug: str) -> None:
+def _attach_files(run: RunView, group_dir: Path, slug: str, roots: tuple[str, ...] = ()) -> None:
     run_dir = layout.run_dir(group_dir, run.name)
     for name in (layout.FINETUNE_CONFIG, layout.FINETUNE_SLURM, layout.RUN_SLURM,
                  layout.SETUP_FINETUNE):
-        text = _read_text(run_dir / name)
+        text = _read_text(run_dir / name, roots)
         if text is not None:
             run.files[name] = text
+    seen: set[Path] = set()
     for key, st in run.stages:
         out = st.get("output")
         if not out:
@@ -331,15 +539,16 @@ def _attach_files(run: RunView, group_dir: Path, slug: str) -> None:
         p = Path(str(out))
         if not p.is_absolute():
             p = group_dir / p
-        text = _read_text(p)
+        text = _read_text(p, roots)
         if text is not None:
-            site_path = f"plans/{slug}/logs/{slugify(run.name)}--{slugify(key)}.txt"
+            seen.add(p)
+            site_path = f"plans/{slug}/logs/{slugify(run.name)}--{slugify(key)}.md"
             run.logs[key] = (site_path, text)
     log = (run.results.get("training") or {}).get("log") if isinstance(run.results, dict) else None
-    if log:
-        text = _read_text(Path(str(log)))
+    if log and Path(str(log)) not in seen:
+        text = _read_text(Path(str(log)), roots)
         if text is not None:
-            run.logs["training log"] = (f"plans/{slug}/logs/{slugify(run.name)}--train.txt", text)
+            run.logs["training log"] = (f"plans/{slug}/logs/{slugify(run.name)}--train.md", text)
 
 
 # -- rendering ------------------------------------------------------------------------
@@ -407,11 +616,13 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals.update(icon=icon)
     env.filters.update(
         cell=_cell,
         badge=_badge,
         fmt=_fmt,
         slug=slugify,
+        duration=_duration,
         quantity=_quantity,
         amount=_amount,
         fence=lambda text, lang="": markupsafe.Markup(fence(redact(str(text)), lang)),
@@ -419,13 +630,89 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def render_plan_html(doc: Document, diagnostics: list[Diagnostic]) -> str:
-    """The plan's markdown rendered to HTML with raw HTML disabled (escaped), and each
-    diagnostic placed right after the block that holds its line."""
+# Unicode emoji agents put in plans → Material's bundled icons (inline SVG): no emoji font
+# is needed offline. Other emoji stay as text.
+ICONS = {
+    "📋": "clipboard-text-outline", "💡": "lightbulb-on-outline", "⚠️": "alert-outline",
+    "⚠": "alert-outline", "✅": "check-circle-outline", "❌": "close-circle-outline",
+    "🎯": "target", "📊": "chart-bar", "📈": "chart-line", "🔬": "microscope",
+    "🚀": "rocket-launch-outline", "⚙️": "cog-outline", "⚙": "cog-outline", "🧪": "flask-outline",
+    "⏱️": "timer-outline", "⏱": "timer-outline", "🔍": "magnify", "📝": "note-edit-outline",
+    "⏸️": "pause", "⏸": "pause", "✨": "star-four-points-outline", "📚": "book-open-variant",
+}
+_ICON_RE = re.compile("|".join(sorted(map(re.escape, ICONS), key=len, reverse=True)))
+
+
+@functools.lru_cache(maxsize=64)
+def icon(name: str, label: str = "") -> markupsafe.Markup:
+    """Material's bundled icon ``material/<name>.svg`` inline (class ``twemoji``, as the
+    Material emoji extension writes it); empty when mkdocs-material is not installed."""
+    try:
+        from importlib import resources
+
+        svg = (resources.files("material") / "templates" / ".icons" / "material"
+               / f"{name}.svg").read_text("utf-8")
+    except (ModuleNotFoundError, OSError):
+        return markupsafe.Markup("")
+    title = f' title="{markupsafe.escape(label)}"' if label else ""
+    return markupsafe.Markup(f'<span class="twemoji planc-icon"{title}>{svg}</span>')
+
+
+def emoji_icons(html: str) -> str:
+    """Replace the emoji of :data:`ICONS` in rendered, escaped HTML by inline icons."""
+    return _ICON_RE.sub(lambda m: str(icon(ICONS[m.group(0)], m.group(0))) or m.group(0), html)
+
+
+@dataclass
+class Urls:
+    """Links between generated pages as MkDocs writes them: ``page.html`` or, with
+    ``use_directory_urls``, ``page/``. Needed where links sit in raw HTML (which MkDocs
+    does not rewrite)."""
+
+    directory_urls: bool = False
+
+    def url(self, md_path: str) -> str:
+        """The site URL (from the site root) of the page ``md_path``."""
+        if not md_path.endswith(".md"):
+            return md_path
+        stem = md_path[:-3]
+        if not self.directory_urls:
+            return stem + ".html"
+        if stem == "index" or stem.endswith("/index"):
+            return stem[: -len("index")]
+        return stem + "/"
+
+    def rel(self, from_md: str, to_md: str) -> str:
+        """A relative link from the page ``from_md`` to the page or file ``to_md``."""
+        import posixpath
+
+        src = self.url(from_md)
+        base = src.rstrip("/") if src.endswith("/") else posixpath.dirname(src)
+        target = self.url(to_md)
+        rel = posixpath.relpath(target.rstrip("/") or ".", base or ".")
+        if target.endswith("/") or target == "":
+            rel = rel.rstrip("/") + "/"
+        return rel
+
+
+def render_plan_html(doc: Document, diagnostics: list[Diagnostic],
+                     rule_url: Any = None) -> str:
+    """The plan's markdown rendered to HTML with raw HTML disabled (escaped), task lists
+    as disabled checkboxes, an ``id="L<n>"`` anchor on each block starting at line ``n``,
+    and each diagnostic placed right after the block that holds its line (linked to its
+    rule through ``rule_url(code)`` when given)."""
+    return render_plan(doc, diagnostics, rule_url)[0]
+
+
+def render_plan(doc: Document, diagnostics: list[Diagnostic], rule_url: Any = None
+                ) -> tuple[str, list[tuple[Diagnostic, str]]]:
+    """:func:`render_plan_html` and each diagnostic with the anchor it links to."""
     from markdown_it import MarkdownIt
     from mdit_py_plugins.front_matter import front_matter_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
 
-    md = MarkdownIt("commonmark", {"html": False}).enable("table").use(front_matter_plugin)
+    md = (MarkdownIt("commonmark", {"html": False}).enable("table")
+          .use(front_matter_plugin).use(tasklists_plugin))
     text = redact(doc.text)
     offset = 0
     if doc.extracted:
@@ -434,10 +721,27 @@ def render_plan_html(doc: Document, diagnostics: list[Diagnostic]) -> str:
             offset = text.count("\n", 0, m.start(1))
             text = m.group(1)
     tokens = [t for t in md.parse(text) if t.type != "front_matter"]
+    anchors: list[int] = []
+    for t in tokens:
+        if t.map and t.nesting >= 0 and t.type.endswith(("_open", "fence", "code_block", "hr")):
+            line = t.map[0] + 1 + offset
+            if not anchors or line > anchors[-1]:
+                t.attrSet("id", f"L{line}")
+                anchors.append(line)
+
+    def anchor_of(line: int) -> str:
+        best = anchors[0] if anchors else 1
+        for a in anchors:
+            if a <= line:
+                best = a
+        return f"L{best}"
+
     by_line: dict[int, list[Diagnostic]] = {}
     for d in diagnostics:
         if d.path.endswith(".md"):
             by_line.setdefault(d.line, []).append(d)
+    linked = [(d, anchor_of(d.line) if d.path.endswith(".md") else "")
+              for d in sorted(diagnostics, key=lambda d: (d.line, d.column))]
     placed: set[int] = set()
     parts: list[str] = []
     i = 0
@@ -458,16 +762,22 @@ def render_plan_html(doc: Document, diagnostics: list[Diagnostic]) -> str:
                 if ln in by_line:
                     placed.add(ln)
             if here:
-                parts.append(_diag_html(here))
+                parts.append(_diag_html(here, rule_url))
         i = j + 1
     rest = [d for ln, ds in sorted(by_line.items()) if ln not in placed for d in ds]
-    head = _diag_html(rest) if rest else ""
-    return head + "".join(parts)
+    head = _diag_html(rest, rule_url) if rest else ""
+    return emoji_icons(head + "".join(parts)), linked
 
 
-def _diag_html(diags: list[Diagnostic]) -> str:
+def _diag_html(diags: list[Diagnostic], rule_url: Any = None) -> str:
+    def code(d: Diagnostic) -> str:
+        c = markupsafe.escape(d.code)
+        if rule_url is None:
+            return f"<code>{c}</code>"
+        return f'<a href="{rule_url(d.code)}"><code>{c}</code></a>'
+
     items = "".join(
-        f"<li><code>{markupsafe.escape(d.code)}</code> line {d.line}:{d.column} "
+        f"<li>{code(d)} line {d.line}:{d.column} "
         f"<em>{markupsafe.escape(d.severity.value)}</em> — {markupsafe.escape(redact(d.message))}"
         + (f" (fix: {markupsafe.escape(redact(d.fix))})" if d.fix else "")
         + "</li>"
@@ -481,26 +791,42 @@ def _diag_html(diags: list[Diagnostic]) -> str:
 
 
 def actual_totals(view: PlanView) -> dict[str, float]:
-    """Actuals in the units of the estimate totals: ``train_seconds``, ``eval_seconds``,
-    ``gpu_hours`` (duration × GPUs of the job ÷ 3600) and ``disk_gib`` (checkpoint sizes)."""
+    """Actuals in the units of the estimate totals: ``runs`` and ``evaluations`` finished,
+    ``train_seconds`` (harvested training time, else the recorded ``elapsed_s`` of the
+    run's job), ``eval_seconds``, ``seconds`` (their sum), ``parallel_seconds`` (the longest
+    job of each kind), ``gpu_hours`` (duration × GPUs of the job ÷ 3600) and ``disk_gib``
+    (checkpoint sizes)."""
     gpus = {r.name: r.train.gpus for r in getattr(view.matrix, "runs", ())}
     out = {"train_seconds": 0.0, "eval_seconds": 0.0, "gpu_hours": 0.0, "disk_gib": 0.0}
+    longest_train = longest_eval = 0.0
     seen = False
     for run in view.runs:
         res = run.results if isinstance(run.results, dict) else {}
         tr = res.get("training") or {}
-        if isinstance(tr.get("duration_s"), (int, float)):
+        took = run.actual_seconds
+        if took is not None:
             seen = True
-            out["train_seconds"] += tr["duration_s"]
-            out["gpu_hours"] += tr["duration_s"] * max(1, gpus.get(run.name, 1)) / 3600
+            out["train_seconds"] += took
+            out["gpu_hours"] += took * gpus.get(run.name, 0) / 3600
+            longest_train = max(longest_train, took)
         ck = tr.get("checkpoint_gib")
         if isinstance(ck, dict):
-            out["disk_gib"] += sum(v for v in ck.values() if isinstance(v, (int, float)))
+            out["disk_gib"] += sum(v for v in ck.values() if isinstance(v, int | float))
         for ev in (res.get("evaluations") or {}).values():
-            if isinstance(ev, dict) and isinstance(ev.get("duration_s"), (int, float)):
+            if isinstance(ev, dict) and isinstance(ev.get("duration_s"), int | float):
                 seen = True
                 out["eval_seconds"] += ev["duration_s"]
-    return {k: round(v, 3) for k, v in out.items()} if seen else {}
+                longest_eval = max(longest_eval, ev["duration_s"])
+    if not seen:
+        return {}
+    out["seconds"] = out["train_seconds"] + out["eval_seconds"]
+    out["parallel_seconds"] = longest_train + longest_eval
+    out["runs"] = sum(r.main_status == "completed" for r in view.runs)
+    out["evaluations"] = sum(
+        1 for r in view.runs for k, st in r.stages
+        if k.startswith("eval ") and st.get("status") == "completed"
+    )
+    return {k: round(v, 3) for k, v in out.items()}
 
 
 def _eval_rows(view: PlanView) -> list[dict[str, Any]]:
@@ -579,16 +905,23 @@ def _plots(view: PlanView) -> dict[str, str]:
                     f"Score by {factor}" + (f" for each {series_factor}" if series_factor else ""),
                     "score",
                 )
-    est = [
-        (
-            run.name,
-            run.estimate.get("train_seconds") or run.estimate.get("seconds"),
-            (run.results.get("training") or {}).get("duration_s")
-            if isinstance(run.results, dict)
-            else None,
-        )
-        for run in view.runs
-    ]
+    o = view.outcome
+    if o is not None and o.primary:
+        for factor, levels in o.by_factor.items():
+            if len(levels) < 2 and len(o.by_factor) > 1:
+                continue
+            out[f"{slugify(o.primary)}-by-{slugify(factor)}"] = plots.level_chart(
+                [(str(lv.levels.get(factor)), lv.mean, lv.spread, lv.values) for lv in levels],
+                f"{o.primary} by {factor} (mean ± sd over {', '.join(o.replicates) or 'runs'})",
+                o.primary,
+                factor,
+            )
+        if not o.by_factor and len(o.levels) == 1 and len(o.levels[0].values) > 1:
+            lv = o.levels[0]
+            out[f"{slugify(o.primary)}-all"] = plots.level_chart(
+                [("all runs", lv.mean, lv.spread, lv.values)], f"{o.primary} (mean ± sd)",
+                o.primary)
+    est = [(run.name, run.estimate_seconds, run.actual_seconds) for run in view.runs]
     est = [(n, e, a) for n, e, a in est if e is not None and a is not None]
     if est:
         data = [
@@ -600,53 +933,132 @@ def _plots(view: PlanView) -> dict[str, str]:
     return {k: v for k, v in out.items() if v}
 
 
-def render_pages(views: list[PlanView], rules: tuple[Any, ...]) -> dict[str, str]:
-    """All generated pages as ``{docs-relative path: markdown}`` (plus log text files)."""
+def _metric_columns(view: PlanView, limit: int = 3) -> list[str]:
+    """The run table's metric columns: the primary metric, the plan's secondary metrics
+    that were recorded, then other recorded metrics, ``limit`` in all."""
+    available: list[str] = []
+    for run in view.runs:
+        available += [k for k in run.metrics if k not in available]
+    cols: list[str] = []
+    o = view.outcome
+    if o is not None and o.primary:
+        cols.append(o.primary)
+    if view.kind == "plan":
+        from .models.plan import parse_plan
+        from .outcome import resolve_metric
+
+        for m in parse_plan(view.doc).metrics:
+            if m.role != "primary":
+                hit = resolve_metric(m.name, available)
+                if hit and hit not in cols:
+                    cols.append(hit)
+    skip = {f for run in view.runs for f in run.factors}
+    cols += [k for k in available if k not in cols and k not in skip]
+    return cols[:limit]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.2f} h"
+
+
+def _compare_data(view: PlanView) -> str:
+    """JSON for the comparison view (an HTML attribute, so search does not index it)."""
+    data = [
+        {"name": run.name, "status": run.main_status,
+         "config": {k: v if isinstance(v, int | float | bool) else str(v)
+                    for k, v in run.config.items()},
+         "metrics": run.metrics}
+        for run in view.runs
+    ]
+    return redact(json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str))
+
+
+def render_pages(views: list[PlanView], rules: tuple[Any, ...],
+                 directory_urls: bool = False) -> dict[str, str]:
+    """All generated pages as ``{docs-relative path: markdown}`` (plus the data files:
+    ``results.json``, ``runs.csv``, the tracker); links in raw HTML follow
+    ``directory_urls`` (MkDocs' ``use_directory_urls``)."""
+    from . import plots
+
     env = _env()
+    urls = Urls(directory_urls)
     pages: dict[str, str] = {}
     kinds = sorted({v.kind for v in views})
+    statuses = [s for s in STATUS_ORDER if any(s in v.run_counts() for v in views)]
     pages["index.md"] = env.get_template("home.md.j2").render(
-        views=views, kinds=kinds, STATUS_ORDER=STATUS_ORDER
+        views=views, kinds=kinds, statuses=statuses, STATUS_ORDER=STATUS_ORDER
     )
     for view in views:
         rows = _eval_rows(view)
-        pages[f"plans/{view.slug}/index.md"] = env.get_template("plan.md.j2").render(
+        here = f"plans/{view.slug}/index.md"
+        body, linked = render_plan(
+            view.doc, view.diagnostics, lambda code, here=here: urls.rel(here, f"rules/{code}.md")
+        )
+        for name, text in view.data_files.items():
+            pages[f"plans/{view.slug}/{name}"] = text
+        all_plots = _plots(view)
+        primary = view.outcome.primary if view.outcome is not None else None
+        prefix = f"{slugify(primary)}-" if primary else None
+        mine = {k for k in all_plots if prefix and k.startswith(prefix)}
+        pages[here] = env.get_template("plan.md.j2").render(
             view=view,
-            body=markupsafe.Markup(render_plan_html(view.doc, view.diagnostics)),
+            body=markupsafe.Markup(body),
+            linked=linked,
             eval_rows=rows,
             best=_best(rows),
-            plots={k: markupsafe.Markup(v) for k, v in _plots(view).items()},
+            outcome=view.outcome,
+            metric_cols=_metric_columns(view),
+            plots={k: markupsafe.Markup(v) for k, v in all_plots.items() if k not in mine},
+            outcome_plots={k: markupsafe.Markup(v) for k, v in all_plots.items() if k in mine},
+            rule_href={d.code: urls.rel(here, f"rules/{d.code}.md") for d, _a in linked},
             tasks=_tasks(view),
             STATUS_ORDER=STATUS_ORDER,
+            statuses=list(view.run_counts()),
             actual=actual_totals(view),
+            compare=_compare_data(view) if len(view.runs) > 1 else "",
+            data_files=list(view.data_files),
         )
         for run in view.runs:
             curve = ""
             tr = run.results.get("training") if isinstance(run.results, dict) else None
             if isinstance(tr, dict) and tr.get("loss_curve"):
-                from . import plots
-
                 curve = plots.line_chart(
                     [(run.name, [(float(s), float(v)) for s, v in tr["loss_curve"]])],
                     "Training loss",
                     "step",
                     "loss",
                 )
-            pages[f"plans/{view.slug}/runs/{slugify(run.name)}.md"] = env.get_template(
-                "run.md.j2"
-            ).render(
+            run_md = f"plans/{view.slug}/runs/{slugify(run.name)}.md"
+            pages[run_md] = env.get_template("run.md.j2").render(
                 view=view,
                 run=run,
+                primary=primary,
                 curve=markupsafe.Markup(curve),
                 eval_rows=[r for r in rows if r["run"] == run.name],
+                extra=_extra_metrics(run),
                 logs={k: (f"../logs/{Path(p).name}", t) for k, (p, t) in run.logs.items()},
             )
-            for _label, (site_path, text) in run.logs.items():
-                pages[site_path] = text
+            for label, (site_path, text) in run.logs.items():
+                pages[site_path] = env.get_template("log.md.j2").render(
+                    view=view, run=run, label=label, text=text,
+                    back=f"../runs/{slugify(run.name)}.md",
+                )
     pages["rules/index.md"] = env.get_template("rules.md.j2").render(rules=_rule_rows(rules))
     for rule in _rule_rows(rules):
         pages[f"rules/{rule['code']}.md"] = env.get_template("rule.md.j2").render(rule=rule)
     return pages
+
+
+def _extra_metrics(run: RunView) -> dict[str, Any]:
+    """``metrics.json`` values that are not numbers (``converged: true``, labels)."""
+    m = run.results.get("metrics") if isinstance(run.results, dict) else None
+    if not isinstance(m, dict):
+        return {}
+    return {k: v for k, v in m.items() if k not in run.metrics and not isinstance(v, list | dict)}
 
 
 def _tasks(view: PlanView) -> list[str]:
@@ -677,6 +1089,9 @@ def _rule_rows(rules: tuple[Any, ...]) -> list[dict[str, Any]]:
         body = "\n".join(lines[1:]).strip()
         body = re.sub(r"^(\w[\w ]*)::\s*$", r"**\1**\n", body, flags=re.MULTILINE)
         body_html = markupsafe.Markup(_md_safe().render(body))
+        summary_html = markupsafe.Markup(
+            _md_safe().renderInline(summary).replace("|", "&#124;").replace("\n", " ")
+        )
         rows.append(
             {
                 "code": rule.CODE,
@@ -684,6 +1099,7 @@ def _rule_rows(rules: tuple[Any, ...]) -> list[dict[str, Any]]:
                 "severity": rule.SEVERITY,
                 "kinds": ", ".join(rule.KINDS),
                 "summary": summary,
+                "summary_html": summary_html,
                 "body": body_html,
                 "options": dict(getattr(rule, "OPTIONS", {})),
             }

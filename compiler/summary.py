@@ -19,6 +19,7 @@ tables without rows are replaced by a sentence, Datasets Used is left out.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 GLYPHS = {"completed": "✓", "running": "⚙️", "submitted": "⚙️", "pending": "⏸",
@@ -107,9 +108,11 @@ def _accuracy(ev: dict[str, Any]) -> tuple[Any, Any, Any]:
     return find("accuracy", "mean"), find("balanced_accuracy", "bal_acc"), find("f1", "f1_score")
 
 
-def render_summary(results: dict[str, Any], status: dict[str, Any]) -> str:
+def render_summary(results: dict[str, Any], status: dict[str, Any],
+                   outcome: Any = None) -> str:
     """The markdown summary (layout in the module docstring) of harvested ``results`` and
-    the tracker mapping ``status``."""
+    the tracker mapping ``status``; with an ``outcome`` (:func:`group_outcome`), also the
+    plan's primary metric by level and its Success Criteria verdicts (``## Outcome``)."""
     records = status.get("runs") if isinstance(status.get("runs"), dict) else {}
     runs = results.get("runs", {})
     names = list(records) + [n for n in runs if n not in records]
@@ -119,9 +122,81 @@ def render_summary(results: dict[str, Any], status: dict[str, Any]) -> str:
     eval_lines, rows = _evaluations(runs, names)
     lines += eval_lines
     lines += _metrics(runs, names, has_eval_rows=bool(rows))
+    lines += _outcome(outcome)
     lines += _datasets(runs, names)
     lines += _incomplete(records, names)
     return "\n".join(lines) + "\n"
+
+
+VERDICT_GLYPHS = {"pass": "✓ pass", "fail": "✗ fail", "pending": "⏸ pending",
+                  "unchecked": "– not machine-checkable"}
+
+
+def _outcome(outcome: Any) -> list[str]:
+    """``## Outcome``: the primary metric per level (mean ± sd), the best level or that
+    none is separated, and each Success Criteria verdict with its evidence."""
+    if outcome is None or not (outcome.primary or outcome.verdicts):
+        return []
+    lines = ["", "## Outcome", ""]
+    if outcome.primary:
+        better = "higher" if outcome.direction == "max" else "lower"
+        lines += [f"**Primary metric:** {outcome.primary} ({better} is better)", ""]
+        if outcome.levels:
+            lines += ["| Level | Mean | SD | n |", "|---|---|---|---|"]
+            for lv in outcome.levels:
+                lines.append(f"| {_cell(lv.label)} | {_fmt(lv.mean, 4)} | {_fmt(lv.spread, 4)}"
+                             f" | {len(lv.values)} |")
+            lines += ["", outcome.statement]
+    if outcome.verdicts:
+        lines += ["", "## Success Criteria", "", "| Verdict | Criterion | Evidence |",
+                  "|---|---|---|"]
+        for c, verdict, evidence in outcome.verdicts:
+            lines.append(f"| {VERDICT_GLYPHS[verdict]} | {_cell(c.text)} | {_cell(evidence)} |")
+    return lines
+
+
+def group_outcome(group_dir: Path, results: dict[str, Any], status: dict[str, Any]) -> Any:
+    """The :class:`compiler.outcome.Outcome` of a harvested group: its plan is the one
+    ``manifest.json`` names (looked up from the current folder, then from the folders above
+    the group), expanded for each run's factors. ``None`` when the plan cannot be found."""
+    import json
+
+    from . import layout
+    from .outcome import analyse, read_intent, run_metrics
+
+    try:
+        manifest = json.loads((Path(group_dir) / layout.MANIFEST).read_text("utf-8"))
+        rel = manifest["source"]["path"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    group = Path(group_dir).resolve()
+    for root in (Path.cwd(), *group.parents):
+        if (root / rel).is_file():
+            break
+    else:
+        return None
+    from .config import Settings
+    from .document import load
+    from .spec import expand_document
+
+    doc = load(root / rel)
+    try:
+        matrix, _diags = expand_document(doc, Settings(root=root))
+    except Exception:  # a plan edited since it was compiled: no factors, still verdicts
+        matrix = None
+    factors = {r.name: dict(r.factors) for r in getattr(matrix, "runs", ())}
+    records = status.get("runs") if isinstance(status.get("runs"), dict) else {}
+    runs = results.get("runs") or {}
+    names = list(records) + [n for n in runs if n not in records]
+    statuses = {}
+    for name in names:
+        rec = _record(records, name)
+        main = next((rec[k] for k in ("finetune", "run") if isinstance(rec.get(k), dict)
+                     and rec[k].get("status") != "skipped"), None)
+        stages = _stages(rec)
+        statuses[name] = str((main or (stages[0][1] if stages else {})).get("status", "pending"))
+    return analyse({n: run_metrics(runs.get(n)) for n in names},
+                   {n: factors.get(n, {}) for n in names}, statuses, read_intent(doc))
 
 
 def _record(records: dict[str, Any], name: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ hostile plan whose text must be escaped."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -145,3 +146,41 @@ def build_site(proj: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
     )
+
+
+SWEEP_GROUP = "lr-sweep"
+SWEEP_SLUG = "lr-sweep--plan"
+FAILING_RUN = "alpha0.001_seed1"
+FAILURE = "RuntimeError: diverged on purpose for the site test"
+
+
+def build_sweep_project(tmp: Path) -> Path:
+    """A project in which the shipped CPU sweep (``plans/lr-sweep``) has really run with
+    ``planc run --local`` and been harvested by ``planc results``; its ``train.py`` is
+    changed to fail for one run (:data:`FAILING_RUN`) with :data:`FAILURE`."""
+    proj = tmp / "sweep"
+    shutil.copytree(ROOT / "plans" / "lr-sweep", proj / "plans" / "lr-sweep")
+    if (ROOT / "clusters").is_dir():
+        shutil.copytree(ROOT / "clusters", proj / "clusters")
+    shutil.copytree(ROOT / "site", proj / "site")
+    shutil.copy(ROOT / "mkdocs.yml", proj / "mkdocs.yml")
+    (proj / "pyproject.toml").write_text("[tool.planc]\n")
+    train = proj / "plans" / "lr-sweep" / "train.py"
+    text = train.read_text()
+    hook = "    args = parse_args(argv)\n"
+    assert hook in text
+    train.write_text(text.replace(hook, hook + (
+        "    if args.alpha == 1e-3 and args.seed == 1:\n"
+        "        print('epoch 1: loss nan')\n"
+        f"        raise {FAILURE.split(':')[0]}({FAILURE.split(': ', 1)[1]!r})\n"), 1))
+    out = proj / "build" / "plans"
+    env = {"SOURCE_DATE_EPOCH": "1760796202",
+           "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    proc = run_planc("compile", "plans/lr-sweep/plan.md", "--out", str(out), cwd=proj, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    group = out / SWEEP_GROUP
+    proc = run_planc("run", str(group), "--local", cwd=proj, env=env, timeout=300)
+    assert "5 completed, 1 failed" in proc.stdout, proc.stdout + proc.stderr
+    proc = run_planc("results", str(group), cwd=proj, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proj

@@ -66,10 +66,11 @@ def test_run_page_has_config_script_job_reason_log_and_curve(site: Path) -> None
     ok = read(site, f"plans/{GROUP}--runs_plan/runs/Llama-3.2-1B-Instruct_rank4.html")
     assert "lora_rank" in ok and "#SBATCH" in ok
     assert "1000" in ok and "Training curve" in ok
-    link = re.search(r'href="([^"]+\.txt)"', ok)
-    assert link, "run page links its log"
+    link = re.search(r'href="(\.\./logs/[^"]+\.html)"', ok)
+    assert link, "run page links its log page"
     log = (site / f"plans/{GROUP}--runs_plan/runs" / link.group(1)).resolve()
     assert log.is_file() and "[REDACTED]" in log.read_text()
+    assert 'href="../runs/Llama-3.2-1B-Instruct_rank4.html"' in log.read_text()  # a way back
 
 
 def test_rule_pages_come_from_docstrings(site: Path) -> None:

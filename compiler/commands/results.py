@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..summary import render_summary
+from ..summary import group_outcome, render_summary
 
 __all__ = ["add_arguments", "render_summary", "run"]
 
@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     else:
-        print(render_summary(results, status), end="")
+        outcome = group_outcome(args.group_dir, results, status)
+        print(render_summary(results, status, outcome), end="")
     for problem in results.get("problems", []):
         print(f"warning: {problem}", file=sys.stderr)
     return 1 if results.get("problems") else 0

@@ -23,6 +23,23 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
+_COMPARISON = r"^\s*(>=|<=|>|<|==)\s*-?[0-9.]+(e-?\d+)?\s*$"
+
+
+class CriterionEntry(Strict):
+    """A checkable success criterion: ``every``/``mean``/``best`` take ``"<op> <number>"``
+    (``>=``, ``<=``, ``>``, ``<``, ``==``); ``agree_within`` bounds the difference between
+    replicates (seeds) of each level; ``complete: true`` asks every run to finish."""
+
+    text: str | None = None
+    metric: str | None = None
+    every: str | None = Field(default=None, pattern=_COMPARISON)
+    mean: str | None = Field(default=None, pattern=_COMPARISON)
+    best: str | None = Field(default=None, pattern=_COMPARISON)
+    agree_within: float | None = Field(default=None, ge=0)
+    complete: bool | None = None
+
+
 class CommonFrontMatter(Strict):
     kind: Literal["plan", "tasks", "run-group"] | None = None
     title: str | None = None
@@ -33,6 +50,10 @@ class CommonFrontMatter(Strict):
     updated: dt.date | dt.datetime | str | None = None
     tags: list[str] = Field(default_factory=list)
     status: Literal["draft", "proposed", "approved", "running", "done", "abandoned"] | None = None
+    # what decides the outcome (compiler.outcome): the metric, its direction, the criteria
+    primary_metric: str | None = None
+    direction: Literal["maximize", "minimize", "max", "min"] | None = None
+    criteria: list[CriterionEntry | str] = Field(default_factory=list)
 
 
 class SweepBlock(Strict):
