@@ -390,21 +390,61 @@ def _max_res(items: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
+# a plan's front-matter ``status`` → the research-agent plan status (PLAN_STATUSES, §2)
+PLAN_STATUS_TO_SERVER = {"draft": "draft", "proposed": "draft", "approved": "approved",
+                         "running": "executing", "done": "completed", "abandoned": "archived"}
+# the Compute Setup's environment → the line that activates it, run from the project root
+# (seed 000: "Environment: venv" is the project's ``.venv``; conda and system name nothing
+# planc could activate, so a cluster profile's ``activate`` is needed for them)
+ENV_ACTIVATION = {"venv": "source .venv/bin/activate"}
+
+
+def _api_activation(matrix: RunMatrix) -> str | None:
+    """The environment activation of a tracker command: the cluster profile's (or
+    settings') ``activate`` line, else the one the plan's Compute Setup implies."""
+    activate = _setting(matrix, "activate")
+    if activate:
+        return _one_line(str(activate), "activate")
+    return ENV_ACTIVATION.get(str(matrix.settings.get("environment") or ""))
+
+
 def _commands_for_api(runs: list[dict[str, Any]], matrix: RunMatrix,
                       settings: Mapping[str, Any]) -> dict[str, str]:
-    """The ``command`` of each ``POST /runs`` body (research-agent-api.md §4, §5, §7)."""
+    """The ``command`` of each ``POST /runs`` body (research-agent-api.md §4, §5, §7).
+
+    The server runs it in a fresh shell, so it changes folder and activates the environment
+    itself. A local sweep run's command is the run's expanded command (the one ``planc
+    expand`` prints), after ``cd`` to the project root, the activation and ``export
+    PLANC_RUN_DIR``; other local runs call their ``run_local.sh``; SLURM runs wait for
+    their jobs (``sbatch --wait``): per-run scripts, or with ``layout: array`` their
+    element of each array (``--array=<index>``, from the group folder).
+    """
     from .render import sh
 
     out_root = settings.get("out_root")
     group = sh(out_root) if out_root else '"$PLANC_GROUP_DIR"'
+    project_root = settings.get("project_root")
+    project = sh(project_root) if project_root else '"$PLANC_PROJECT_ROOT"'
     ctype = matrix.cluster.type
-    activate = _setting(matrix, "activate")
+    activate = _api_activation(matrix)
     gpu_total = max(1, int(matrix.cluster.gpu_count or 1))
+    arrays = (_eval_arrays(runs) if ctype == "slurm" and settings.get("layout") == "array"
+              else None)
     cursor = 0
     commands: dict[str, str] = {}
     for run in runs:
-        parts = [f"cd {group}/{sh(run['name'])}"]
-        if ctype == "slurm":
+        run_dir = f"{group}/{sh(run['name'])}"
+        if ctype == "slurm" and arrays is not None:
+            parts = [f"cd {group}"]
+            i = run["index"]
+            if run["kind"] == "fine-tuned":
+                parts.append(f"sbatch --wait --array={i} {paths.FINETUNE_ARRAY}")
+            elif run["kind"] == "sweep":
+                parts.append(f"sbatch --wait --array={i} {paths.RUN_ARRAY}")
+            parts += [f"sbatch --wait --array={i} {sh(arr['file'])}" for arr in arrays
+                      if any(el["run"] is run for el in arr["elements"])]
+        elif ctype == "slurm":
+            parts = [f"cd {run_dir}"]
             if run["kind"] == "fine-tuned":
                 parts.append(f"sbatch --wait {paths.FINETUNE_SLURM}")
             elif run["kind"] == "sweep":
@@ -413,22 +453,30 @@ def _commands_for_api(runs: list[dict[str, Any]], matrix: RunMatrix,
                 parts.append(f"(cd {sh(EVAL_DIR + '/' + ev['key'])} && "
                              f"sbatch --wait {paths.EVAL_SLURM})")
         else:
-            if activate:
-                parts.append(_one_line(activate, "activate"))
-            prefix = ""
+            devices = None
             if ctype == "local_gpu":
                 n = min(run["local_gpus"], gpu_total)
                 devices = ",".join(str((cursor + i) % gpu_total) for i in range(n))
                 cursor = (cursor + n) % gpu_total
-                prefix = f"CUDA_VISIBLE_DEVICES={devices} "
-            parts.append(f"{prefix}bash {paths.RUN_LOCAL}")
+            if run["kind"] == "sweep":
+                parts = [f"cd {project}"] + ([activate] if activate else [])
+                parts += [f"export PLANC_RUN_DIR={run_dir}", 'mkdir -p "$PLANC_RUN_DIR"']
+                if devices is not None:
+                    parts.append(f"export CUDA_VISIBLE_DEVICES={devices}")
+                parts.append(str(run["command"]))
+            else:
+                parts = [f"cd {run_dir}"] + ([activate] if activate else [])
+                prefix = f"CUDA_VISIBLE_DEVICES={devices} " if devices is not None else ""
+                parts.append(f"{prefix}bash {paths.RUN_LOCAL}")
         commands[run["name"]] = " && ".join(parts)
     return commands
 
 
 def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
                 settings: Mapping[str, Any]) -> dict[str, Any]:
-    """``POST /plans``, ``POST /sweeps/wild`` and ``POST /runs`` bodies."""
+    """The tracker payloads: ``POST /plans``, ``PATCH /plans/{id}`` (the plan's status,
+    ``None`` for a draft), ``POST /sweeps/wild``, ``PUT /sweeps/{id}`` (parameters and
+    base command, set before any run joins) and ``POST /runs`` bodies."""
     title = str(settings.get("title") or matrix.group)
     goal = str(settings.get("goal") or "")
     sections = settings.get("sections")
@@ -445,7 +493,14 @@ def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
         }
     plan = {"title": title, "goal": goal, "session_id": None, "sections": sections,
             "raw_markdown": str(settings.get("raw_markdown") or "")}
+    status = PLAN_STATUS_TO_SERVER.get(str(settings.get("plan_status") or "draft"), "draft")
+    plan_update = {"status": status} if status != "draft" else None
     sweep = {"name": matrix.group, "goal": goal, "chat_session_id": None}
+    sweep_update: dict[str, Any] = {"parameters": {k: list(v) for k, v in
+                                                   matrix.factors.items()}}
+    template = str(settings.get("command_template") or "").strip()
+    if template:
+        sweep_update["base_command"] = _one_line(template, "command template")
     commands = _commands_for_api(runs, matrix, settings)
     out_root = settings.get("out_root")
     ctype = matrix.cluster.type
@@ -466,7 +521,8 @@ def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
         elif ctype == "local_gpu":
             body["gpuwrap_config"] = {"enabled": True}
         run_bodies[run["name"]] = body
-    return {"plan": plan, "sweep": sweep, "runs": run_bodies}
+    return {"plan": plan, "plan_update": plan_update, "sweep": sweep,
+            "sweep_update": sweep_update, "runs": run_bodies}
 
 
 def _has_literal_expansion(value: Any) -> bool:
@@ -664,7 +720,10 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
 
     bodies = _api_bodies(runs, matrix, settings)
     files[paths.API_PLAN] = render("api/body.json.j2", body=bodies["plan"])
+    if bodies["plan_update"] is not None:
+        files[paths.API_PLAN_UPDATE] = render("api/body.json.j2", body=bodies["plan_update"])
     files[paths.API_SWEEP] = render("api/body.json.j2", body=bodies["sweep"])
+    files[paths.API_SWEEP_UPDATE] = render("api/body.json.j2", body=bodies["sweep_update"])
     r_body = renderer("api/run.json.j2")
     for name, body in bodies["runs"].items():
         if "gpuwrap_config" in body:  # the same for every run: part of the shape
