@@ -472,6 +472,20 @@ def _commands_for_api(runs: list[dict[str, Any]], matrix: RunMatrix,
     return commands
 
 
+def _parameters(matrix: RunMatrix) -> dict[str, list[Any]]:
+    """The sweep's ``parameters``: each factor's levels as its runs hold them (typed, in
+    first-seen order; a run group's Variables table gives them as text), else as the plan
+    lists them."""
+    out: dict[str, list[Any]] = {}
+    for key, levels in matrix.factors.items():
+        seen: list[Any] = []
+        for run in matrix.runs:
+            if key in run.factors and run.factors[key] not in seen:
+                seen.append(run.factors[key])
+        out[key] = seen or list(levels)
+    return out
+
+
 def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
                 settings: Mapping[str, Any]) -> dict[str, Any]:
     """The tracker payloads: ``POST /plans``, ``PATCH /plans/{id}`` (the plan's status,
@@ -496,8 +510,7 @@ def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
     status = PLAN_STATUS_TO_SERVER.get(str(settings.get("plan_status") or "draft"), "draft")
     plan_update = {"status": status} if status != "draft" else None
     sweep = {"name": matrix.group, "goal": goal, "chat_session_id": None}
-    sweep_update: dict[str, Any] = {"parameters": {k: list(v) for k, v in
-                                                   matrix.factors.items()}}
+    sweep_update: dict[str, Any] = {"parameters": _parameters(matrix)}
     template = str(settings.get("command_template") or "").strip()
     if template:
         sweep_update["base_command"] = _one_line(template, "command template")
