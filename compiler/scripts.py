@@ -79,22 +79,25 @@ Local clusters (``local_gpu`` and ``cpu_only``):
 
 Tracker payloads (every cluster type), research-agent-api.md §2–§5:
 
-- ``api/plan.json`` (``POST /plans``), ``api/sweep.json`` (``POST /sweeps/wild``),
-  ``api/runs/<run>.json`` (``POST /runs``; ``sweep_id`` null until submission;
-  ``auto_start`` from ``settings["api_auto_start"]``, default false; ``gpuwrap_config``
-  ``{"enabled": false}`` on slurm, ``{"enabled": true}`` on local_gpu, absent on cpu_only).
-  Commands ``cd`` to the run folder; SLURM commands use ``sbatch --wait`` so the run's status
-  follows the job; local commands activate the environment and pin GPUs round-robin with an
-  explicit ``CUDA_VISIBLE_DEVICES=<i>`` prefix (none on cpu_only). Plan and sweep bodies
-  come from ``api/body.json.j2``, run bodies from ``api/run.json.j2``.
-- ``submit_api.sh``: reads ``RESEARCH_AGENT_URL`` and (optional) ``RESEARCH_AGENT_TOKEN``
-  from the environment, sends the token as an ``X-Auth-Token`` header through a file
-  descriptor (never argv, never a file), posts the plan, the sweep, then each run with the
-  sweep id filled in (``jq`` if present, else ``python3``) and each command prefixed with
-  ``export PLANC_GROUP_DIR=<abs> &&`` (without ``out_root``) and ``export
-  PLANC_PROJECT_ROOT=<abs> &&`` (without ``project_root``, when the scripts need it: the
-  directory ``submit_api.sh`` is started from, as for ``submit_all.sh``), and prints
-  ``CREATED <what> [<run>] <id>`` lines.
+- ``api/plan.json`` (``POST /plans``: title, ``goal`` = the plan's Objective or the run
+  group's question, ``raw_markdown`` from the ``## 📋 Plan:`` heading without front-matter),
+  ``api/plan_update.json`` (the plan's status, applied after create; absent for a draft),
+  ``api/sweep.json`` (``POST /sweeps/wild``), ``api/sweep_update.json`` (``PUT
+  /sweeps/{id}``: ``parameters`` and the ``command`` template as ``base_command``, sent
+  before any run joins), ``api/runs/<run>.json`` (``POST /runs``; ``sweep_id`` null until
+  submission; ``auto_start`` from ``settings["api_auto_start"]``, default false;
+  ``gpuwrap_config`` ``{"enabled": false}`` on slurm, ``{"enabled": true}`` on local_gpu,
+  absent on cpu_only). Commands do their own ``cd`` and environment activation (the
+  server runs them in a fresh shell): a local sweep run's command is its expanded command
+  (what ``planc expand`` prints) after ``cd`` to the project root, the activation (the
+  cluster's ``activate``, else ``source .venv/bin/activate`` for a Compute Setup
+  ``Environment: venv``), ``export PLANC_RUN_DIR`` and, on local_gpu, an explicit
+  ``CUDA_VISIBLE_DEVICES``; other local runs run their ``run_local.sh`` (GPUs pinned
+  round-robin); SLURM commands use ``sbatch --wait`` so the run's status follows the job,
+  per-run scripts or, with the array layout, ``--array=<index>`` of each array.
+- ``submit_api.sh``: runs ``planc submit <group> --tracker research-agent``
+  (:mod:`compiler.research_agent`: created once, ids in ``research_agent.json``, token from
+  ``RESEARCH_AGENT_TOKEN`` only), with ``$PLANC_PYTHON -m compiler`` when that is set.
 
 Paths
 =====
@@ -104,7 +107,7 @@ Paths
 ``--output=slurm-%j.out`` relative to the submit directory (``submit_all.sh`` ``cd``s to each
 job's folder before ``sbatch``, as upstream did) and find the group folder through
 ``PLANC_GROUP_DIR``, which ``submit_all.sh`` exports (sbatch passes the environment on);
-``submit_api.sh`` prefixes commands with ``export PLANC_GROUP_DIR=<abs>``.
+the tracker client prefixes commands with ``export PLANC_GROUP_DIR=<abs>``.
 ``settings["project_root"]`` (absolute) is where sweep commands run and what relative
 evaluation script paths are joined to; absent, ``PLANC_PROJECT_ROOT`` is used, which the
 group scripts export as the directory they were started from.
@@ -476,13 +479,15 @@ def _parameters(matrix: RunMatrix) -> dict[str, list[Any]]:
     """The sweep's ``parameters``: each factor's levels as its runs hold them (typed, in
     first-seen order; a run group's Variables table gives them as text), else as the plan
     lists them."""
+    keys = list(matrix.factors)
+    keys += [k for run in matrix.runs for k in run.factors if k not in keys]
     out: dict[str, list[Any]] = {}
-    for key, levels in matrix.factors.items():
+    for key in dict.fromkeys(keys):
         seen: list[Any] = []
         for run in matrix.runs:
             if key in run.factors and run.factors[key] not in seen:
                 seen.append(run.factors[key])
-        out[key] = seen or list(levels)
+        out[key] = seen or list(matrix.factors.get(key, ()))
     return out
 
 

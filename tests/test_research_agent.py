@@ -352,3 +352,52 @@ def test_the_server_runs_a_sweep_command_and_planc_reads_it_back(server: Server,
     res = planc("results", str(group), "--json")
     assert res.returncode == 0, res.stderr
     assert str(metrics["test_accuracy"]) in res.stdout
+
+
+# -- the client's pure parts (no server needed) ------------------------------------------
+def test_local_state_of_a_run_record() -> None:
+    from compiler.research_agent import local_state
+
+    def rec(*stages: str) -> dict[str, Any]:
+        return {"finetune": {"status": stages[0]},
+                "evaluations": {f"e{i}": {"status": s} for i, s in enumerate(stages[1:])}}
+
+    assert local_state(rec("pending", "pending")) == ("pending", None, None)
+    assert local_state(rec("completed", "submitted")) == ("running", None, None)
+    assert local_state(rec("completed", "completed")) == ("completed", 0, None)
+    assert local_state(rec("skipped", "completed")) == ("completed", 0, None)
+    assert local_state(rec("skipped", "pending")) == ("pending", None, None)
+    failed = rec("completed", "failed")
+    failed["evaluations"]["e0"].update(exit_code=2, reason="NODE_FAIL")
+    assert local_state(failed) == ("failed", 2, "NODE_FAIL")
+
+
+def test_server_states_only_move_stages_forward() -> None:
+    from compiler.research_agent import apply_server_state
+
+    rec = {"finetune": {"status": "completed", "exit_code": 0},
+           "evaluations": {"a": {"status": "pending", "job_id": None},
+                           "b": {"status": "skipped"}}}
+    changed = apply_server_state(rec, "r", {"id": "abc", "status": "running"}, "T")
+    assert [(c.stage, c.old, c.new) for c in changed] == [("evaluations/a", "pending", "running")]
+    assert rec["evaluations"]["a"]["job_id"] == "research-agent:abc"
+    assert apply_server_state(rec, "r", {"id": "abc", "status": "queued"}, "T") == []
+    changed = apply_server_state(rec, "r", {"id": "abc", "status": "stopped"}, "T")
+    assert rec["evaluations"]["a"]["status"] == "failed"
+    assert rec["evaluations"]["a"]["reason"] == "stopped on the research-agent server"
+    assert rec["finetune"] == {"status": "completed", "exit_code": 0}  # done stays done
+    assert rec["evaluations"]["b"] == {"status": "skipped"}
+    assert apply_server_state(rec, "r", {"id": "abc", "status": "finished"}, "T") == []
+
+
+def test_client_needs_a_url_and_says_how_to_give_it() -> None:
+    from compiler.research_agent import ServerError, client_from
+
+    with pytest.raises(ServerError, match="pass --url or set RESEARCH_AGENT_URL"):
+        client_from(env={})
+    with pytest.raises(ServerError, match="is not http"):
+        client_from("localhost:10000", env={})
+    client = client_from(env={"RESEARCH_AGENT_URL": "http://h:1/",
+                              "RESEARCH_AGENT_TOKEN": "t"})
+    assert (client.url, client.token) == ("http://h:1", "t")
+    assert client_from("http://x:2", "flag", env={"RESEARCH_AGENT_TOKEN": "t"}).token == "flag"
