@@ -415,9 +415,12 @@ class _Submission:
             self.report.created.append(("sweep", name, found["id"]))
         else:
             self.report.kept.append(("sweep", name, found["id"]))
-        if update and not found.get("run_ids") and any(
-                found.get(k) != v for k, v in update.items()):
-            self.client.request("PUT", f"/sweeps/{found['id']}", update)
+        if update and any(found.get(k) != v for k, v in update.items()):
+            if found.get("run_ids"):  # the server answers 409 once runs have joined
+                self.report.notes.append(f"sweep {name} ({found['id']}) already has runs; "
+                                         "its parameters on the server stay as they are")
+            else:
+                self.client.request("PUT", f"/sweeps/{found['id']}", update)
         return str(found["id"])
 
     def runs(self, sweep_id: str, data: dict[str, Any]) -> None:
