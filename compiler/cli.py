@@ -23,8 +23,10 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("explain", "explain", "show a rule's documentation"),
     ("expand", "expand", "print the run table a plan expands to, writing nothing"),
     ("compile", "compile", "compile plans into launch artifacts (configs, SLURM scripts, …)"),
-    ("submit", "submit", "submit a compiled group's pending runs to SLURM"),
-    ("status", "status", "read job states from SLURM and sync runs_status.yaml"),
+    ("submit", "submit", "submit a compiled group's pending runs to SLURM or a research-agent "
+     "server"),
+    ("status", "status", "read job states from SLURM and research-agent servers into "
+     "runs_status.yaml"),
     ("run", "run", "run a compiled group's pending runs on this machine"),
     ("cluster", "cluster", "describe this machine or cluster (cluster detect)"),
     ("results", "results", "harvest results from logs into the tracker and print summaries"),

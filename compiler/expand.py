@@ -756,6 +756,7 @@ class SweepSpec:
     raw_markdown: str = ""
     cluster_type: str | None = None
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    environment: str | None = None
 
     def pos(self, key: str) -> tuple[int, int]:
         return self.positions.get(key, self.positions.get("", (1, 1)))
@@ -843,7 +844,8 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
                      workdir=model.workdir if model.workdir and model.workdir.startswith("/")
                      else None,
                      title=model.title, goal=model.description, raw_markdown=doc.text,
-                     cluster_type=cluster_type, meta=_meta(model)), []
+                     cluster_type=cluster_type, meta=_meta(model),
+                     environment=model.environment), []
 
 
 def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
@@ -934,9 +936,14 @@ def _report_unused_sweep(spec: SweepSpec, cluster: ClusterProfile, options: Opti
     stated = set(spec.positions)
     if spec.array_throttle is not None and (options.layout or spec.layout) != "array":
         diags.append(_unused(spec, "array_throttle", "the layout is per-run, not array"))
-    if "environment" in stated:
-        diags.append(_unused(spec, "environment", "the cluster profile's `activate` line "
-                             "activates the environment of every run"))
+    env = str(spec.environment or "")
+    if "environment" in stated and cluster.type == "slurm":
+        diags.append(_unused(spec, "environment", "SLURM jobs activate the environment "
+                             "through the cluster profile's `activate` line"))
+    elif "environment" in stated and env != "venv" and not cluster.activate:
+        diags.append(_unused(spec, "environment", f"planc knows no activation for {env!r} "
+                             "(only venv: source .venv/bin/activate); set the cluster "
+                             "profile's `activate` line"))
     if cluster.type == "cpu_only" and "compute.gpus" in stated:
         diags.append(_unused(spec, "compute.gpus", "the cpu_only target runs without GPUs"))
 

@@ -19,7 +19,10 @@ Stdlib only; the functions are pure (no file-system access)::
         launch_local.sh               LAUNCH_LOCAL (local clusters)
         submit_api.sh                 SUBMIT_API
         api/plan.json                 API_PLAN
+        api/plan_update.json          API_PLAN_UPDATE (the plan's status, unless draft)
         api/sweep.json                API_SWEEP
+        api/sweep_update.json         API_SWEEP_UPDATE (parameters, base command)
+        research_agent.json           TRACKER_IDS (server URL → plan, sweep and run ids)
         api/runs/<run>.json           api_run_body(run)
         array_index.tsv               ARRAY_INDEX         ┐
         finetune_array.slurm          FINETUNE_ARRAY      │ array layout only
@@ -63,6 +66,9 @@ SUBMIT_API = "submit_api.sh"
 API_DIR = "api"
 API_PLAN = f"{API_DIR}/plan.json"
 API_SWEEP = f"{API_DIR}/sweep.json"
+API_PLAN_UPDATE = f"{API_DIR}/plan_update.json"
+API_SWEEP_UPDATE = f"{API_DIR}/sweep_update.json"
+TRACKER_IDS = "research_agent.json"  # ids the research-agent server gave (planc submit)
 ARRAY_INDEX = "array_index.tsv"
 FINETUNE_ARRAY = "finetune_array.slurm"
 RUN_ARRAY = "run_array.slurm"
@@ -99,7 +105,8 @@ EVAL_STAGE_PREFIX = "evaluations/"  # the tracker's stage key of an evaluation
 # The names a test keeps out of every other module under compiler/ (tests/test_layout.py).
 FILE_NAMES = frozenset({
     README, *STATUS_NAMES, RUN_PLAN, MANIFEST, RESULTS_FILE, SUBMIT_ALL, LAUNCH_LOCAL, SUBMIT_API,
-    API_PLAN, API_SWEEP, ARRAY_INDEX, FINETUNE_ARRAY, RUN_ARRAY, GROUP_INDEX,
+    API_PLAN, API_SWEEP, API_PLAN_UPDATE, API_SWEEP_UPDATE, TRACKER_IDS, ARRAY_INDEX,
+    FINETUNE_ARRAY, RUN_ARRAY, GROUP_INDEX,
     SETUP_FINETUNE, FINETUNE_CONFIG, FINETUNE_SLURM, RUN_SLURM, RUN_LOCAL, METRICS_FILE,
     EVAL_CONFIG, EVAL_SLURM, EVAL_LOCAL_LOG, PER_RUN_ARRAY_LOG,
 })

@@ -242,6 +242,11 @@ class GroupSettings:
     title: str | None = None
     goal: str | None = None
     raw_markdown: str = ""
+    # tracker payload facts (compiler.spec._plan_text): the plan's front-matter ``status``
+    # and ``command`` template, its Compute Setup ``environment`` (venv | conda | system)
+    plan_status: str = ""
+    command_template: str = ""
+    environment: str = ""
     cpu_slots: int | None = None
     min_free_gib: float | None = None
     api_auto_start: bool = False

@@ -79,22 +79,25 @@ Local clusters (``local_gpu`` and ``cpu_only``):
 
 Tracker payloads (every cluster type), research-agent-api.md §2–§5:
 
-- ``api/plan.json`` (``POST /plans``), ``api/sweep.json`` (``POST /sweeps/wild``),
-  ``api/runs/<run>.json`` (``POST /runs``; ``sweep_id`` null until submission;
-  ``auto_start`` from ``settings["api_auto_start"]``, default false; ``gpuwrap_config``
-  ``{"enabled": false}`` on slurm, ``{"enabled": true}`` on local_gpu, absent on cpu_only).
-  Commands ``cd`` to the run folder; SLURM commands use ``sbatch --wait`` so the run's status
-  follows the job; local commands activate the environment and pin GPUs round-robin with an
-  explicit ``CUDA_VISIBLE_DEVICES=<i>`` prefix (none on cpu_only). Plan and sweep bodies
-  come from ``api/body.json.j2``, run bodies from ``api/run.json.j2``.
-- ``submit_api.sh``: reads ``RESEARCH_AGENT_URL`` and (optional) ``RESEARCH_AGENT_TOKEN``
-  from the environment, sends the token as an ``X-Auth-Token`` header through a file
-  descriptor (never argv, never a file), posts the plan, the sweep, then each run with the
-  sweep id filled in (``jq`` if present, else ``python3``) and each command prefixed with
-  ``export PLANC_GROUP_DIR=<abs> &&`` (without ``out_root``) and ``export
-  PLANC_PROJECT_ROOT=<abs> &&`` (without ``project_root``, when the scripts need it: the
-  directory ``submit_api.sh`` is started from, as for ``submit_all.sh``), and prints
-  ``CREATED <what> [<run>] <id>`` lines.
+- ``api/plan.json`` (``POST /plans``: title, ``goal`` = the plan's Objective or the run
+  group's question, ``raw_markdown`` from the ``## 📋 Plan:`` heading without front-matter),
+  ``api/plan_update.json`` (the plan's status, applied after create; absent for a draft),
+  ``api/sweep.json`` (``POST /sweeps/wild``), ``api/sweep_update.json`` (``PUT
+  /sweeps/{id}``: ``parameters`` and the ``command`` template as ``base_command``, sent
+  before any run joins), ``api/runs/<run>.json`` (``POST /runs``; ``sweep_id`` null until
+  submission; ``auto_start`` from ``settings["api_auto_start"]``, default false;
+  ``gpuwrap_config`` ``{"enabled": false}`` on slurm, ``{"enabled": true}`` on local_gpu,
+  absent on cpu_only). Commands do their own ``cd`` and environment activation (the
+  server runs them in a fresh shell): a local sweep run's command is its expanded command
+  (what ``planc expand`` prints) after ``cd`` to the project root, the activation (the
+  cluster's ``activate``, else ``source .venv/bin/activate`` for a Compute Setup
+  ``Environment: venv``), ``export PLANC_RUN_DIR`` and, on local_gpu, an explicit
+  ``CUDA_VISIBLE_DEVICES``; other local runs run their ``run_local.sh`` (GPUs pinned
+  round-robin); SLURM commands use ``sbatch --wait`` so the run's status follows the job,
+  per-run scripts or, with the array layout, ``--array=<index>`` of each array.
+- ``submit_api.sh``: runs ``planc submit <group> --tracker research-agent``
+  (:mod:`compiler.research_agent`: created once, ids in ``research_agent.json``, token from
+  ``RESEARCH_AGENT_TOKEN`` only), with ``$PLANC_PYTHON -m compiler`` when that is set.
 
 Paths
 =====
@@ -104,7 +107,7 @@ Paths
 ``--output=slurm-%j.out`` relative to the submit directory (``submit_all.sh`` ``cd``s to each
 job's folder before ``sbatch``, as upstream did) and find the group folder through
 ``PLANC_GROUP_DIR``, which ``submit_all.sh`` exports (sbatch passes the environment on);
-``submit_api.sh`` prefixes commands with ``export PLANC_GROUP_DIR=<abs>``.
+the tracker client prefixes commands with ``export PLANC_GROUP_DIR=<abs>``.
 ``settings["project_root"]`` (absolute) is where sweep commands run and what relative
 evaluation script paths are joined to; absent, ``PLANC_PROJECT_ROOT`` is used, which the
 group scripts export as the directory they were started from.
@@ -401,21 +404,61 @@ def _max_res(items: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
+# a plan's front-matter ``status`` → the research-agent plan status (PLAN_STATUSES, §2)
+PLAN_STATUS_TO_SERVER = {"draft": "draft", "proposed": "draft", "approved": "approved",
+                         "running": "executing", "done": "completed", "abandoned": "archived"}
+# the Compute Setup's environment → the line that activates it, run from the project root
+# (seed 000: "Environment: venv" is the project's ``.venv``; conda and system name nothing
+# planc could activate, so a cluster profile's ``activate`` is needed for them)
+ENV_ACTIVATION = {"venv": "source .venv/bin/activate"}
+
+
+def _api_activation(matrix: RunMatrix) -> str | None:
+    """The environment activation of a tracker command: the cluster profile's (or
+    settings') ``activate`` line, else the one the plan's Compute Setup implies."""
+    activate = _setting(matrix, "activate")
+    if activate:
+        return _one_line(str(activate), "activate")
+    return ENV_ACTIVATION.get(str(matrix.settings.get("environment") or ""))
+
+
 def _commands_for_api(runs: list[dict[str, Any]], matrix: RunMatrix,
                       settings: Mapping[str, Any]) -> dict[str, str]:
-    """The ``command`` of each ``POST /runs`` body (research-agent-api.md §4, §5, §7)."""
+    """The ``command`` of each ``POST /runs`` body (research-agent-api.md §4, §5, §7).
+
+    The server runs it in a fresh shell, so it changes folder and activates the environment
+    itself. A local sweep run's command is the run's expanded command (the one ``planc
+    expand`` prints), after ``cd`` to the project root, the activation and ``export
+    PLANC_RUN_DIR``; other local runs call their ``run_local.sh``; SLURM runs wait for
+    their jobs (``sbatch --wait``): per-run scripts, or with ``layout: array`` their
+    element of each array (``--array=<index>``, from the group folder).
+    """
     from .render import sh
 
     out_root = settings.get("out_root")
     group = sh(out_root) if out_root else '"$PLANC_GROUP_DIR"'
+    project_root = settings.get("project_root")
+    project = sh(project_root) if project_root else '"$PLANC_PROJECT_ROOT"'
     ctype = matrix.cluster.type
-    activate = _setting(matrix, "activate")
+    activate = _api_activation(matrix)
     gpu_total = max(1, int(matrix.cluster.gpu_count or 1))
+    arrays = (_eval_arrays(runs) if ctype == "slurm" and settings.get("layout") == "array"
+              else None)
     cursor = 0
     commands: dict[str, str] = {}
     for run in runs:
-        parts = [f"cd {group}/{sh(run['name'])}"]
-        if ctype == "slurm":
+        run_dir = f"{group}/{sh(run['name'])}"
+        if ctype == "slurm" and arrays is not None:
+            parts = [f"cd {group}"]
+            i = run["index"]
+            if run["kind"] == "fine-tuned":
+                parts.append(f"sbatch --wait --array={i} {paths.FINETUNE_ARRAY}")
+            elif run["kind"] == "sweep":
+                parts.append(f"sbatch --wait --array={i} {paths.RUN_ARRAY}")
+            parts += [f"sbatch --wait --array={i} {sh(arr['file'])}" for arr in arrays
+                      if any(el["run"] is run for el in arr["elements"])]
+        elif ctype == "slurm":
+            parts = [f"cd {run_dir}"]
             if run["kind"] == "fine-tuned":
                 parts.append(f"sbatch --wait {paths.FINETUNE_SLURM}")
             elif run["kind"] == "sweep":
@@ -424,22 +467,46 @@ def _commands_for_api(runs: list[dict[str, Any]], matrix: RunMatrix,
                 parts.append(f"(cd {sh(EVAL_DIR + '/' + ev['key'])} && "
                              f"sbatch --wait {paths.EVAL_SLURM})")
         else:
-            if activate:
-                parts.append(_one_line(activate, "activate"))
-            prefix = ""
+            devices = None
             if ctype == "local_gpu":
                 n = min(run["local_gpus"], gpu_total)
                 devices = ",".join(str((cursor + i) % gpu_total) for i in range(n))
                 cursor = (cursor + n) % gpu_total
-                prefix = f"CUDA_VISIBLE_DEVICES={devices} "
-            parts.append(f"{prefix}bash {paths.RUN_LOCAL}")
+            if run["kind"] == "sweep":
+                parts = [f"cd {project}"] + ([activate] if activate else [])
+                parts += [f"export PLANC_RUN_DIR={run_dir}", 'mkdir -p "$PLANC_RUN_DIR"']
+                if devices is not None:
+                    parts.append(f"export CUDA_VISIBLE_DEVICES={devices}")
+                parts.append(str(run["command"]))
+            else:
+                parts = [f"cd {run_dir}"] + ([activate] if activate else [])
+                prefix = f"CUDA_VISIBLE_DEVICES={devices} " if devices is not None else ""
+                parts.append(f"{prefix}bash {paths.RUN_LOCAL}")
         commands[run["name"]] = " && ".join(parts)
     return commands
 
 
+def _parameters(matrix: RunMatrix) -> dict[str, list[Any]]:
+    """The sweep's ``parameters``: each factor's levels as its runs hold them (typed, in
+    first-seen order; a run group's Variables table gives them as text), else as the plan
+    lists them."""
+    keys = list(matrix.factors)
+    keys += [k for run in matrix.runs for k in run.factors if k not in keys]
+    out: dict[str, list[Any]] = {}
+    for key in dict.fromkeys(keys):
+        seen: list[Any] = []
+        for run in matrix.runs:
+            if key in run.factors and run.factors[key] not in seen:
+                seen.append(run.factors[key])
+        out[key] = seen or list(matrix.factors.get(key, ()))
+    return out
+
+
 def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
                 settings: Mapping[str, Any]) -> dict[str, Any]:
-    """``POST /plans``, ``POST /sweeps/wild`` and ``POST /runs`` bodies."""
+    """The tracker payloads: ``POST /plans``, ``PATCH /plans/{id}`` (the plan's status,
+    ``None`` for a draft), ``POST /sweeps/wild``, ``PUT /sweeps/{id}`` (parameters and
+    base command, set before any run joins) and ``POST /runs`` bodies."""
     title = str(settings.get("title") or matrix.group)
     goal = str(settings.get("goal") or "")
     sections = settings.get("sections")
@@ -456,7 +523,13 @@ def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
         }
     plan = {"title": title, "goal": goal, "session_id": None, "sections": sections,
             "raw_markdown": str(settings.get("raw_markdown") or "")}
+    status = PLAN_STATUS_TO_SERVER.get(str(settings.get("plan_status") or "draft"), "draft")
+    plan_update = {"status": status} if status != "draft" else None
     sweep = {"name": matrix.group, "goal": goal, "chat_session_id": None}
+    sweep_update: dict[str, Any] = {"parameters": _parameters(matrix)}
+    template = str(settings.get("command_template") or "").strip()
+    if template:
+        sweep_update["base_command"] = _one_line(template, "command template")
     commands = _commands_for_api(runs, matrix, settings)
     out_root = settings.get("out_root")
     ctype = matrix.cluster.type
@@ -477,7 +550,8 @@ def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
         elif ctype == "local_gpu":
             body["gpuwrap_config"] = {"enabled": True}
         run_bodies[run["name"]] = body
-    return {"plan": plan, "sweep": sweep, "runs": run_bodies}
+    return {"plan": plan, "plan_update": plan_update, "sweep": sweep,
+            "sweep_update": sweep_update, "runs": run_bodies}
 
 
 def _has_literal_expansion(value: Any) -> bool:
@@ -675,7 +749,10 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
 
     bodies = _api_bodies(runs, matrix, settings)
     files[paths.API_PLAN] = render("api/body.json.j2", body=bodies["plan"])
+    if bodies["plan_update"] is not None:
+        files[paths.API_PLAN_UPDATE] = render("api/body.json.j2", body=bodies["plan_update"])
     files[paths.API_SWEEP] = render("api/body.json.j2", body=bodies["sweep"])
+    files[paths.API_SWEEP_UPDATE] = render("api/body.json.j2", body=bodies["sweep_update"])
     r_body = renderer("api/run.json.j2")
     for name, body in bodies["runs"].items():
         if "gpuwrap_config" in body:  # the same for every run: part of the shape

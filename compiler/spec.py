@@ -18,7 +18,8 @@ compile`` succeeds (``tests/test_lint_compile.py`` states it with hypothesis).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,8 @@ def _build(doc: Any, settings: Any, options: Any) -> Built:
                 "a run group or a plan with a command")
         return Built(None, (_diag(doc.path, (1, 1), "EX005", what),))
     if matrix is not None:
+        matrix = _with_plan_text(matrix, doc, spec)
+    if matrix is not None:
         from .scripts import check_matrix
 
         problem = check_matrix(matrix)
@@ -118,6 +121,56 @@ def _build(doc: Any, settings: Any, options: Any) -> Built:
                                         "compile-render")]
             matrix = None
     return Built(matrix, tuple(diags), spec)
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S | re.M)
+
+
+def strip_front_matter(text: str) -> str:
+    """``text`` without a leading YAML front-matter block (``---`` … ``---``/``...``)."""
+    return _FRONT_MATTER.sub("", text, count=1).lstrip("\n")
+
+
+def _plan_text(doc: Any, spec: Any) -> dict[str, str]:
+    """What the tracker's plan record says (research-agent-api.md §2, seed 001's Plan Mode):
+    ``title``; ``goal``, a plan's ``### Objective`` (a run group's question, purpose or
+    hypothesis, else its Overview's type and task); ``raw_markdown`` from the ``## 📋 Plan:``
+    heading on (a run group: the document without front-matter); ``plan_status`` the
+    front-matter ``status``; ``command_template`` the front-matter ``command``;
+    ``environment`` the Compute Setup's ``venv``/``conda``/``system``."""
+    fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
+    out = {"plan_status": str(fm.get("status") or ""),
+           "command_template": str(fm.get("command") or "")}
+    if doc.kind == "run-group":
+        from .models.rungroup_doc import parse_run_plan
+
+        exp = fm.get("experiment") if isinstance(fm.get("experiment"), dict) else {}
+        rp = parse_run_plan(doc)
+        overview = [f"{k[:1].upper()}{k[1:]}: {v.value}" for k, v in rp.overview.items()
+                    if k in ("type", "task")]
+        goal = (getattr(spec, "question", None) or exp.get("purpose")
+                or exp.get("hypothesis") or "; ".join(overview))
+        title = fm.get("title") or (rp.name.value if rp.name else None)
+        out.update(goal=str(goal or ""), raw_markdown=strip_front_matter(doc.text),
+                   title=str(title or ""))
+        return out
+    from .models.plan import parse_plan
+
+    pm = parse_plan(doc)
+    if pm.title and 1 <= pm.title_line <= len(doc.lines):
+        raw = "\n".join(doc.lines[pm.title_line - 1:])
+    else:
+        raw = strip_front_matter(doc.text)
+    out.update(goal=str(pm.objective or fm.get("description") or ""), raw_markdown=raw,
+               title=str(pm.title or fm.get("title") or ""),
+               environment=str(fm.get("environment") or pm.setup_value("environment") or ""))
+    return out
+
+
+def _with_plan_text(matrix: Any, doc: Any, spec: Any) -> Any:
+    """``matrix`` with the tracker's plan facts (:func:`_plan_text`) in its settings."""
+    facts = {k: v for k, v in _plan_text(doc, spec).items() if v or k != "title"}
+    return replace(matrix, settings=replace(matrix.settings, **facts))
 
 
 def expand_document(doc: Any, settings: Any, options: Any = None

@@ -17,6 +17,10 @@ there whenever it changed since the query began, so two concurrent syncs, or a s
   ``StdOut`` when the stage has none.
 
 SLURM → status mapping: :func:`compiler.backends.slurm.map_state` (formats.md §4).
+
+:func:`sync_all` (``planc status --sync``) adds the research-agent servers the group was
+submitted to (``research_agent.json``): their run states are read back with the same lock
+and atomic write (:func:`compiler.research_agent.pull_statuses`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import layout, tracker
+from . import layout, research_agent, tracker
 from .backends import slurm
 from .models.status import STATUSES, iter_stages
 
@@ -171,6 +175,31 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncRep
         report.data = current
         if report.changes or filled:
             tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
+    return report
+
+
+def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
+             url: str | None = None, token: str | None = None,
+             env: dict[str, str] | None = None) -> SyncReport:
+    """:func:`sync_group`, then a pull from every research-agent server the group was
+    submitted to (only ``url`` when given; the token from ``token`` or
+    ``$RESEARCH_AGENT_TOKEN``). Changes of both land in one report (research-agent stages
+    have job ids ``research-agent:<run id>``). Raises what :func:`sync_group` raises and
+    :class:`compiler.research_agent.ServerError`."""
+    path = status_path(group)
+    report = sync_group(path, runner)
+    urls = research_agent.tracked_urls(path.parent)
+    if url:
+        urls = [u for u in urls if u == url.rstrip("/")]
+    for server in urls:
+        client = research_agent.client_from(server, token, env)
+        pulled = research_agent.pull_statuses(path.parent, client)
+        report.changes += [Change(**asdict(p)) for p in pulled.pulled]
+        report.commands.append(f"GET {server}/runs/<id> ({len(pulled.pulled)} stage(s) "
+                               f"changed, {len(pulled.pushed)} state(s) pushed)")
+        report.notes += pulled.notes
+    if urls:
+        report.data = tracker.read(path)
     return report
 
 

@@ -169,3 +169,62 @@ def test_sweep_run_bodies() -> None:
     assert [b["command"] for b in runs.values()] == [
         'cd "$PLANC_GROUP_DIR"/lr0.001_v0 && sbatch --wait run.slurm',
         'cd "$PLANC_GROUP_DIR"/lr0.001_v1 && sbatch --wait run.slurm']
+
+
+def test_local_sweep_commands_show_the_expanded_command() -> None:
+    """Issue 12 (5): the UI shows the swept values, and the command activates the plan's
+    environment (Compute Setup ``venv``) itself, from the project root."""
+    m = sweep("cpu_only", values=("a", "b"), settings={"environment": "venv"})
+    _, _, runs = bodies(render(m))
+    for run in m.runs:
+        cmd = runs[run.name]["command"]
+        assert cmd == " && ".join([
+            'cd "$PLANC_PROJECT_ROOT"', "source .venv/bin/activate",
+            f'export PLANC_RUN_DIR="$PLANC_GROUP_DIR"/{run.name}', 'mkdir -p "$PLANC_RUN_DIR"',
+            run.command])
+    gpu = sweep("local_gpu", activate="source /opt/env/bin/activate", gpu_count=2,
+                values=("a", "b"), settings={"environment": "venv", "project_root": "/p"})
+    _, _, runs = bodies(render(gpu))
+    cmds = [runs[r.name]["command"] for r in gpu.runs]
+    assert all(c.startswith("cd /p && source /opt/env/bin/activate && ") for c in cmds)
+    assert [re.search(r"export CUDA_VISIBLE_DEVICES=(\d+) && ", c).group(1) for c in cmds] == [
+        "0", "1"]
+    _, _, runs = bodies(render(sweep("cpu_only", settings={"environment": "system"})))
+    assert "activate" not in next(iter(runs.values()))["command"]
+
+
+def test_array_layout_commands_call_files_the_array_layout_writes() -> None:
+    """Issue 12 (6): with ``layout: array`` a run's command submits its element of each
+    array (``--array=<index>``), never per-run scripts that layout does not write."""
+    for m in (run_group("slurm", layout="array"), sweep("slurm", layout="array",
+                                                        values=("a", "b"))):
+        files = render(m)
+        _, _, runs = bodies(files)
+        index = {line.split("\t")[1]: line.split("\t")[0]
+                 for line in files["array_index.tsv"].decode().splitlines()
+                 if line and not line.startswith("#")}
+        for name, body in runs.items():
+            parts = body["command"].split(" && ")
+            assert parts[0] == 'cd "$PLANC_GROUP_DIR"'
+            for part in parts[1:]:
+                words = shlex.split(part)
+                assert words[:3] == ["sbatch", "--wait", f"--array={index[name]}"], part
+                assert words[3] in files, f"{name}: {words[3]} is not written"
+    ft = bodies(render(run_group("slurm", layout="array")))[2]["Llama-3.2-1B-Instruct_rank4"]
+    assert ft["command"].count("eval_array_") == 4  # 2 tasks × 2 epochs
+    base = bodies(render(run_group("slurm", layout="array")))[2]["Llama-3.2-1B-Instruct_base"]
+    assert "finetune_array" not in base["command"] and "_base.slurm" in base["command"]
+
+
+def test_plan_status_and_sweep_parameters_payloads() -> None:
+    """Issue 12 (1, 2): the plan's status is applied after create (PlanCreate has none);
+    the sweep's parameters and command template go in a PUT body, set before runs join."""
+    files = render(sweep("cpu_only", settings={"plan_status": "approved",
+                                               "command_template": "trainer --lr {lr}"}))
+    assert json.loads(files["api/plan_update.json"]) == {"status": "approved"}
+    assert json.loads(files["api/sweep_update.json"]) == {
+        "parameters": {"lr": [0.001], "name": ["a"]}, "base_command": "trainer --lr {lr}"}
+    plain = render(run_group("slurm"))
+    assert "api/plan_update.json" not in plain  # a draft needs nothing
+    assert json.loads(plain["api/sweep_update.json"]) == {
+        "parameters": {"model": list(MODELS), "lora_rank": list(RANKS)}}

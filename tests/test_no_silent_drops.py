@@ -82,6 +82,10 @@ MUTATIONS: dict[str, Any] = {
 }
 # a field that cannot take another value without changing what the document is
 NOT_MUTABLE = {"kind"}
+# fields about results, read by the site and `planc results` (compiler.outcome), not by
+# compile: test_result_fields_reach_the_outcome holds them to that consumer
+RESULT_FIELDS = {"primary_metric": "loss", "direction": "min",
+                 "criteria": [{"metric": "loss", "every": "<= 0.5"}]}
 TARGETS = {"slurm": {}, "local_gpu": {"cluster_type": "local_gpu"},
            "cpu_only": {"cluster_type": "cpu_only"}}
 
@@ -136,7 +140,7 @@ def _render(tmp: Path, fm: dict[str, Any]) -> tuple[dict[str, bytes], list[Any]]
 
 
 def test_every_field_has_a_mutation() -> None:
-    fields = set(_leaves(RunGroupFrontMatter)) - NOT_MUTABLE
+    fields = set(_leaves(RunGroupFrontMatter)) - NOT_MUTABLE - set(RESULT_FIELDS)
     assert fields == set(MUTATIONS), (sorted(fields - set(MUTATIONS)),
                                       sorted(set(MUTATIONS) - fields))
 
@@ -231,7 +235,7 @@ def _render_sweep(tmp: Path, fm: dict[str, Any]) -> tuple[dict[str, bytes], list
 def test_every_sweep_field_has_a_mutation() -> None:
     from compiler.models.frontmatter import PlanFrontMatter
 
-    fields = set(_leaves(PlanFrontMatter)) - NOT_MUTABLE
+    fields = set(_leaves(PlanFrontMatter)) - NOT_MUTABLE - set(RESULT_FIELDS)
     assert fields == set(SWEEP_MUTATIONS), (sorted(fields - set(SWEEP_MUTATIONS)),
                                             sorted(set(SWEEP_MUTATIONS) - fields))
 
@@ -261,3 +265,15 @@ def test_every_sweep_field_reaches_an_output_or_is_reported(tmp_path: Path,
         if not (changed - {"manifest.json"}) and not reported:
             silent.append(path)
     assert silent == [], f"{target}: fields that change nothing and are not reported: {silent}"
+
+
+def test_result_fields_reach_the_outcome(tmp_path: Path) -> None:
+    from compiler.outcome import read_intent
+
+    plan = tmp_path / "plan.md"
+    plan.write_text("---\n" + yaml.safe_dump(SWEEP_BASE) + "---\n" + _SWEEP_BODY, "utf-8")
+    base = read_intent(load(plan))
+    for key, value in RESULT_FIELDS.items():
+        plan.write_text("---\n" + yaml.safe_dump({**SWEEP_BASE, key: value}) + "---\n"
+                        + _SWEEP_BODY, "utf-8")
+        assert read_intent(load(plan)) != base, key

@@ -1,8 +1,12 @@
-"""``planc status GROUP_DIR [--sync] [--json]``: stage counts, and a sync from SLURM.
+"""``planc status GROUP_DIR [--sync] [--json] [--url URL] [--token TOKEN]``: stage counts,
+and a sync from SLURM and from the research-agent servers the group was submitted to.
 
-``--sync`` asks the scheduler about every job of the group in one query and writes the new
-states into ``runs_status.yaml`` under the tracker's lock (:func:`compiler.sync.sync_group`
-has the rules). Exit codes: 0 done, 2 no readable tracker or SLURM could not be queried.
+``--sync`` asks the scheduler about every job of the group in one query, reads the run
+states back from each research-agent server recorded in ``research_agent.json`` (only
+``--url`` when given; token from ``--token`` or ``$RESEARCH_AGENT_TOKEN``), and writes the
+new states into ``runs_status.yaml`` under the tracker's lock (:func:`compiler.sync.sync_all`
+has the rules). Exit codes: 0 done, 2 no readable tracker, or SLURM or a server could not be
+queried.
 """
 
 from __future__ import annotations
@@ -13,9 +17,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import tracker
+from .. import research_agent, tracker
 from ..backends import slurm
-from ..sync import ORDER, SyncReport, active_job_ids, stage_rows, status_path, summarize, sync_group
+from ..sync import (
+    ORDER,
+    SyncReport,
+    active_job_ids,
+    stage_rows,
+    status_path,
+    summarize,
+    sync_all,
+    sync_group,
+)
 
 __all__ = ["SyncReport", "active_job_ids", "add_arguments", "run", "sync_group"]
 
@@ -24,8 +37,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("group", metavar="GROUP_DIR", help="a compiled group folder (holds "
                    "runs_status.yaml), or the runs_status.yaml file")
     p.add_argument("--sync", action="store_true",
-                   help="query SLURM once for the group's jobs and update runs_status.yaml")
+                   help="query SLURM once for the group's jobs, and the research-agent "
+                   "servers it was submitted to, and update runs_status.yaml")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--url", metavar="URL", help="sync only this research-agent server "
+                   "(default: every server the group was submitted to)")
+    p.add_argument("--token", metavar="TOKEN", help="the research-agent token (default: "
+                   "$RESEARCH_AGENT_TOKEN)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,14 +51,14 @@ def run(args: argparse.Namespace) -> int:
     report: SyncReport | None = None
     try:
         if args.sync:
-            report = sync_group(path)
+            report = sync_all(path, url=args.url, token=args.token)
         data = report.data if report is not None else tracker.read(path)
         if data is None:
             raise tracker.TrackerError(f"{path} does not exist")
     except tracker.TrackerError as exc:
         print(f"planc status: {exc}", file=sys.stderr)
         return 2
-    except slurm.SlurmError as exc:
+    except (slurm.SlurmError, research_agent.ServerError) as exc:
         print(f"planc status: {exc}", file=sys.stderr)
         return 2
     counts = summarize(data)

@@ -1,10 +1,20 @@
-"""``planc submit GROUP_DIR [--dry-run] [--retry-failed] [--only RUN ...]``: submit to SLURM.
+"""``planc submit GROUP_DIR [--dry-run] [--retry-failed] [--only RUN ...]``: submit to SLURM;
+``planc submit GROUP_DIR --tracker research-agent [--url URL] [--token TOKEN]``: register it
+with a research-agent server.
 
 Submits a compiled group's pending stages, training before evaluation, and records each
 job in ``runs_status.yaml``; the policy (layouts, dependencies, retries, locking) is
 :mod:`compiler.submit`. ``--dry-run`` prints the sbatch command lines instead.
 Exit codes: 0 submitted (or nothing to do), 1 a job was refused or a script is missing,
 2 no readable ``runs_status.yaml`` or no SLURM script in the folder.
+
+With ``--tracker research-agent`` the group's plan, sweep and runs are created on the
+server (``--url`` or ``$RESEARCH_AGENT_URL``; ``--token`` or ``$RESEARCH_AGENT_TOKEN``,
+never written to a file), once: a second submission creates nothing that is still there
+(:mod:`compiler.research_agent`). Prints ``created``/``kept``/``updated``/``pushed`` lines.
+Exit codes: 0 done, 1 the server refused a request part-way (what was created is
+recorded), 2 the server cannot be reached or refuses the token (nothing was created), or
+the group folder is unreadable.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import layout, tracker
+from .. import layout, research_agent, tracker
 from ..submit import NotSlurmGroup, submit_group
 
 __all__ = ["add_arguments", "run", "submit_group"]
@@ -28,6 +38,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also resubmit failed stages (and the evaluations of a failed fine-tune)")
     p.add_argument("--only", nargs="+", action="extend", metavar="RUN", default=[],
                    help="submit only these runs")
+    p.add_argument("--tracker", choices=("slurm", "research-agent"), default="slurm",
+                   help="where to submit: SLURM (default), or a research-agent tracking "
+                   "server (creates the plan, sweep and runs there once)")
+    p.add_argument("--url", metavar="URL", help="research-agent server (default: "
+                   "$RESEARCH_AGENT_URL)")
+    p.add_argument("--token", metavar="TOKEN", help="research-agent token (default: "
+                   "$RESEARCH_AGENT_TOKEN; prefer the variable: arguments are visible in ps)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if not group.is_dir():
         print(f"planc submit: {group} is not a folder", file=sys.stderr)
         return 2
+    if args.tracker == "research-agent":
+        return _to_tracker(group, args)
     try:
         report = submit_group(group, dry_run=args.dry_run, retry_failed=args.retry_failed,
                               only=args.only)
@@ -59,3 +78,34 @@ def run(args: argparse.Namespace) -> int:
     verb = "would submit" if args.dry_run else "submitted"
     print(f"{verb} {len(report.jobs)} job(s) covering {n_stages} stage(s)", file=sys.stderr)
     return 1 if report.errors else 0
+
+
+def _to_tracker(group: Path, args: argparse.Namespace) -> int:
+    report = None
+    try:
+        client = research_agent.client_from(args.url, args.token)
+        report = research_agent.submit_group(group, client)
+    except research_agent.ServerError as exc:
+        report = exc.report
+        code, message = (2 if exc.fatal else 1), str(exc)
+    except tracker.TrackerError as exc:
+        code, message = 2, str(exc)
+    else:
+        code, message = 0, ""
+    if report is not None:
+        for what, name, obj_id in report.created:
+            print(f"created {what} {name} {obj_id}")
+        for what, name, change in report.updated:
+            print(f"updated {what} {name}: {change}")
+        for name, status in report.pushed:
+            print(f"pushed run {name}: {status}")
+        for note in report.notes:
+            print(f"note: {note}", file=sys.stderr)
+        print(f"research-agent {report.url}: created {len(report.created)} object(s), "
+              f"kept {len(report.kept)}", file=sys.stderr)
+    if message:
+        print(f"planc submit: {message}", file=sys.stderr)
+        if report is not None and report.created:
+            print("planc submit: what was created is recorded; submit again to finish",
+                  file=sys.stderr)
+    return code
