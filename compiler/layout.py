@@ -51,7 +51,27 @@ an evaluation stage is ``eval/<key>`` (:func:`stage_dir`). Older groups may hold
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# A run name, evaluation key or task name as it becomes a folder, a SLURM job name and a
+# tracker key: one safe path component (no '/', no '..', no shell characters).
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
+
+
+class UnsafeName(ValueError):
+    """A name read from a plan or a tracker that is not one safe path component."""
+
+
+def safe_name(name: object, what: str = "run name") -> str:
+    """``name`` when it is one safe path component (:data:`NAME`), else raise
+    :class:`UnsafeName`: every path below is built from names checked here, so a tracker
+    key such as ``/abs/dir`` or ``../x`` can never send a read, a write or a job outside
+    the group folder."""
+    if not isinstance(name, str) or not NAME.match(name) or name in (".", ".."):
+        raise UnsafeName(f"{what} {name!r} must match {NAME.pattern} (no '/', spaces or "
+                         "shell characters)")
+    return name
 
 # -- group folder -------------------------------------------------------------------------
 README = "README.md"
@@ -134,13 +154,14 @@ def status_path(group_dir: Path) -> Path:
 
 
 def run_dir(group_dir: Path, run: str) -> Path:
-    """``<group>/<run>``: a run's folder."""
-    return group_dir / run
+    """``<group>/<run>``: a run's folder (raises :class:`UnsafeName` for a run key that is
+    not a name)."""
+    return group_dir / safe_name(run)
 
 
 def eval_dir(run_dir: Path, key: str) -> Path:
-    """``<run>/eval/<key>``: an evaluation's folder."""
-    return run_dir / EVAL_DIR / key
+    """``<run>/eval/<key>``: an evaluation's folder (raises :class:`UnsafeName`)."""
+    return run_dir / EVAL_DIR / safe_name(key, "evaluation key")
 
 
 def is_eval_stage(stage: str) -> bool:

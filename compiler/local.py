@@ -154,7 +154,7 @@ def stage_command(group_dir: Path, run: str, stage: str) -> tuple[list[str], Pat
     launcher = layout.run_dir(group_dir, run) / layout.RUN_LOCAL
     if launcher.is_file():
         name = layout.eval_key(stage) if layout.is_eval_stage(stage) else stage
-        return ["bash", str(launcher), name], group_dir / run
+        return ["bash", str(launcher), name], launcher.parent
     script = stage_script(group_dir, run, stage)
     if script is not None:
         return ["bash", str(script)], script.parent
@@ -176,13 +176,17 @@ def plan_jobs(group_dir: Path, data: dict[str, Any],
     for run, stage, rec in iter_stages(data):
         if rec.get("status") not in statuses:
             continue
-        command = stage_command(group_dir, run, stage)
+        try:  # a tracker key such as "/abs/dir" must never name a script to run
+            command = stage_command(group_dir, run, stage)
+            log = stage_dir(group_dir, run, stage) / layout.local_log(stage)
+        except layout.UnsafeName as exc:
+            missing.append(f"{run}/{stage} ({exc})")
+            continue
         if command is None:
             missing.append(f"{run}/{stage}")
             continue
         argv, cwd = command
-        job = Job(run=run, stage=stage, argv=argv, cwd=cwd,
-                  log=stage_dir(group_dir, run, stage) / layout.local_log(stage))
+        job = Job(run=run, stage=stage, argv=argv, cwd=cwd, log=log)
         if stage == "finetune":
             job.need = _gpus_needed(Path(argv[1]))
         if layout.is_eval_stage(stage):

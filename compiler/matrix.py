@@ -8,14 +8,14 @@ files or renders text.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
+
+from .layout import NAME as RUN_NAME  # one definition of a safe name
 
 if TYPE_CHECKING:
     from .models.cluster import ClusterProfile
 
-RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
 
 
 def check_name(name: str, what: str = "run name") -> str:

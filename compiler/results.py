@@ -680,8 +680,14 @@ def harvest_group(group_dir: Path | str, *, store: bool = True) -> dict[str, Any
     problems: list[str] = []
     runs: dict[str, Any] = {}
     for name, rec in data["runs"].items():
-        if isinstance(rec, dict):
-            runs[str(name)] = _harvest_run(group, str(name), rec, problems)
+        if not isinstance(rec, dict):
+            continue
+        try:  # a tracker key such as "/abs/dir" is never read from
+            layout.safe_name(name)
+        except layout.UnsafeName as exc:
+            problems.append(f"{status_path}: {exc}; not harvested")
+            continue
+        runs[str(name)] = _harvest_run(group, str(name), rec, problems)
     results = {"schema_version": SCHEMA_VERSION, "group": data.get("run_group") or group.name,
                "generated": tracker.now(), "runs": runs, "problems": problems}
     if store:

@@ -372,6 +372,7 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path,
         return
     view.group, view.group_dir = group, group_dir
     view.results_meta = {k: v for k, v in results.items() if k != "runs"}
+    allowed = _allowed_roots(group_dir, view) if group_dir is not None else ()
     for name in names:
         rec = records.get(name) if isinstance(records.get(name), dict) else {}
         rv = RunView(
@@ -386,7 +387,7 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path,
         rv.config = {**{f"factor {k}": v for k, v in rv.factors.items()},
                      **configs.get(name, {"type": rv.kind})}
         if group_dir is not None:
-            _attach_files(rv, group_dir, view.slug, roots)
+            _attach_files(rv, group_dir, view.slug, roots, allowed)
         view.runs.append(rv)
     view.outcome = analyse(
         {r.name: r.metrics for r in view.runs},
@@ -524,10 +525,52 @@ def _read_text(path: Path, roots: tuple[str, ...] = ()) -> str | None:
     return redact(localise(text, roots))
 
 
-def _attach_files(run: RunView, group_dir: Path, slug: str, roots: tuple[str, ...] = ()) -> None:
-    run_dir = layout.run_dir(group_dir, run.name)
+# What the site may publish from a group: its configs and scripts, and logs (SLURM output,
+# local stage logs, torchtune and inspect-ai text logs). Nothing else is ever read.
+PUBLISHABLE_SUFFIXES = (".yaml", ".yml", ".slurm", ".sh", ".out", ".err", ".log", ".txt")
+
+
+def _publishable(path: Path, allowed: tuple[Path, ...]) -> bool:
+    """Whether the site may read ``path``: a regular file of a kind it expects
+    (:data:`PUBLISHABLE_SUFFIXES`) whose real location (links resolved) is inside one of
+    ``allowed`` (the group folder, and the outputs root the plan names). Tracker
+    ``output:`` values and harvested log paths are untrusted: ``/etc/passwd`` or a key
+    under ``~/.ssh`` must never be published."""
+    try:
+        real = path.resolve(strict=True)
+        if not real.is_file() or real.suffix.lower() not in PUBLISHABLE_SUFFIXES:
+            return False
+    except (OSError, RuntimeError):
+        return False
+    return any(real.is_relative_to(root) for root in allowed)
+
+
+def _allowed_roots(group_dir: Path, view: Any = None) -> tuple[Path, ...]:
+    roots = [group_dir]
+    matrix = getattr(view, "matrix", None)
+    outputs = getattr(getattr(matrix, "settings", None), "outputs_root", None)
+    if outputs:
+        roots.append(Path(outputs))
+    out = []
+    for r in roots:
+        try:
+            out.append(r.resolve())
+        except (OSError, RuntimeError):
+            continue
+    return tuple(out)
+
+
+def _attach_files(run: RunView, group_dir: Path, slug: str, roots: tuple[str, ...] = (),
+                  allowed: tuple[Path, ...] | None = None) -> None:
+    allowed = allowed if allowed is not None else _allowed_roots(group_dir)
+    try:
+        run_dir = layout.run_dir(group_dir, run.name)
+    except layout.UnsafeName:
+        return  # a tracker key that is a path: nothing of it is read
     for name in (layout.FINETUNE_CONFIG, layout.FINETUNE_SLURM, layout.RUN_SLURM,
                  layout.SETUP_FINETUNE):
+        if not _publishable(run_dir / name, allowed):
+            continue
         text = _read_text(run_dir / name, roots)
         if text is not None:
             run.files[name] = text
@@ -539,26 +582,46 @@ def _attach_files(run: RunView, group_dir: Path, slug: str, roots: tuple[str, ..
         p = Path(str(out))
         if not p.is_absolute():
             p = group_dir / p
+        if not _publishable(p, allowed):
+            continue
         text = _read_text(p, roots)
         if text is not None:
             seen.add(p)
             site_path = f"plans/{slug}/logs/{slugify(run.name)}--{slugify(key)}.md"
             run.logs[key] = (site_path, text)
     log = (run.results.get("training") or {}).get("log") if isinstance(run.results, dict) else None
-    if log and Path(str(log)) not in seen:
+    if log and Path(str(log)) not in seen and _publishable(Path(str(log)), allowed):
         text = _read_text(Path(str(log)), roots)
         if text is not None:
             run.logs["training log"] = (f"plans/{slug}/logs/{slugify(run.name)}--train.md", text)
 
 
 # -- rendering ------------------------------------------------------------------------
+# Markdown syntax that could turn untrusted text into a link (``[x](javascript:…)``, an
+# image, a reference) or into HTML attributes (attr_list's ``{: onclick=… }``): written as
+# character references, which Python-Markdown shows as the characters and never parses.
+_MD_SYNTAX = str.maketrans({"|": "&#124;", "`": "&#96;", "[": "&#91;", "]": "&#93;",
+                            "{": "&#123;", "}": "&#125;", "\\": "&#92;", "\n": " ",
+                            "\r": " "})
+
+
 def _cell(value: Any) -> markupsafe.Markup:
-    """Escape for a markdown table cell: HTML-escaped, pipes and newlines neutralised."""
+    """Escape untrusted text for markdown (a table cell, a heading, a link label):
+    HTML-escaped, and the markdown syntax of links, images and attribute lists, pipes,
+    backticks and newlines neutralised (:data:`_MD_SYNTAX`)."""
     text = "" if value is None else str(value)
     esc = markupsafe.escape(redact(text))
-    return markupsafe.Markup(
-        str(esc).replace("|", "&#124;").replace("\n", " ").replace("`", "&#96;")
-    )
+    return markupsafe.Markup(str(esc).translate(_MD_SYNTAX))
+
+
+def _meta(value: Any) -> markupsafe.Markup:
+    """A page-meta value (the ``title:`` of a page's YAML front-matter): one YAML
+    double-quoted scalar (JSON string syntax) with no ``<``, ``>`` or ``&`` at all, because
+    the theme writes the title into ``<title>`` through ``striptags``, which decodes
+    entities. Those three characters become look-alikes (‹ › ＆)."""
+    text = redact("" if value is None else str(value))
+    text = " ".join(text.split()).translate(str.maketrans({"<": "‹", ">": "›", "&": "＆"}))
+    return markupsafe.Markup(json.dumps(text, ensure_ascii=False))
 
 
 def _badge(status: Any) -> markupsafe.Markup:
@@ -619,6 +682,7 @@ def _env() -> jinja2.Environment:
     env.globals.update(icon=icon)
     env.filters.update(
         cell=_cell,
+        meta=_meta,
         badge=_badge,
         fmt=_fmt,
         slug=slugify,

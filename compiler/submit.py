@@ -70,6 +70,9 @@ class SubmitReport:
     commands: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # jobs the scheduler accepted that could not be written to runs_status.yaml (disk
+    # full, read-only): (run, stage key, job id, why). Never empty silently: printed.
+    unrecorded: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -166,7 +169,17 @@ class _Submitter:
             apply(cur)
             return cur
 
-        tracker.update(self.path, change, stamp)
+        try:
+            tracker.update(self.path, change, stamp)
+        except (OSError, tracker.TrackerError) as exc:
+            # The jobs exist on the cluster: never lose their ids. Report every one and
+            # stop submitting (a rerun would submit them again).
+            why = f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError) else str(exc)
+            for run, key, (job_id, _output) in stages:
+                self.report.unrecorded.append((run, key, str(job_id), why))
+            raise _Refused(f"submitted job(s) could not be recorded in {self.path} ({why}); "
+                           "their ids are printed above: record them (or cancel them with "
+                           "scancel) before submitting again") from exc
 
     def sbatch(self, script: Path, *, dependency: str | None = None,
                array: str | None = None) -> str | None:
@@ -194,8 +207,17 @@ class _Submitter:
         runs = self.data.get("runs")
         if not isinstance(runs, dict):
             return []
-        return [(str(n), r) for n, r in runs.items()
-                if isinstance(r, dict) and (not self.only or n in self.only)]
+        out = []
+        for n, r in runs.items():
+            if not isinstance(r, dict) or (self.only and n not in self.only):
+                continue
+            try:
+                layout.safe_name(n)
+            except layout.UnsafeName as exc:  # a tracker key such as "/abs/dir": no job
+                self.report.errors.append(f"{self.path}: {exc}; run skipped")
+                continue
+            out.append((str(n), r))
+        return out
 
     # -- per-run layout -------------------------------------------------------------------
     def submit_one(self, run: str, key: str, script: Path, dependency: str | None) -> str | None:
@@ -238,7 +260,12 @@ class _Submitter:
                 if not evals_ok:
                     self.skip(run, key, why)
                     continue
-                self.submit_one(run, key, self.eval_script(run, str(ek)), dependency)
+                try:
+                    script = self.eval_script(run, str(ek))
+                except layout.UnsafeName as exc:
+                    self.report.errors.append(f"{self.path}: run {run}: {exc}; skipped")
+                    continue
+                self.submit_one(run, key, script, dependency)
 
     def train_first(self, run: str, rec: dict[str, Any]) -> tuple[str | None, bool, str]:
         """Submit the fine-tune if due; (dependency for evaluations, may they go, why not)."""

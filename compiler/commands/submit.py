@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
             stages = ", ".join(f"{r}/{k}" for r, k in job.stages)
             dep = f" (after {job.dependency})" if job.dependency else ""
             print(f"submitted {job.job_id}: {stages}{dep}")
+    for run_name, key, job_id, _why in report.unrecorded:
+        print(f"submitted {job_id}: {run_name}/{key} (NOT RECORDED in runs_status.yaml)")
     for run_name, key, why in report.skipped:
         print(f"not submitted {run_name}/{key}: {why}", file=sys.stderr)
     for err in report.errors:
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     n_stages = sum(len(j.stages) for j in report.jobs)
     verb = "would submit" if args.dry_run else "submitted"
     print(f"{verb} {len(report.jobs)} job(s) covering {n_stages} stage(s)", file=sys.stderr)
-    return 1 if report.errors else 0
+    return 2 if report.unrecorded else 1 if report.errors else 0
 
 
 def _to_tracker(group: Path, args: argparse.Namespace) -> int:
