@@ -75,7 +75,6 @@ from the estimate (× 1.5, at least 5 min) when the plan states none.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
 import re
 from collections.abc import Sequence
@@ -240,14 +239,6 @@ class Options:
     out_dir: Path | None = None
     out_root: str | None = None
     history: Any = None
-
-
-def _sha256(doc: Any) -> str:
-    try:
-        raw = Path(doc.path).read_bytes()
-    except OSError:
-        raw = doc.text.encode("utf-8")
-    return hashlib.sha256(raw).hexdigest()
 
 
 def _rel(path: str, root: Path) -> str:

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from . import layout, tracker
-from .models.status import iter_stages
+from .models.status import StageChange, iter_stages
 
 ENV_URL = "RESEARCH_AGENT_URL"
 ENV_TOKEN = "RESEARCH_AGENT_TOKEN"
@@ -244,17 +244,7 @@ def _status_body(state: tuple[str, int | None, str | None]) -> dict[str, Any] | 
     return None
 
 
-@dataclass
-class Pulled:
-    """One stage a pull changed (as :class:`compiler.sync.Change`)."""
-
-    run: str
-    stage: str
-    job_id: str
-    old: str
-    new: str
-    reason: str | None = None
-    exit_code: int | None = None
+Pulled = StageChange  # one stage a pull changed
 
 
 def apply_server_state(rec: dict[str, Any], run: str, server: dict[str, Any],

@@ -32,7 +32,7 @@ from typing import Any
 
 from . import layout, research_agent, tracker
 from .backends import slurm
-from .models.status import STATUSES, iter_stages
+from .models.status import STATUSES, StageChange, iter_stages
 
 STATUS_FILE = layout.STATUS_FILE
 ACTIVE = ("submitted", "running")
@@ -40,17 +40,7 @@ _RANK = {"pending": 0, "submitted": 1, "running": 2, "completed": 3, "failed": 3
 ORDER = ("completed", "running", "submitted", "failed", "pending", "skipped")
 
 
-@dataclass
-class Change:
-    """One stage whose state a sync changed."""
-
-    run: str
-    stage: str
-    job_id: str
-    old: str
-    new: str
-    reason: str | None = None
-    exit_code: int | None = None
+Change = StageChange  # one stage whose state a sync changed
 
 
 @dataclass

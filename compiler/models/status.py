@@ -23,6 +23,7 @@ person wrote): planc never drops what it did not write.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -119,3 +120,16 @@ def iter_stages(data: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
                 if isinstance(st, dict):
                     out.append((str(name), f"evaluations/{ek}", st))
     return out
+
+
+@dataclass
+class StageChange:
+    """One stage whose state a sync changed (SLURM, or a tracking server's pull)."""
+
+    run: str
+    stage: str
+    job_id: str
+    old: str
+    new: str
+    reason: str | None = None
+    exit_code: int | None = None
