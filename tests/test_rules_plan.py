@@ -216,3 +216,25 @@ def test_shipped_training_script_meets_the_plans_success_criteria(tmp_path: Path
     bad = subprocess.run([sys.executable, str(ROOT / "plans/lr-sweep/train.py"), "--alpha",
                           "0", "--seed", "0", "--out", str(out)], capture_output=True, text=True)
     assert bad.returncode == 2 and "--alpha must be > 0" in bad.stderr
+
+
+def test_pl022_counts_the_expanded_runs_of_a_command_plan(tmp_path: Path) -> None:
+    """Issue 10 (8): exclusions and zip count, as compile writes them; an error."""
+    from compiler.config import Settings
+    from compiler.document import load
+    from compiler.lint import lint_document
+
+    text = (ROOT / "plans/lr-sweep/plan.md").read_text("utf-8")
+    body = text.split("---\n", 2)[2]
+    fm = ("---\nkind: plan\nname: g\ncommand: python t.py --alpha {alpha} --seed {seed}\n"
+          "sweep:\n  grid: {alpha: [0.0001, 0.001, 0.01], seed: [0, 1]}\n"
+          "  exclude: [{levels: {alpha: 0.001}, reason: diverges}]\n---\n")
+    plan = tmp_path / "plan.md"
+    plan.write_text(fm + body, "utf-8")
+    found = [(d.code, d.severity.value, d.message) for d in
+             lint_document(load(plan), Settings(root=ROOT)) if d.code == "PL022"]
+    assert found == [("PL022", "error", "Runs is 6 but planc's expansion of the sweep = 4 runs")]
+    plan.write_text(fm + body.replace("- **Runs**: 6 (3 alpha levels × 2 seeds)",
+                                      "- **Runs**: 4 (3 alpha levels × 2 seeds, less 2)"),
+                    "utf-8")
+    assert not [d for d in lint_document(load(plan), Settings(root=ROOT)) if d.code == "PL022"]

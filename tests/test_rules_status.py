@@ -144,7 +144,7 @@ def test_one_corrupted_field_gives_one_finding(data: dict,  # type: ignore[type-
     # (a base run's status has RS007 too; corrupt fine-tuned runs only)
     stage = data["runs"][run]["finetune"]
     field, value, code = pick.draw(st.sampled_from([
-        ("status", "done", "RS002"), ("job_id", 4812345, "RS003"),
+        ("status", "done", "RS002"), ("job_id", 4812345.5, "RS003"),
         ("last_updated", "yesterday", "RS004"), ("output", "", "RS005")]))
     stage[field] = value
     text = tracker.dump(data)
@@ -172,3 +172,21 @@ def test_status_rules_never_crash(data: dict) -> None:  # type: ignore[type-arg]
     for folder in ("nowhere", str(EXAMPLE_DIR)):
         codes = [c for _l, _c, c, _m in _diags(f"{folder}/runs_status.yaml", text)]
         assert "PC999" not in codes
+
+
+def test_integer_job_ids_from_cruijff_kit_are_accepted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10 (3): cruijff_kit's update_run_status.py writes ``job_id: 1234567``."""
+    from compiler.config import Settings
+    from compiler.document import load
+    from compiler.lint import lint_document
+    from compiler.models.status import RunsStatus
+
+    path = tmp_path / "runs_status.yaml"
+    path.write_text("schema_version: 1\nrun_group: g\nruns:\n  r_rank4:\n"
+                    "    finetune: {status: submitted, job_id: 1234567, output: null,\n"
+                    "               last_updated: '2025-10-18 14:03:22'}\n", "utf-8")
+    found = [d.code for d in lint_document(load(path), Settings(root=tmp_path))
+             if d.code in ("RS001", "RS003")]
+    assert found == []
+    model = RunsStatus.model_validate(__import__("yaml").safe_load(path.read_text()))
+    assert model.runs["r_rank4"].finetune.job_id == "1234567"

@@ -56,6 +56,8 @@ class Stage(BaseModel):
     @field_validator("job_id", mode="before")
     @classmethod
     def _job_id_is_string(cls, v: Any) -> Any:
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+            return str(v)  # cruijff_kit's update_run_status.py writes ints (yaml.dump)
         if v is not None and not isinstance(v, str):
             raise ValueError('job_id must be a quoted string or null (e.g. job_id: "4812345")')
         if v == "":

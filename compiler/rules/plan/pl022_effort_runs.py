@@ -2,9 +2,14 @@
 
 Seed 001: "For grid search, create one run per configuration", so a plan with a
 Parameters to Sweep table runs the product of its value counts (4 ranks × 2 learning rates
-× 3 seeds = 24). Without a table, a front-matter ``sweep:`` that has only ``grid`` (with
-``seeds``/``repeats``) is counted the same way. A Runs note that adds extra runs to the
-sweep size (``13 (12 sweep + 1 baseline)``) is accepted.
+× 3 seeds = 24). A plan with a ``command:`` is counted by planc's own expansion
+(:func:`compiler.spec.build`: zip, exclusions, explicit runs, seeds and repeats included),
+the number ``planc compile`` writes. Without either, a front-matter ``sweep:`` that has only
+``grid`` (with ``seeds``/``repeats``) is counted as a product. A Runs note that adds extra
+runs to the sweep size (``13 (12 sweep + 1 baseline)``) is accepted.
+
+Severity: error — a stated run count that differs from the plan's own sweep is a
+contradiction inside the document (severity policy in the README).
 
 Failing::
 
@@ -31,7 +36,7 @@ from ._shared import plan
 
 CODE = "PL022"
 NAME = "effort-runs-match"
-SEVERITY = "warning"
+SEVERITY = "error"
 KINDS = ("plan",)
 OPTIONS: dict[str, object] = {}
 
@@ -51,6 +56,17 @@ def _front_matter_size(fm: Any) -> int | None:
     return size if grid or seeds else None
 
 
+def _expanded_size(ctx: Context) -> int | None:
+    """The run count of a compilable plan (``command:``), from the same build compile runs;
+    ``None`` when the plan has no command or does not expand (the EX rules say why)."""
+    from ...spec import build, compilable
+
+    if not compilable(ctx.doc):
+        return None
+    matrix = build(ctx.doc, ctx.settings).matrix
+    return len(matrix.runs) if matrix is not None else None
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     model = plan(ctx)
     effort = model.effort
@@ -59,7 +75,10 @@ def check(ctx: Context) -> Iterator[Finding]:
     item = effort.items["runs"]
     source = ""
     size: int | None = None
-    if model.sweep is not None and model.sweep.rows:
+    expanded = _expanded_size(ctx)
+    if expanded is not None:
+        size, source = expanded, "planc's expansion of the sweep"
+    elif model.sweep is not None and model.sweep.rows:
         if any(r.range_reason or not r.name for r in model.sweep.rows):
             return  # PL016/PL017 report the table; no count to compare with
         size = sweep_size([(r.name, r.values) for r in model.sweep.rows])

@@ -13,6 +13,9 @@ A statement is wrong when it differs by more than ``tolerance`` (fraction, defau
 by more than half a unit of its last written digit. Source: seed 004 "Resource Estimation"
 formulas and the template's worked figures.
 
+Severity: error — a written-out calculation that does not hold is a false statement in the
+document (``12,000 / 16 = 800`` must not pass pre-commit; README "Severity policy").
+
 Failing::
 
     - Steps per epoch: 8,000/16 = 400 steps
@@ -36,7 +39,7 @@ from ._shared import fmt, plan_of
 
 CODE = "RG015"
 NAME = "estimate-arithmetic"
-SEVERITY = "warning"
+SEVERITY = "error"
 KINDS = ("run-group",)
 OPTIONS: dict[str, object] = {"tolerance": 0.02}
 

@@ -1,16 +1,21 @@
-"""``job_id`` is a quoted string or ``null``.
+"""``job_id`` is a job id: a string, a non-negative integer, or ``null``.
 
-SLURM job ids are strings in the tracker (an array element is ``"<array id>_<index>"``); one
-upstream tool wrote integers, which then compare unequal to the ids ``squeue`` prints.
-Source: formats.md §4 ("job_id is a quoted string").
+SLURM job ids are strings in planc's trackers (an array element is
+``"<array id>_<index>"``, formats.md §4), but cruijff_kit's own ``update_run_status.py``
+writes integers (``yaml.dump`` of an int), so an integer id is accepted and compared as a
+string everywhere. Anything else (a float, a list, ``true``) is not an id.
+
+Severity: error — the tracker states something that is not a job id, and sync cannot
+match it to the scheduler.
 
 Failing::
 
-    job_id: 4812345
+    job_id: 4812345.0
 
 Passing::
 
     job_id: "4812345"
+    job_id: 4812345        # cruijff_kit's form
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ OPTIONS: dict[str, object] = {}
 def check(ctx: Context) -> Iterator[Finding]:
     for loc, stage in iter_stage_locs(ctx):
         value = stage.get("job_id")
-        if value is None or isinstance(value, str):
+        if value is None or isinstance(value, str) or (
+                isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             continue
         line, col = val_pos(ctx, [*loc, "job_id"])
-        yield Finding(line, col, f"job_id {value!r} is a {type(value).__name__}, not a quoted "
-                      "string", f'write job_id: "{value}"')
+        yield Finding(line, col,
+                      f"job_id {value!r} is a {type(value).__name__}, not a job id",
+                      'write the id as sbatch printed it, e.g. job_id: "4812345"')
