@@ -39,7 +39,18 @@ MAX_YAML_NODES = 200_000  # plus the text's length: bounds alias expansion ("bil
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
 _PLAN_TAG = re.compile(r"<plan>([\s\S]*?)</plan>")
-_PLAN_TITLE = re.compile(r"^(?:\S+\s+)?Plan:\s*", re.UNICODE)
+# "📋 Plan:" (or its mojibake "ðŸ“‹ Plan:"): a symbol prefix, never a word ("Test Plan:",
+# "Implementation Plan:" are other documents)
+_PLAN_TITLE = re.compile(r"^(?:[^\sA-Za-z0-9]\S*\s+)?Plan:\s*", re.UNICODE)
+# section titles of the seed formats: a kind's title alone is not enough to claim a kind
+_PLAN_SECTIONS = frozenset({
+    "objective", "compute setup", "approach", "parameters to sweep", "metrics",
+    "success criteria", "risks & mitigations", "risks and mitigations", "estimated effort",
+    "workflow improvements"})
+_RUN_GROUP_SECTIONS = frozenset({
+    "overview", "variables", "all runs", "resources", "models", "dataset", "evaluations",
+    "evaluation tasks", "evaluation matrix", "configuration", "compute estimates",
+    "quick reference", "directory structure"})
 _PHASE = re.compile(r"^Phase\s+\d+", re.IGNORECASE)
 _CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[^\]]{0,2}\]")
 _ABORT = "ABORT_EARLY_DOCS_CHECK_FAILED"
@@ -552,17 +563,29 @@ def _sections(doc: Document) -> list[Section]:
     return out
 
 
+def _section_name(title: str) -> str:
+    t = re.sub(r"^[^\w(]+", "", normalise_title(title))  # drop a leading emoji or mojibake
+    return t.split(" (")[0].strip()
+
+
 def detect_kind(doc: Document) -> str | None:
-    """Kind from structure: ``## 📋 Plan:`` → plan, ``# Run Plan:`` → run-group,
-    ``# Tasks`` with phases or a checkbox list, or a checklist with seed 003's abort sentinel
-    → tasks. ``None`` when nothing matches."""
+    """Kind from structure, weighing the title with the sections the seed format has:
+    ``## 📋 Plan:`` and at least one of seed 000's sections → plan; ``# Run Plan:`` and at
+    least one of seed 004's sections → run-group; ``# Tasks`` with phases or a checkbox
+    list, or a checklist with seed 003's abort sentinel → tasks. ``None`` (rule CM007, not
+    a cascade of the kind's rules) when nothing matches clearly."""
     has_tasks_h1 = False
     has_phase = False
+    names = {_section_name(sec.title) for sec in doc.sections}
     for sec in doc.sections:
         if sec.level == 1 and sec.title.startswith("Run Plan:"):
-            return "run-group"
+            if names & _RUN_GROUP_SECTIONS:
+                return "run-group"
+            continue
         if sec.level == 2 and _PLAN_TITLE.match(sec.title):
-            return "plan"
+            if names & _PLAN_SECTIONS:
+                return "plan"
+            continue
         if sec.level == 1 and normalise_title(sec.title) == "tasks":
             has_tasks_h1 = True
         if sec.level == 2 and (_PHASE.match(sec.title) or normalise_title(sec.title) == "tasks"):

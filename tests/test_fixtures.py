@@ -79,3 +79,18 @@ def test_bad_fixture_diagnostics(target: Path, expected: Path) -> None:
 def test_fixture_folders_are_not_empty() -> None:
     assert _good(), "no good fixtures found"
     assert _bad(), "no bad fixtures found"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("## Test Plan: login flow\n\n### Objective\nTest it.\n", None),
+    ("## Implementation Plan: x\n\n### Approach\n1. a\n", None),
+    ("# Run Plan: g\n\nSome notes about a run plan.\n", None),
+    ("## 📋 Plan: x\n\n### Objective\nFind y.\n", "plan"),
+    ("## ðŸ“‹ Plan: x\n\n### Objective\nFind y.\n", "plan"),
+    ("# Run Plan: g\n\n## Overview\n- **Type**: grid\n", "run-group"),
+])
+def test_kind_detection_weighs_title_and_sections(text: str, kind: str | None) -> None:
+    """Issue 10 (1): a title alone does not make a kind (CM007, not a cascade)."""
+    from compiler.document import load
+
+    assert load("x.md", text=text).kind == kind

@@ -31,8 +31,8 @@ OPTIONS: dict[str, object] = {}
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    if any(d.code == "CM000" for d in ctx.doc.diagnostics):
-        return  # an unreadable file has no kind to tell; CM000 already says why
+    if any(d.code in ("CM000", "CM001") for d in ctx.doc.diagnostics):
+        return  # unreadable file or front-matter (its kind:): CM000/CM001 already say why
     yield Finding(
         1,
         1,
