@@ -47,6 +47,12 @@ TORCHTUNE_VERSION = "0.6.1"
 MANIFEST = layout.MANIFEST
 STATUS = layout.STATUS_FILE
 PARALLEL_RUNS = 2000  # from this many runs on, scripts render in a forked child (Linux)
+# planc's dataset_type (torchtune's builder) → cruijff_kit's current vocabulary
+# (niznik-dev/cruijff_kit@72a4ace src/tools/torchtune/setup_finetune.py
+# validate_dataset_type: chat_completion for instruct models, text_completion for base ones)
+CRUIJFF_DATASET_TYPES = {"instruct_dataset": "chat_completion", "chat_dataset": "chat_completion",
+                         "alpaca_dataset": "chat_completion",
+                         "text_completion_dataset": "text_completion"}
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+-]*$")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
@@ -420,6 +426,7 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
                 "dataset_label": st.dataset_label or pp.stem or "dataset",
                 "dataset_ext": pp.suffix,
                 "input_dir": str(pp.parent),
+                "input_dir_base": str(pp.parent).rstrip("/") + "/",
                 "models_dir": str(PurePosixPath(model_path).parent),
                 "tokenizer_files": tok_files,
                 "checkpoint_dir": f"{model_path}/",
@@ -457,6 +464,10 @@ def _common(matrix: RunMatrix, group_files: list[str] | None = None) -> dict[str
             "settings": matrix.settings, "torchtune_version": TORCHTUNE_VERSION,
             "out_root": matrix.settings.outputs_root or layout.DEFAULT_OUTPUT_DIR,
             "dataset_type": matrix.settings.dataset_type, "info": matrix.info,
+            "ck_dataset_type": CRUIJFF_DATASET_TYPES.get(matrix.settings.dataset_type,
+                                                         "chat_completion"),
+            "output_dir_base": (matrix.settings.outputs_root or layout.DEFAULT_OUTPUT_DIR
+                                ).rstrip("/") + "/",
             "group_files": sorted({*(group_files or []), layout.README, STATUS, MANIFEST})}
 
 
