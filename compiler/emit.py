@@ -39,7 +39,7 @@ from . import __version__, layout
 from .expand import eval_model_path
 from .matrix import FineTune, Run, RunMatrix
 from .models.status import BASE_NOTE, SCHEMA_VERSION
-from .registry import ModelEntry, Registry
+from .registry import ModelEntry, RecipeRef, Registry, base_config
 from .render import header
 from .skeleton import Hole, SkeletonRenderer, flatten
 
@@ -47,6 +47,12 @@ TORCHTUNE_VERSION = "0.6.1"
 MANIFEST = layout.MANIFEST
 STATUS = layout.STATUS_FILE
 PARALLEL_RUNS = 2000  # from this many runs on, scripts render in a forked child (Linux)
+# planc's dataset_type (torchtune's builder) → cruijff_kit's current vocabulary
+# (niznik-dev/cruijff_kit@72a4ace src/tools/torchtune/setup_finetune.py
+# validate_dataset_type: chat_completion for instruct models, text_completion for base ones)
+CRUIJFF_DATASET_TYPES = {"instruct_dataset": "chat_completion", "chat_dataset": "chat_completion",
+                         "alpaca_dataset": "chat_completion",
+                         "text_completion_dataset": "text_completion"}
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+-]*$")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
@@ -259,6 +265,106 @@ def _dataset_args(ft: FineTune, fmt: str, field: str) -> list[tuple[str, Any]]:
             ("field", field)]
 
 
+# The keys finetune.yaml.j2 writes itself, per section: torchtune's base config supplies
+# every other key (see :func:`torchtune_view`).
+_TEMPLATE_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({
+        "my_wandb_project", "my_wandb_run_name", "input_formatting", "dataset_label",
+        "output_dir", "input_dir", "models_dir", "batch_size", "model", "tokenizer",
+        "checkpointer", "resume_from_checkpoint", "save_adapter_weights_only",
+        "save_last_epoch_only", "epochs_to_save", "dataset", "run_val_every_n_steps",
+        "dataset_val", "seed", "shuffle", "optimizer", "lr_scheduler", "loss", "epochs",
+        "max_steps_per_epoch", "gradient_accumulation_steps", "compile", "metric_logger",
+        "log_every_n_steps", "log_peak_memory_stats", "device", "dtype",
+        "enable_activation_checkpointing", "enable_activation_offloading", "profiler"}),
+    "model": frozenset({"_component_", "lora_attn_modules", "apply_lora_to_mlp", "lora_rank",
+                        "lora_alpha", "lora_dropout"}),
+    "tokenizer": frozenset({"_component_", "max_seq_len"}),
+    "checkpointer": frozenset({"_component_", "checkpoint_dir", "checkpoint_files",
+                               "recipe_checkpoint", "output_dir", "model_type"}),
+    "optimizer": frozenset({"_component_", "fused", "weight_decay", "lr"}),
+    "lr_scheduler": frozenset({"_component_", "num_warmup_steps"}),
+    "loss": frozenset({"_component_"}),
+    "metric_logger": frozenset({"_component_", "log_dir", "mode", "project", "name"}),
+    "profiler": frozenset({"_component_", "enabled"}),
+}
+_SECTIONS = tuple(k for k in _TEMPLATE_KEYS if k)
+
+
+def yvalue(value: Any) -> str:
+    """Any YAML value on one line as torchtune writes it: ``True``/``False``, ``null``,
+    numbers, strings through :func:`yq`, lists and mappings in flow style (JSON flow is
+    YAML)."""
+    if isinstance(value, bool):
+        return ybool(value)
+    if value is None or isinstance(value, (int, float, str)):
+        return yq(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _component_of(entry: ModelEntry, section: str, metric_logger: str) -> str | None:
+    """The ``_component_`` the template writes for ``section`` (None: always merge)."""
+    return {"model": None, "tokenizer": entry.tokenizer, "checkpointer": entry.checkpointer,
+            "optimizer": "torch.optim.AdamW",
+            "lr_scheduler": "torchtune.training.lr_schedulers.get_cosine_schedule_with_warmup",
+            "loss": entry.loss, "metric_logger": metric_logger,
+            "profiler": "torchtune.training.setup_torch_profiler"}[section]
+
+
+def torchtune_view(entry: ModelEntry, ref: RecipeRef | None) -> dict[str, Any]:
+    """The ``tt`` mapping finetune.yaml.j2 reads: torchtune's shipped config ``ref`` less the
+    keys the template writes, per section, as ``[(key, YAML text)]`` (``top`` for top-level
+    keys). A section whose component the plan replaces (the dataset, another logger) takes
+    none of torchtune's keys; the model section always merges (a catalog variant's builder
+    takes the same LoRA arguments). No ``ref`` (a project model): nothing to merge."""
+    view: dict[str, Any] = {"config": ref.config if ref else None, "top": [],
+                            **{k: [] for k in _SECTIONS}}
+    if ref is None:
+        return view
+    base = base_config(ref.config)
+    logger = "torchtune.training.metric_logging." + entry.metric_logger
+    path_keys = {*entry.tokenizer_files, *(["path"] if entry.tokenizer_path else [])}
+    for section in _SECTIONS:
+        node = base.get(section)
+        if not isinstance(node, dict):
+            continue
+        comp = _component_of(entry, section, logger)
+        if comp is not None and node.get("_component_") != comp:
+            continue
+        skip = _TEMPLATE_KEYS[section] | (set(entry.model_kwargs) if section == "model"
+                                          else path_keys if section == "tokenizer" else set())
+        view[section] = [(k, yvalue(v)) for k, v in node.items() if k not in skip]
+    view["top"] = [(k, yvalue(v)) for k, v in base.items() if k not in _TEMPLATE_KEYS[""]]
+    return view
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out or {prefix[:-1]: {}}
+    return {prefix[:-1]: data}
+
+
+def overrides(config: str, compiled: str) -> list[tuple[str, Any, Any]]:
+    """``[(dotted key, torchtune's value, the compiled value)]`` for every key of torchtune's
+    ``config`` that the compiled ``finetune.yaml`` text sets differently (a replaced
+    component's other keys are listed under the component)."""
+    import yaml
+
+    base = _flat(base_config(config))
+    mine = _flat(yaml.load(compiled, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    out = []
+    for key, value in base.items():
+        if key in mine:
+            if mine[key] != value:
+                out.append((key, value, mine[key]))
+        elif key.rsplit(".", 1)[0] + "._component_" not in mine or key.endswith("._component_"):
+            out.append((key, value, None))
+    return out
+
+
 def finetune_view(run: Run) -> dict[str, Any]:
     """The ``p`` mapping the fine-tune templates read: every :class:`FineTune` field (less
     ``tune_args``) plus the run's ``output_dir``, ``model_path`` and ``system_prompt``."""
@@ -291,6 +397,7 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
     r_ft = SkeletonRenderer(t_ft)
     r_setup = SkeletonRenderer(env.get_template("rungroup/setup_finetune.yaml.j2"))
     r_eval = SkeletonRenderer(env.get_template("rungroup/eval.yaml.j2"))
+    tt_views: dict[tuple[str, str | None], dict[str, Any]] = {}
     for run in matrix.runs:
         entry: ModelEntry | None = registry.get(run.model or "")
         view = _run_view(run)
@@ -299,22 +406,34 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
             model_path = str(run.model_path).rstrip("/")
             pp = PurePosixPath(ft.data_path)
             device = ft.device
-            shared = {**common, "m": entry, "device": device,
+            ref = entry.base_ref(ft.recipe)
+            tkey = (entry.name, ref.config if ref else None)
+            tt = tt_views.get(tkey)
+            if tt is None:
+                tt = tt_views[tkey] = torchtune_view(entry, ref)
+            files = entry.checkpoint_files
+            shared = {**common, "m": entry, "device": device, "tt": tt,
+                      "checkpoint_files": (yflow(files) if isinstance(files, list)
+                                           else yvalue(files)),
                       "dtype": entry.dtype if device != "cpu" or entry.dtype != "bf16"
                       else "fp32",
                       "fused": entry.optimizer_fused and device != "cpu"}
+            tok_files = ([("path", f"{model_path}/{entry.tokenizer_path}")]
+                         if entry.tokenizer_path else [])
+            tok_files += [(k, f"{model_path}/{v}") for k, v in entry.tokenizer_files.items()]
             per_run = {
                 "run": view, "p": finetune_view(run),
                 "dataset_label": st.dataset_label or pp.stem or "dataset",
                 "dataset_ext": pp.suffix,
                 "input_dir": str(pp.parent),
+                "input_dir_base": str(pp.parent).rstrip("/") + "/",
                 "models_dir": str(PurePosixPath(model_path).parent),
-                "tokenizer_path": f"{model_path}/{entry.tokenizer_path}",
+                "tokenizer_files": tok_files,
                 "checkpoint_dir": f"{model_path}/",
                 "dataset_args": _yaml_bools(_dataset_args(ft, data_format, train_field)),
                 "dataset_val_args": _yaml_bools(_dataset_args(ft, data_format, val_field)),
             }
-            shape = (entry.name, device, data_format)
+            shape = (entry.name, tkey[1], device, data_format)
             flat = flatten(per_run)
             out[layout.run_file(run.name, layout.FINETUNE_CONFIG)] = r_ft.render(
                 shared, per_run, shape, flat).encode()
@@ -345,10 +464,45 @@ def _common(matrix: RunMatrix, group_files: list[str] | None = None) -> dict[str
             "settings": matrix.settings, "torchtune_version": TORCHTUNE_VERSION,
             "out_root": matrix.settings.outputs_root or layout.DEFAULT_OUTPUT_DIR,
             "dataset_type": matrix.settings.dataset_type, "info": matrix.info,
+            "ck_dataset_type": CRUIJFF_DATASET_TYPES.get(matrix.settings.dataset_type,
+                                                         "chat_completion"),
+            "output_dir_base": (matrix.settings.outputs_root or layout.DEFAULT_OUTPUT_DIR
+                                ).rstrip("/") + "/",
             "group_files": sorted({*(group_files or []), layout.README, STATUS, MANIFEST})}
 
 
-def _readme_rungroup(matrix: RunMatrix, env: jinja2.Environment, common: dict[str, Any]) -> str:
+def override_tables(matrix: RunMatrix, registry: Registry, files: dict[str, bytes]
+                    ) -> list[dict[str, Any]]:
+    """For each torchtune config the group starts from: the models and runs using it and
+    what the plan overrode in it (:func:`overrides` of the first such run's compiled
+    ``finetune.yaml``; values that differ between runs are the first run's, the rest are in
+    each run's file)."""
+    tables: dict[str, dict[str, Any]] = {}
+    for run in matrix.fine_tuned:
+        entry = registry.get(run.model or "")
+        if entry is None or run.finetune is None:
+            continue
+        ref = entry.base_ref(run.finetune.recipe)
+        if ref is None:
+            continue
+        table = tables.get(ref.config)
+        if table is None:
+            rel = layout.run_file(run.name, layout.FINETUNE_CONFIG)
+            if rel not in files:
+                continue
+            rows = [(k, yvalue(a), "(removed)" if b is None else yvalue(b))
+                    for k, a, b in overrides(ref.config, files[rel].decode())]
+            table = tables[ref.config] = {"config": ref.config, "recipe": ref.recipe,
+                                          "first": run.name, "runs": 0, "models": [],
+                                          "rows": rows}
+        table["runs"] += 1
+        if run.model not in table["models"]:
+            table["models"].append(run.model)
+    return list(tables.values())
+
+
+def _readme_rungroup(matrix: RunMatrix, env: jinja2.Environment, common: dict[str, Any],
+                     base_configs: list[dict[str, Any]] | None = None) -> str:
     tasks: list[str] = []
     for r in matrix.runs:
         for e in r.evaluations:
@@ -379,7 +533,8 @@ def _readme_rungroup(matrix: RunMatrix, env: jinja2.Environment, common: dict[st
            "longest_train": max((r.estimate.train_seconds for r in ft), default=0),
            "longest_eval": max((r.estimate.eval_job_seconds for r in matrix.runs
                                 if r.evaluations), default=0),
-           "train_disk": ckpt * 1.15, "eval_disk": evals * 0.01 * 1.15, "basis": basis}
+           "train_disk": ckpt * 1.15, "eval_disk": evals * 0.01 * 1.15, "basis": basis,
+           "base_configs": base_configs or []}
     return env.get_template("rungroup/README.md.j2").render(ctx)
 
 
@@ -427,8 +582,9 @@ def emit(matrix: RunMatrix, env: jinja2.Environment, registry: Registry | None =
         run_names = {r.name for r in matrix.runs}
         top = sorted({k.split("/", 1)[0] + ("/" if "/" in k else "") for k in scripts
                       if k.split("/", 1)[0] not in run_names})
-        files[layout.README] = _readme_rungroup(matrix, env, _common(matrix, top)
-                                              ).encode("utf-8")
+        files[layout.README] = _readme_rungroup(
+            matrix, env, _common(matrix, top), override_tables(matrix, registry, files)
+        ).encode("utf-8")
         files.update(scripts)
     files[STATUS] = status_text(status_data(matrix), matrix).encode("utf-8")
     files[MANIFEST] = manifest_bytes(matrix, files, git, inputs)

@@ -495,14 +495,18 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
     pos = spec.pos(f"runs.{row['name']}") if row.get("name") else spec.pos("variables")
     entry = gc.registry.get(model)
     if entry is None:
+        near = gc.registry.suggest(model)
+        hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
         diags.append(_diag(path, spec.pos(f"models.{model}"), "EX006",
-                           f"model {model!r} is not in the model registry (built-in: "
-                           f"{', '.join(sorted(gc.registry.models))}); add it to the "
-                           "project's models.yaml"))
+                           f"model {model!r} is not in the model catalog ({hint}the "
+                           f"{len(gc.registry.models)} known models are torchtune's LoRA "
+                           "configs, by name or HuggingFace name, in compiler/data/"
+                           "models.yaml); add it to the project's models.yaml"))
         return None
     model_path = spec.models.get(model)
+    short = model.rsplit("/", 1)[-1]  # an `org/name` model: seed 004 names runs without org
     if not model_path and gc.cluster.models_dir:
-        model_path = f"{gc.cluster.models_dir.rstrip('/')}/{model}"
+        model_path = f"{gc.cluster.models_dir.rstrip('/')}/{short}"
     if not model_path:
         diags.append(_diag(path, spec.pos(f"models.{model}"), "EX006",
                            f"no path for model {model!r}: give models[].path or the cluster "
@@ -515,8 +519,8 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
             t[k] = v
     rank = row.get("lora_rank") or combo.get("lora_rank") or t.get("lora_rank")
     rank = int(rank) if rank is not None and not control else None
-    name = row.get("name") or (f"{model}_base" if control
-                               else rungroup_run_name(model, combo, rank))
+    name = row.get("name") or (f"{short}_base" if control
+                               else rungroup_run_name(short, combo, rank))
     try:
         check_name(name)
     except ValueError as exc:

@@ -107,6 +107,8 @@ DEFAULT_OUTPUT_DIR = "output"
 METRICS_FILE = "metrics.json"  # a sweep run's metrics ($PLANC_RUN_DIR/metrics.json)
 
 # -- evaluation folder --------------------------------------------------------------------
+# files ``inspect eval-set`` writes beside its logs in --log-dir (not eval logs)
+EVAL_SET_FILES = frozenset({"eval-set.json", "logs.json"})
 EVAL_DIR = "eval"
 LEGACY_EVAL_DIR = "evaluations"
 EVAL_DIRS = (EVAL_DIR, LEGACY_EVAL_DIR)

@@ -559,7 +559,8 @@ def eval_logs(group: Path, run: str, key: str, stage: dict[str, Any]) -> list[Pa
         if d in seen or not d.is_dir():
             continue
         seen.add(d)
-        found.extend(p for p in d.iterdir() if p.suffix in LOG_SUFFIXES and p.is_file())
+        found.extend(p for p in d.iterdir() if p.suffix in LOG_SUFFIXES and p.is_file()
+                     and p.name not in layout.EVAL_SET_FILES)
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
 

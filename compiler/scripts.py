@@ -180,7 +180,15 @@ _FILES = {
     "finetune_config": paths.FINETUNE_CONFIG, "finetune_slurm": paths.FINETUNE_SLURM,
     "run_slurm": paths.RUN_SLURM, "eval_slurm": paths.EVAL_SLURM,
     "submit_all": paths.SUBMIT_ALL, "array_log": paths.PER_RUN_ARRAY_LOG,
+    "eval_config": paths.EVAL_CONFIG, "setup_finetune": paths.SETUP_FINETUNE,
 }
+# cruijff_kit's setup_inspect.py (niznik-dev/cruijff_kit@72a4ace,
+# src/tools/inspect/setup_inspect.py: render_template, DEFAULT_SEED from
+# src/tools/experiment/propagate.py) runs every evaluation with --seed (default 14) and
+# greedy decoding `-M do_sample=false`; the providers that take do_sample as a model
+# argument are inspect-ai's hf/ and planc's offline planc/ (others reject unknown args).
+CRUIJFF_EVAL_SEED = 14
+DO_SAMPLE_PROVIDERS = ("hf", "planc")
 
 # sbatch reads #SBATCH lines itself, without a shell: values there must be plain tokens.
 _SBATCH_VALUE = re.compile(r"^[A-Za-z0-9_./%:@+,=|&*-]+$")
@@ -306,9 +314,19 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
         job_name = f"eval-{task}"
         default_model = f"{provider}/{run.model or run.name}"
     model = _one_line(str(run.eval_model or default_model), "eval model")
-    model_args = {_ident(k, "model argument"): v
-                  for k, v in (settings.get("eval_model_args") or {}).items()}
-    task_args = {_ident(k, "task argument"): v for k, v in (ev.args or {}).items()}
+    model_args: dict[str, Any] = {}
+    if model.split("/", 1)[0] in DO_SAMPLE_PROVIDERS:
+        model_args["do_sample"] = "false"  # deterministic decoding, as cruijff_kit runs it
+    model_args.update({_ident(k, "model argument"): v
+                       for k, v in (settings.get("eval_model_args") or {}).items()})
+    # the plan's evaluation data reaches the task as cruijff_kit passes it (-T data_path;
+    # -T config_path is added by the templates: the eval.yaml beside the job); the plan's
+    # own task arguments win
+    task_args: dict[str, Any] = {"data_path": ev.dataset} if ev.dataset else {}
+    task_args.update({_ident(k, "task argument"): v for k, v in (ev.args or {}).items()})
+    metadata = [("epoch", "" if ev.epoch is None else str(int(ev.epoch))),
+                ("is_finetuned", "true" if run.kind == "fine-tuned" else "false"),
+                ("source_model", _one_line(str(run.model or ""), "model"))]
     script = str(ev.script)
     if "@" not in posixpath.basename(script):
         # inspect-ai (0.3.285, Python 3.11) refuses an absolute task file without
@@ -325,16 +343,20 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
         "model_path": model_path,
         "model_args": model_args,
         "task_args": task_args,
+        "metadata": [(k, v) for k, v in metadata if v],
         "options": _inspect_options(settings),
         "dir": paths.eval_relpath(run.name, ev.key),
     }
 
 
 def _inspect_options(settings: Mapping[str, Any]) -> list[str]:
-    """inspect ``eval`` flags the plan states: ``--seed`` and ``--max-connections``."""
-    words: list[str] = []
-    if settings.get("eval_seed") is not None:
-        words += ["--seed", str(int(settings.get("eval_seed")))]
+    """inspect ``eval-set`` flags: ``--seed`` (the plan's, else cruijff_kit's 14),
+    ``--max-connections`` when the plan states it, and ``--retry-attempts 0`` (a job that
+    fails ends; ``planc submit --retry-failed`` runs it again on the same log dir, where
+    eval-set reuses the samples already completed)."""
+    seed = settings.get("eval_seed")
+    words: list[str] = ["--seed", str(int(CRUIJFF_EVAL_SEED if seed is None else seed)),
+                        "--retry-attempts", "0"]
     if settings.get("eval_max_connections") is not None:
         words += ["--max-connections", str(int(settings.get("eval_max_connections")))]
     return words

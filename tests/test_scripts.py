@@ -411,9 +411,12 @@ def test_eval_slurm_forms() -> None:
     ft = files["Llama-3.2-1B-Instruct_rank8/eval/rev_epoch_1/eval.slurm"].decode()
     assert "#SBATCH --job-name=eval-rev-ep1" in ft
     assert "#SBATCH --time=00:30:00" in ft and "#SBATCH --mem=16G" in ft
-    assert ('inspect eval "$PROJECT_ROOT"/tasks/rev.py@rev --model '
+    assert ('inspect eval-set "$PROJECT_ROOT"/tasks/rev.py@rev --model '
             'hf/Llama-3.2-1B-Instruct_rank8_epoch_1 -M '
-            'model_path=/scratch/out/Llama-3.2-1B-Instruct_rank8/epoch_1 -T data=/data/cap.json '
+            'model_path=/scratch/out/Llama-3.2-1B-Instruct_rank8/epoch_1 -M do_sample=false '
+            '-T data=/data/cap.json -T config_path="$EVAL_DIR"/eval.yaml --metadata epoch=1 '
+            '--metadata is_finetuned=true --metadata source_model=Llama-3.2-1B-Instruct '
+            '--seed 14 --retry-attempts 0 '
             '--log-dir "$EVAL_DIR"/logs || eval_rc=$?') in ft
     base = files["Llama-3.2-3B-Instruct_base/eval/cap/eval.slurm"].decode()
     assert "#SBATCH --job-name=eval-cap\n" in base
@@ -453,11 +456,13 @@ def test_job_scripts_run_with_hostile_values(sandbox: Sandbox) -> None:
     assert proc.returncode == 0, proc.stderr
     (inspect,) = sandbox.calls("inspect")
     assert inspect["argv"] == [
-        "eval", f"{sandbox.root}/proj x/tasks/cap.py@cap",
+        "eval-set", f"{sandbox.root}/proj x/tasks/cap.py@cap",
         "--model", f"hf/{run}_epoch_1",
-        "-M", f"model_path={sandbox.root}/out it's/{run}/epoch_1",
-        "-T", f"data={hostile}",
-        "--log-dir", f"{ev_dir}/logs"]
+        "-M", f"model_path={sandbox.root}/out it's/{run}/epoch_1", "-M", "do_sample=false",
+        "-T", f"data={hostile}", "-T", f"config_path={ev_dir}/eval.yaml",
+        "--metadata", "epoch=1", "--metadata", "is_finetuned=true",
+        "--metadata", "source_model=Llama-3.2-1B-Instruct", "--seed", "14",
+        "--retry-attempts", "0", "--log-dir", f"{ev_dir}/logs"]
     assert inspect["cwd"] == str(ev_dir)
     base_dir = group / "Llama-3.2-1B-Instruct_base" / "eval" / "rev"
     proc = sandbox.run(base_dir / "eval.slurm", cwd=base_dir, PLANC_GROUP_DIR=str(group))

@@ -1,7 +1,9 @@
-"""A model is not in the model registry or has no path.
+"""A model is not in the model catalog or has no path.
 
 Compile writes each model's torchtune components and checkpoint files from the model
-registry and needs the model's folder; without either there is no config to write.
+catalog (torchtune's LoRA configs, plus the project's models.yaml) and needs the model's
+folder; without either there is no config to write. An unknown name gets the closest
+catalog names ("did you mean").
 
 Failing::
 
