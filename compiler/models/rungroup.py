@@ -574,7 +574,10 @@ def spec_from_run_plan(rp: Any, doc: Any) -> tuple[RunGroupSpec | None, list[Dia
     if fe is not None and "best" in str(_val(fe)).lower():
         eval_sel = "best"
     elif fe is not None and getattr(rp, "eval_epoch_list", None):
-        eval_sel = list(rp.eval_epoch_list)
+        chosen = rp.eval_epoch_list
+        # "all epochs" is a range; a long one stays lazy as "all" (same epochs when the
+        # epoch count is not a factor), so expansion counts it against max_runs first
+        eval_sel = "all" if isinstance(chosen, range) and len(chosen) > 1000 else list(chosen)
     gh = getattr(getattr(rp, "estimates", None), "total_gpu_hours", None)
     if gh is not None:
         stated["gpu_hours"] = (float(_val(gh)), _line(gh), int(getattr(gh, "column", 1)))
