@@ -40,7 +40,7 @@ MAX_YAML_NODES = 200_000  # plus the text's length: bounds alias expansion ("bil
 # 14 s and 400 MB; a 20,000-column table: 25 s and 1.3 GB). A markdown body beyond one of
 # these bounds is reported (CM000) and not parsed. Block nesting is bounded by markdown-it's
 # own ``maxNesting`` (20).
-MAX_MARKDOWN_BYTES = 1024 * 1024  # of the parsed body (a transcript's <plan> block)
+MAX_MARKDOWN_BYTES = 512 * 1024  # of the parsed body (a transcript's <plan> block)
 MAX_LINES = 20_000
 MAX_TABLE_CELLS = 50_000  # "|" characters in the body: a table's columns x rows
 MAX_TABLE_COLUMNS = 1_000  # "|" characters on one line
