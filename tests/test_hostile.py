@@ -587,3 +587,35 @@ def test_yaml_strategies_are_yaml() -> None:
     """The tracker fragments include valid trackers (so the fuzz reaches past parsing)."""
     assert yaml.safe_load("\n".join(TRACKER_FRAGMENTS[:3] + TRACKER_FRAGMENTS[3:4]
                                     + TRACKER_FRAGMENTS[6:7]))["run_group"] == "g"
+
+
+def test_full_disk_during_sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``planc status --sync`` on a full disk: one line, exit 2, the tracker as it was."""
+    import errno
+
+    from compiler import tracker
+
+    from .test_submit_status import FAKE, scontrol_line, submitted_group
+
+    bin_dir, state = tmp_path / "bin", tmp_path / "slurm-state"
+    bin_dir.mkdir()
+    state.mkdir()
+    script = bin_dir / "fake_slurm.py"
+    script.write_text(FAKE.format(python=sys.executable))
+    script.chmod(0o755)
+    for name in ("sbatch", "scontrol", "squeue", "sacct"):
+        (bin_dir / name).symlink_to(script)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_SLURM_DIR", str(state))
+    group = submitted_group(tmp_path)
+    before = (group / "runs_status.yaml").read_bytes()
+    (state / "scontrol.txt").write_text(scontrol_line("100", "COMPLETED"))
+
+    def full(path: Path, data: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(tracker, "atomic_write", full)
+    rc, out = _main("status", str(group), "--sync")
+    assert rc == 2 and "No space left on device" in out and "Traceback" not in out
+    assert len(out.strip().splitlines()) == 1, out
+    assert (group / "runs_status.yaml").read_bytes() == before
