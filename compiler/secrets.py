@@ -49,19 +49,28 @@ class _Pattern:
     id: str
     description: str
     keywords: tuple[str, ...]
-    regex: re.Pattern[str]
-    allow: re.Pattern[str] | None
+    source: str
+    allow_source: str | None
     generic: bool  # the value's length is checked against ``min_length``
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        # compiled on first use: most texts hold none of a pattern's keywords, and a fresh
+        # `planc lint FILE` must not pay for compiling all of them (re caches compiles)
+        return re.compile(self.source)
+
+    @property
+    def allow(self) -> re.Pattern[str] | None:
+        return re.compile(self.allow_source) if self.allow_source else None
 
 
 @lru_cache(maxsize=1)
 def patterns() -> tuple[_Pattern, ...]:
-    """The pattern set from ``compiler/data/secret_patterns.json`` (compiled once)."""
+    """The pattern set from ``compiler/data/secret_patterns.json``."""
     raw: dict[str, Any] = json.loads(
         resources.files("compiler").joinpath("data/secret_patterns.json").read_text("utf-8"))
     return tuple(
-        _Pattern(p["id"], p["description"], tuple(p["keywords"]), re.compile(p["regex"]),
-                 re.compile(p["allow"]) if p.get("allow") else None,
+        _Pattern(p["id"], p["description"], tuple(p["keywords"]), p["regex"], p.get("allow"),
                  bool(p.get("min_length")))
         for p in raw["patterns"])
 
@@ -88,7 +97,8 @@ def iter_secrets(text: str, min_length: int = 8) -> Iterator[Secret]:
                 continue
             if pat.generic and len(value) < min_length:
                 continue
-            if pat.allow is not None and pat.allow.search(value):
+            allow = pat.allow
+            if allow is not None and allow.search(value):
                 continue
             label = ""
             if pat.generic:
