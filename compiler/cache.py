@@ -38,6 +38,7 @@ from typing import Any
 from . import __version__, layout
 from .config import Settings
 from .diagnostics import Diagnostic, Severity
+from .document import MAX_BYTES, read_bounded
 
 CACHE_DIR = ".planc_cache"
 FORMAT = 1  # bump when the entry layout changes
@@ -119,10 +120,8 @@ def file_key(path: Path, data: bytes, base: str) -> str:
     h.update(base.encode())
     h.update(b"\0path\0" + str(path).encode("utf-8", "surrogateescape"))
     h.update(b"\0sibling\0")
-    try:
-        h.update(_sibling(path).read_bytes())
-    except OSError:
-        h.update(b"<none>")
+    sibling, _why = read_bounded(_sibling(path), MAX_BYTES * 16)  # never a FIFO, never unbounded
+    h.update(b"<none>" if sibling is None else sibling)
     h.update(b"\0data\0")
     h.update(data)
     return h.hexdigest()
@@ -198,9 +197,8 @@ def lint_cached(files: Sequence[str | Path], settings: Settings, jobs: int | Non
     misses: list[str] = []
     for name in names:
         p = Path(name)
-        try:
-            data = p.read_bytes()
-        except OSError:
+        data, _why = read_bounded(p)
+        if data is None:  # not a regular file, too large or unreadable: lint says which
             misses.append(name)
             continue
         key = file_key(p, data, base)
@@ -221,10 +219,9 @@ def lint_cached(files: Sequence[str | Path], settings: Settings, jobs: int | Non
             key = keys.get(name)
             if key is None or any(d.code == INTERNAL_ERROR for d in diags):
                 continue
-            try:  # the file may have changed while it was linted: store only a stable result
-                if file_key(Path(name), Path(name).read_bytes(), base) != key:
-                    continue
-            except OSError:
+            # the file may have changed while it was linted: store only a stable result
+            now, _why = read_bounded(Path(name))
+            if now is None or file_key(Path(name), now, base) != key:
                 continue
             _write_entry(_entry_path(folder, key), diags)
         # Diagnostics whose path is not one of the names (none today) are kept, not lost.

@@ -70,6 +70,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        # --out on a file, a read-only or root-owned folder, a full disk: the writers are
+        # atomic (nothing half-written is left), so one line and exit 2 say it all.
+        print(f"planc {chosen or ''}: {os_error_text(exc)}".replace("  ", " "),
+              file=sys.stderr)
+        return 2
+
+
+def os_error_text(exc: OSError) -> str:
+    """One line for an OS error: what failed, and on which path."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    return what + (f": {' -> '.join(str(p) for p in paths)}" if paths else "")
 
 
 if __name__ == "__main__":  # pragma: no cover

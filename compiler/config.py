@@ -17,6 +17,7 @@ Keys::
     models = "models.yaml"            # project model registry entries (compile)
     templates = "templates"           # project template overrides (compile)
     out = "build/plans"               # default compile output folder
+    max_runs = 100000                 # runs (and evaluation jobs) one group may expand to
 
     [tool.planc.severity]
     PL011 = "error"
@@ -51,6 +52,7 @@ KNOWN_KEYS = {
     "models": str,
     "templates": str,
     "out": str,
+    "max_runs": int,
 }
 SEVERITIES = {"error", "warning", "info", "off"}
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -75,6 +77,7 @@ class Settings:
     models: str | None = None
     templates: str = "templates"
     out: str = "build/plans"
+    max_runs: int = 100_000  # compiler.expand.DEFAULT_MAX_RUNS (EX015 beyond it)
 
     def enabled(self, code: str) -> bool:
         """Whether the rule ``code`` runs: selected (or no selection) and not ignored."""
@@ -90,7 +93,7 @@ class Settings:
     def fingerprint(self) -> str:
         """A stable string of everything that changes lint results (for the cache key)."""
         return repr(
-            (self.select, self.ignore, sorted(self.severity.items()),
+            (self.select, self.ignore, self.max_runs, sorted(self.severity.items()),
              sorted((k, sorted(v.items())) for k, v in self.rules.items()))
         )
 
@@ -166,7 +169,8 @@ def load_settings(start: Path | None = None, known_codes: set[str] | None = None
             hint = f"; did you mean {near[0]!r}?" if near else ""
             bad(key, f"unknown key {key!r} in [tool.planc]{hint}", "CF002", "config-unknown-key")
             continue
-        if not isinstance(value, KNOWN_KEYS[key]):
+        if not isinstance(value, KNOWN_KEYS[key]) or (
+                KNOWN_KEYS[key] is int and isinstance(value, bool)):
             bad(key, f"[tool.planc] {key} must be a {KNOWN_KEYS[key].__name__}, "
                      f"not {type(value).__name__}")
             continue
@@ -175,6 +179,8 @@ def load_settings(start: Path | None = None, known_codes: set[str] | None = None
                 bad(key, f"[tool.planc] {key} must be a list of strings")
                 continue
             setattr(settings, key, tuple(value))
+        elif key == "max_runs" and value < 1:
+            bad(key, f"[tool.planc] max_runs must be at least 1, not {value}")
         elif key == "severity":
             for code, level in value.items():
                 if level not in SEVERITIES:

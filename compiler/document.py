@@ -36,9 +36,16 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 KINDS = ("plan", "tasks", "run-group", "status")
 MAX_BYTES = 4 * 1024 * 1024  # a plan over 4 MiB is not a plan
 MAX_YAML_NODES = 200_000  # plus the text's length: bounds alias expansion ("billion laughs")
+# markdown-it's time and memory grow with structure, not only bytes (100,000 task lines:
+# 14 s and 400 MB; a 20,000-column table: 25 s and 1.3 GB). A markdown body beyond one of
+# these bounds is reported (CM000) and not parsed. Block nesting is bounded by markdown-it's
+# own ``maxNesting`` (20).
+MAX_MARKDOWN_BYTES = 512 * 1024  # of the parsed body (a transcript's <plan> block)
+MAX_LINES = 20_000
+MAX_TABLE_CELLS = 50_000  # "|" characters in the body: a table's columns x rows
+MAX_TABLE_COLUMNS = 1_000  # "|" characters on one line
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
-_PLAN_TAG = re.compile(r"<plan>([\s\S]*?)</plan>")
 # "📋 Plan:" (or its mojibake "ðŸ“‹ Plan:"): a symbol prefix, never a word ("Test Plan:",
 # "Implementation Plan:" are other documents)
 _PLAN_TITLE = re.compile(r"^(?:[^\sA-Za-z0-9]\S*\s+)?Plan:\s*", re.UNICODE)
@@ -58,6 +65,11 @@ _ABORT = "ABORT_EARLY_DOCS_CHECK_FAILED"
 
 class YAMLTooLarge(ValueError):
     """Raised when a YAML node tree has more than :data:`MAX_YAML_NODES` nodes."""
+
+
+class YAMLDuplicateKey(yaml.constructor.ConstructorError):
+    """A mapping states one key twice. YAML forbids it and a loader would keep only the
+    last value silently (a tracker would lose the first record at planc's next write)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +288,9 @@ def normalise_title(title: str) -> str:
 def compose_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """Compose ``text`` once and construct the data from the same node tree.
 
-    Returns ``(node, data)``. Raises ``yaml.YAMLError`` on a syntax error and
+    Returns ``(node, data)``. Raises ``yaml.YAMLError`` on a syntax error, on a value that
+    cannot be constructed (a 5,000-digit integer, the date 2025-13-45) and on a duplicate
+    mapping key (:class:`YAMLDuplicateKey`, at the second occurrence), and
     :class:`YAMLTooLarge` when the tree (with aliases expanded) has more nodes than
     :data:`MAX_YAML_NODES` plus the text's length.
     """
@@ -288,26 +302,71 @@ def compose_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         # Without aliases a tree cannot have more nodes than the text has characters, so
         # this bound only stops alias expansion, whatever the document's size.
         _check_size(node, MAX_YAML_NODES + len(text))
-        data = loader.construct_document(node)
+        try:
+            data = loader.construct_document(node)
+        except (ValueError, OverflowError) as exc:  # int("9" * 5000), date(2025, 13, 45)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read a value: {exc}", _bad_scalar(node)) from exc
         return node, data
     finally:
         loader.dispose()
 
 
 def _check_size(root: yaml.Node, limit: int) -> None:
+    """Count nodes (bounded by ``limit``) and reject duplicate keys in one walk."""
     count = 0
     stack = [root]
+    seen_maps: set[int] = set()
     while stack:
         node = stack.pop()
         count += 1
         if count > limit:
             raise YAMLTooLarge(f"YAML has more than {limit} nodes (alias expansion?)")
         if isinstance(node, yaml.MappingNode):
+            if id(node) not in seen_maps:  # an alias repeats a node; check it once
+                seen_maps.add(id(node))
+                _check_duplicates(node)
             for k, v in node.value:
                 stack.append(k)
                 stack.append(v)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
+
+
+def _check_duplicates(node: yaml.MappingNode) -> None:
+    first: dict[tuple[str, str], yaml.Node] = {}
+    for key, _value in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        ident = (key.tag, key.value)
+        if ident in first:
+            line = first[ident].start_mark.line + 1
+            raise YAMLDuplicateKey(
+                None, None, f"duplicate key {key.value!r} (first stated on line {line} of "
+                "this YAML); YAML keeps only one of them", key.start_mark)
+        first[ident] = key
+
+
+def _bad_scalar(root: yaml.Node) -> Any:
+    """The mark of the first scalar a constructor cannot turn into a value, else the root's."""
+    stack = [root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+            except (ValueError, OverflowError, yaml.YAMLError):
+                return node.start_mark
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in reversed(node.value):
+                stack.extend((v, k))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return root.start_mark
 
 
 def node_position(root: yaml.Node | None, loc: Sequence[Any]) -> tuple[int, int, bool]:
@@ -406,31 +465,14 @@ def load(path: str | Path, text: str | None = None, kind: str | None = None) -> 
     p = str(path)
     problem = None
     if text is None:
-        try:
-            fp = Path(path)
-            size = fp.stat().st_size
-            if size > MAX_BYTES:
-                doc = Document(path=p, text="", lines=[])
-                doc.diagnostics.append(
-                    doc.diag(
-                        1,
-                        1,
-                        "CM000",
-                        Severity.ERROR,
-                        f"file is {size} bytes; planc reads at most {MAX_BYTES}",
-                        "unreadable",
-                    )
-                )
-                return doc
-            text, problem = decode(fp.read_bytes())
-        except OSError as exc:
+        raw, unreadable = read_bounded(Path(path))
+        if raw is None:
             doc = Document(path=p, text="", lines=[])
             doc.diagnostics.append(
-                doc.diag(
-                    1, 1, "CM000", Severity.ERROR, f"cannot read file: {exc.strerror}", "unreadable"
-                )
-            )
+                doc.diag(1, 1, "CM000", Severity.ERROR, unreadable or "cannot read file",
+                         "unreadable"))
             return doc
+        text, problem = decode(raw)
     else:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     doc = Document(path=p, text=text, lines=text.split("\n"))
@@ -441,6 +483,66 @@ def load(path: str | Path, text: str | None = None, kind: str | None = None) -> 
         return doc
     _load_markdown(doc, forced_kind=kind)
     return doc
+
+
+def read_bounded(path: Path, limit: int = MAX_BYTES) -> tuple[bytes | None, str | None]:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    Returns ``(bytes, None)``, or ``(None, why)`` for a file that is not a regular file (a
+    FIFO would block the reader forever, ``/dev/zero`` never ends), is larger than
+    ``limit``, or cannot be read. The file is opened without blocking and checked with
+    ``fstat`` on the open descriptor, so a FIFO put in place after a check cannot block.
+    """
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        return None, f"cannot read file: {exc.strerror or exc}"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, "not a regular file (a FIFO, device or socket); planc reads files only"
+        if st.st_size > limit:
+            return None, f"file is {st.st_size} bytes; planc reads at most {limit}"
+        chunks = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # it grew while being read
+                return None, f"file is over {limit} bytes; planc reads at most {limit}"
+        return b"".join(chunks), None
+    except OSError as exc:
+        return None, f"cannot read file: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+
+
+def markdown_too_large(body: str) -> str | None:
+    """Why markdown-it must not parse ``body`` (bytes, lines or table cells beyond the
+    bounds at the top of this module), or ``None``. Linear in the body."""
+    if len(body) > MAX_MARKDOWN_BYTES:
+        return (f"the markdown is {len(body)} characters; planc parses at most "
+                f"{MAX_MARKDOWN_BYTES}")
+    lines = body.count("\n") + 1
+    if lines > MAX_LINES:
+        return f"the markdown has {lines} lines; planc parses at most {MAX_LINES}"
+    pipes = body.count("|")
+    if pipes > MAX_TABLE_CELLS:
+        return (f"the markdown has {pipes} table cell separators ('|'); planc parses at "
+                f"most {MAX_TABLE_CELLS}")
+    if pipes > MAX_TABLE_COLUMNS:
+        for n, line in enumerate(body.split("\n"), 1):
+            if line.count("|") > MAX_TABLE_COLUMNS:
+                return (f"line {n} of the markdown has {line.count('|')} table columns; "
+                        f"planc parses at most {MAX_TABLE_COLUMNS}")
+    return None
 
 
 def mark_position(text: str, mark: Any) -> tuple[int, int]:
@@ -483,13 +585,54 @@ def _load_yaml_document(doc: Document) -> None:
         )
 
 
+def plan_block(text: str) -> tuple[int, int] | None:
+    """``(start, end)`` of the text inside the first ``<plan> … </plan>`` pair, else None.
+
+    The same block as ``re.search(r"<plan>([\\s\\S]*?)</plan>", text)`` (the leftmost
+    ``<plan>`` that a ``</plan>`` follows is the first ``<plan>`` when any is), found in
+    linear time: the regex retries from every ``<plan>`` and is quadratic without a close.
+    """
+    start = text.find("<plan>")
+    if start < 0:
+        return None
+    end = text.find("</plan>", start + 6)
+    if end < 0:
+        return None
+    return start + 6, end
+
+
+_FM_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:(\s|$)")
+
+
+def _unclosed_front_matter(body: str) -> int | None:
+    """0-based line of a ``---`` that opens front-matter which is never closed (the next
+    non-blank line is a ``key:``), else None. markdown-it then reads it as text, which
+    would hide the ``kind:`` and every setting in it."""
+    if not body.startswith("---"):
+        return None
+    lines = body.split("\n", 50)
+    if lines[0].rstrip() != "---":
+        return None
+    for line in lines[1:50]:
+        if line.strip():
+            return 0 if _FM_KEY.match(line) else None
+    return None
+
+
 def _load_markdown(doc: Document, forced_kind: str | None) -> None:
     body = doc.text
-    match = _PLAN_TAG.search(body)
-    if match and not _starts_with_kind_heading(body[: match.start()]):
-        doc.line_offset = body.count("\n", 0, match.start(1))
+    block = plan_block(body)
+    if block and not _starts_with_kind_heading(body[: block[0] - 6]):
+        doc.line_offset = body.count("\n", 0, block[0])
         doc.extracted = True
-        body = match.group(1)
+        body = body[block[0] : block[1]]
+    too_large = markdown_too_large(body)
+    if too_large:
+        doc.diagnostics.append(
+            doc.diag(1 + doc.line_offset, 1, "CM000", Severity.ERROR, too_large, "unreadable"))
+        if forced_kind:
+            doc.kind, doc.kind_source = forced_kind, "argument"
+        return
     tokens = _MD.parse(body)
     if tokens and tokens[0].type == "front_matter":
         fm = tokens.pop(0)
@@ -519,6 +662,12 @@ def _load_markdown(doc: Document, forced_kind: str | None) -> None:
                     "front-matter-schema",
                 )
             )
+    elif (line0 := _unclosed_front_matter(body)) is not None:
+        doc.diagnostics.append(
+            doc.diag(line0 + 1 + doc.line_offset, 1, "CM001", Severity.ERROR,
+                     "front-matter opened with '---' is never closed: add a '---' line after "
+                     "the last key (until then every key in it is read as text)",
+                     "front-matter-yaml"))
     doc.tokens = tokens
     doc.sections = _sections(doc)
     if forced_kind:
@@ -552,15 +701,16 @@ def _sections(doc: Document) -> list[Section]:
         if tok.type == "heading_open":
             title = toks[i + 1].content if i + 1 < len(toks) else ""
             heads.append((i, int(tok.tag[1]), title, doc.line_of(tok)))
-    out = []
-    for n, (i, level, title, line) in enumerate(heads):
-        end = len(toks)
-        for j, lvl, _t, _l in heads[n + 1 :]:
-            if lvl <= level:
-                end = j
-                break
-        out.append(Section(level, title.strip(), line, doc.col_of(line), i + 3, end))
-    return out
+    # A section ends at the next heading of the same or a higher level: one pass with a
+    # stack of open sections (levels strictly increasing), linear in the headings.
+    ends = [len(toks)] * len(heads)
+    open_: list[int] = []
+    for n, (i, level, _title, _line) in enumerate(heads):
+        while open_ and heads[open_[-1]][1] >= level:
+            ends[open_.pop()] = i
+        open_.append(n)
+    return [Section(level, title.strip(), line, doc.col_of(line), i + 3, ends[n])
+            for n, (i, level, title, line) in enumerate(heads)]
 
 
 def _section_name(title: str) -> str:

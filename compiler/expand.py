@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,7 +119,10 @@ CODES = {
     "EX012": "compile-render",
     "EX013": "compile-target",
     "EX014": "compile-unused-setting",
+    "EX015": "expand-too-many-runs",
+    "EX016": "expand-placeholder-context",
 }
+DEFAULT_MAX_RUNS = 100_000  # [tool.planc] max_runs: runs (and evaluation jobs) per group
 
 
 def _diag(path: str, pos: tuple[int, int], code: str, message: str) -> Diagnostic:
@@ -144,6 +148,26 @@ def combine(factors: dict[str, Sequence[Any]], design: str = "grid"
         return [{n: factors[n][i] for n in names} for i in range(count)], None
     return [dict(zip(names, combo, strict=True))
             for combo in itertools.product(*(factors[n] for n in names))], None
+
+
+def count_combinations(factors: dict[str, Sequence[Any]], design: str = "grid") -> int:
+    """How many combinations :func:`combine` would make, without making them (``zip`` with
+    unequal lengths: the longest)."""
+    lengths = [len(v) for v in factors.values()]
+    if design == "zip":
+        return max(lengths, default=1)
+    return math.prod(lengths)
+
+
+def max_runs(settings: Any) -> int:
+    """The cap on runs (and on evaluation jobs) of one group: ``[tool.planc] max_runs``."""
+    cap = getattr(settings, "max_runs", None)
+    return cap if isinstance(cap, int) and cap > 0 else DEFAULT_MAX_RUNS
+
+
+def _too_many(what: str, count: int, cap: int) -> str:
+    return (f"expands to {count:,} {what}; planc builds at most {cap:,} per group "
+            "([tool.planc] max_runs): split the plan, or raise the cap if this is meant")
 
 
 def matches(levels: dict[str, Any], combo: dict[str, Any]) -> bool:
@@ -182,12 +206,20 @@ def rungroup_run_name(model: str, combo: dict[str, Any], rank: int | None) -> st
 
 
 def fill_command(template: str, values: dict[str, Any]) -> tuple[str, list[str]]:
-    """Fill ``{name}`` placeholders with shell-quoted values; returns (command, unknown
-    placeholder names). ``{{``/``}}`` stay literal braces."""
+    """Fill ``{name}`` placeholders with values quoted for where they stand; returns
+    (command, unknown placeholder names). ``{{``/``}}`` stay literal braces.
+
+    A placeholder outside quotes becomes one single-quoted word (``shlex.quote``); inside
+    ``"…"`` it is escaped for double quotes (``\\ $ ` "``), so ``echo "{x}"`` with
+    ``$(rm -rf ~)`` prints the text; inside ``'…'`` a ``'`` in the value is closed and
+    reopened (``'\\''``). Placeholders where no quoting is reliable (inside backticks or a
+    here-document) are listed by :func:`placeholder_context_problems` and stop expansion.
+    """
     from .render import sh
 
     unknown: list[str] = []
     protected = template.replace("{{", "\x00").replace("}}", "\x01")
+    contexts = _contexts(protected)
 
     def repl(m: re.Match[str]) -> str:
         key = m.group(1)
@@ -195,10 +227,105 @@ def fill_command(template: str, values: dict[str, Any]) -> tuple[str, list[str]]
             unknown.append(key)
             return m.group(0)
         value = values[key]
-        return value.shell if isinstance(value, _RunDirOutput) else sh(value)
+        where = contexts.get(m.start(), "plain")
+        if isinstance(value, _RunDirOutput):
+            return {"dq": _RunDirOutput.inside_dq, "sq": "'" + value.shell + "'"}.get(
+                where, value.shell)
+        if where == "dq":
+            return _DQ_SPECIAL.sub(r"\\\g<0>", _text(value))
+        if where == "sq":
+            return _text(value).replace("'", "'\\''")
+        return sh(value)
 
     out = _PLACEHOLDER.sub(repl, protected)
     return out.replace("\x00", "{").replace("\x01", "}"), unknown
+
+
+_DQ_SPECIAL = re.compile(r'[\\$`"]')
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        raise ValueError("refusing to quote None into a shell command")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _contexts(template: str) -> dict[int, str]:
+    """The shell quoting context at each ``{`` of ``template``: ``plain``, ``dq`` (inside
+    double quotes), ``sq`` (single quotes), ``backtick`` or ``heredoc``. A small scanner
+    of POSIX quoting: backslash escapes, quotes, ``$(…)`` (a new plain context, also inside
+    double quotes), backticks and here-documents (the rest of the template)."""
+    out: dict[int, str] = {}
+    stack = ["plain"]  # "plain" | "dq" | "sub" (inside $( ), plain quoting) | "backtick"
+    depth: list[int] = []  # open "(" counts of each $( )
+    i, n = 0, len(template)
+    while i < n:
+        c = template[i]
+        top = stack[-1]
+        if top == "sq":
+            if c == "'":
+                stack.pop()
+            elif c == "{":
+                out[i] = "sq"
+            i += 1
+            continue
+        if c == "\\" and top != "sq":
+            i += 2
+            continue
+        if c == "{":
+            out[i] = {"dq": "dq", "backtick": "backtick"}.get(top, "plain")
+        elif c == "`":
+            if top == "backtick":
+                stack.pop()
+            else:
+                stack.append("backtick")
+        elif c == '"':
+            if top == "dq":
+                stack.pop()
+            else:
+                stack.append("dq")
+        elif c == "'" and top != "dq":
+            stack.append("sq")
+        elif c == "$" and template.startswith("$(", i):
+            stack.append("sub")
+            depth.append(0)
+            i += 2
+            continue
+        elif c == "(" and top == "sub":
+            depth[-1] += 1
+        elif c == ")" and top == "sub":
+            if depth[-1] == 0:
+                stack.pop()
+                depth.pop()
+            else:
+                depth[-1] -= 1
+        elif c == "<" and top != "dq" and (m := _HEREDOC.match(template, i)) \
+                and not template.startswith("<<<", i):
+            for j in range(m.end(), n):
+                if template[j] == "{":
+                    out[j] = "heredoc"
+            break
+        i += 1
+    return out
+
+
+def placeholder_context_problems(template: str) -> list[str]:
+    """Placeholders of ``template`` in a context :func:`fill_command` cannot quote for
+    (inside backticks or a here-document), as messages."""
+    protected = template.replace("{{", "\x00").replace("}}", "\x01")
+    contexts = _contexts(protected)
+    out = []
+    for m in _PLACEHOLDER.finditer(protected):
+        where = contexts.get(m.start(), "plain")
+        if where in ("backtick", "heredoc"):
+            what = "backticks" if where == "backtick" else "a here-document"
+            out.append(f"placeholder {{{m.group(1)}}} stands inside {what}, where no quoting "
+                       "keeps a value from running as shell code: use $(…) or pass it as "
+                       "an argument")
+    return out
 
 
 class _RunDirOutput:
@@ -206,6 +333,7 @@ class _RunDirOutput:
     that runs the command (the scripts export ``PLANC_RUN_DIR``)."""
 
     shell = '"$PLANC_RUN_DIR"/output'
+    inside_dq = "$PLANC_RUN_DIR/output"  # already inside "…"
 
 
 def recipe_for(recipe: str, gpus: int, validation: bool) -> tuple[str, int | None, str | None]:
@@ -379,19 +507,30 @@ def _group_context(spec: Any, settings: Any, options: Options,
         stated_it_s=dict(spec.stated.get("it_s") or {}))
 
 
-def _rungroup_rows(spec: Any, factors: dict[str, list[Any]], diags: list[Diagnostic]
+def _rungroup_rows(spec: Any, factors: dict[str, list[Any]], diags: list[Diagnostic],
+                   cap: int = DEFAULT_MAX_RUNS
                    ) -> tuple[list[dict[str, Any]], list[Exclusion]]:
     """Step 2: the rows to build runs from: the explicit run list, else the factor grid
-    (or zip) less exclusions, then one control row per control model."""
+    (or zip) less exclusions, then one control row per control model. More than ``cap``
+    rows is an ``EX015`` error, counted before any row is made."""
     path = spec.source
     if spec.explicit_runs:
+        if len(spec.explicit_runs) > cap:
+            diags.append(_diag(path, spec.pos("runs"), "EX015",
+                               _too_many("runs", len(spec.explicit_runs), cap)))
+            return [], []
         return [dict(r) for r in spec.explicit_runs], []
     grid = dict(factors)
     if "model" not in grid:
         grid = {"model": list(spec.models), **grid}
     if spec.repeats:
         base_seed = int(spec.training.get("seed") or 0)
-        grid["seed"] = [base_seed + i for i in range(spec.repeats)]
+        grid["seed"] = range(base_seed, base_seed + spec.repeats)  # lazy: counted first
+    count = count_combinations(grid, spec.design) + len(spec.controls)
+    if count > cap:
+        where = "repeats" if spec.repeats and spec.repeats > cap else "variables"
+        diags.append(_diag(path, spec.pos(where), "EX015", _too_many("runs", count, cap)))
+        return [], []
     combos, err = combine(grid, spec.design)
     if err:
         diags.append(_diag(path, spec.pos("variables"), "EX001", err))
@@ -410,6 +549,28 @@ def _rungroup_rows(spec: Any, factors: dict[str, list[Any]], diags: list[Diagnos
     return rows, excluded
 
 
+def _case_clash(name: str, seen: set[str]) -> str | None:
+    """The earlier name in ``seen`` equal to ``name`` but for case (``seen`` also holds
+    ``"\\0" + casefold`` entries to find it fast), else None."""
+    if "\x00" + name.casefold() not in seen:
+        return None
+    return next((s for s in seen if not s.startswith("\x00")
+                 and s.casefold() == name.casefold()), "?")
+
+
+def _check_task_names(spec: Any, diags: list[Diagnostic]) -> None:
+    """Two evaluation tasks whose names differ only by case share an evaluation folder on a
+    case-insensitive file system (and a key in ``runs_status.yaml`` on some tools)."""
+    first: dict[str, str] = {}
+    for tk in spec.eval_tasks:
+        low = str(tk.name).casefold()
+        if low in first and first[low] != tk.name:
+            diags.append(_diag(spec.source, spec.pos("evaluation.tasks"), "EX004",
+                               f"evaluation tasks {first[low]!r} and {tk.name!r} differ only "
+                               "by case"))
+        first.setdefault(low, tk.name)
+
+
 def _check_eval_matrix(spec: Any, tasks: dict[str, Any], diags: list[Diagnostic]) -> None:
     if spec.matrix is None:
         return
@@ -421,13 +582,40 @@ def _check_eval_matrix(spec: Any, tasks: dict[str, Any], diags: list[Diagnostic]
                                    f"{rname}"))
 
 
+@dataclasses.dataclass
+class _EvalBudget:
+    """Evaluation jobs left to a group (``max_runs``); one ``EX015`` when it runs out."""
+
+    cap: int
+    left: int
+    reported: bool = False
+
+
 def _run_evaluations(spec: Any, name: str, control: bool, epochs: int, combo: dict[str, Any],
-                     tasks: dict[str, Any], diags: list[Diagnostic]) -> list[Evaluation]:
-    """Step 4: task × epoch for fine-tuned runs, task alone for controls (matrix-narrowed)."""
+                     tasks: dict[str, Any], diags: list[Diagnostic],
+                     budget: _EvalBudget | None = None) -> list[Evaluation]:
+    """Step 4: task × epoch for fine-tuned runs, task alone for controls (matrix-narrowed).
+    Counted against ``budget`` before any is made (``epochs: 100000000`` with
+    ``evaluation.epochs: all`` must not build a hundred million of them)."""
     if spec.matrix is not None and name in spec.matrix:
         tnames = [tn for tn in spec.matrix[name] if tn in tasks]
     else:
         tnames = list(tasks)
+    if budget is not None:
+        sel = spec.eval_epochs
+        per_task = (1 if control or sel in ("best", "last") else epochs if sel == "all"
+                    else len(sel))
+        count = per_task * len(tnames)
+        if count > budget.left:
+            if not budget.reported:
+                budget.reported = True
+                where = "training.epochs" if sel == "all" else "evaluation"
+                diags.append(_diag(spec.source, spec.pos(where), "EX015",
+                                   f"run {name}: " + _too_many(
+                                       "evaluation jobs (with the runs before it)",
+                                       count + (budget.cap - budget.left), budget.cap)))
+            return []
+        budget.left -= count
     evals: list[Evaluation] = []
     for tn in tnames:
         task = tasks[tn]
@@ -483,7 +671,8 @@ def _finetune(spec: Any, gc: _GroupContext, t: dict[str, Any], rank: int, batch:
 
 
 def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[str, Any],
-               seen: set[str], diags: list[Diagnostic]) -> Run | None:
+               seen: set[str], diags: list[Diagnostic], budget: _EvalBudget | None = None
+               ) -> Run | None:
     """Step 3: one row → a :class:`Run` with its evaluations, settings and estimate
     (``None`` with a diagnostic when the row cannot become a run)."""
     from . import estimate as est
@@ -529,7 +718,12 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
     if name in seen:
         diags.append(_diag(path, pos, "EX004", f"two runs are named {name!r}"))
         return None
+    if (clash := _case_clash(name, seen)) is not None:
+        diags.append(_diag(path, pos, "EX004", f"runs {clash!r} and {name!r} differ only by "
+                           "case: one folder on a case-insensitive file system"))
+        return None
     seen.add(name)
+    seen.add("\x00" + name.casefold())
     size = size_class(model, gc.registry)
     if control:
         batch = _batch_for(t.get("batch_size"), model, None)
@@ -541,7 +735,7 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
                                f"no batch size for model {model!r} in training.batch_size"))
             return None
     epochs = int(t.get("epochs") or 1)
-    evals = _run_evaluations(spec, name, control, epochs, combo, tasks, diags)
+    evals = _run_evaluations(spec, name, control, epochs, combo, tasks, diags, budget)
     finetune = None
     if not control:
         finetune = _finetune(spec, gc, t, int(rank or 0), int(batch), combo,
@@ -617,11 +811,15 @@ def expand_rungroup(spec: Any, settings: Any, options: Options | None = None,
     root = Path(getattr(settings, "root", None) or Path.cwd())
     gc = _group_context(spec, settings, options, diags)
     factors = {_norm_factor(k): list(v) for k, v in spec.factors.items()}
-    rows, excluded = _rungroup_rows(spec, factors, diags)
+    cap = max_runs(settings)
+    rows, excluded = _rungroup_rows(spec, factors, diags, cap)
     tasks = {tk.name: tk for tk in spec.eval_tasks}
     _check_eval_matrix(spec, tasks, diags)
+    _check_task_names(spec, diags)
     seen: set[str] = set()
-    runs = [r for r in (_build_run(spec, gc, row, tasks, seen, diags) for row in rows) if r]
+    budget = _EvalBudget(cap, cap)
+    runs = [r for r in (_build_run(spec, gc, row, tasks, seen, diags, budget) for row in rows)
+            if r]
     if not runs and not any(d.severity == Severity.ERROR for d in diags):
         diags.append(_diag(spec.source, spec.pos("variables"), "EX003",
                            "the run group expands to no runs"))
@@ -814,7 +1012,9 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
             if isinstance(ex.get("levels"), dict):
                 levels = dict(ex["levels"])
             exclude.append((levels, ex.get("reason"), _fm_pos(doc, ("sweep", "exclude", i))))
-        seeds = list(sw.seeds) or (list(range(1, sw.repeats + 1)) if sw.repeats else [])
+        # a range, not a list: repeats: 1000000000 is counted (EX015), never materialised
+        seeds: Sequence[Any] = list(sw.seeds) or (range(1, sw.repeats + 1) if sw.repeats
+                                                  else [])
         if seeds and "seed" not in factors:
             factors["seed"] = seeds
         if zipped and set(factors) - set(zipped):
@@ -855,6 +1055,13 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
                                else spec.pos("command"), default_type="cpu_only")
     diags += cd
     excluded: list[Exclusion] = []
+    cap = max_runs(settings)
+    count = len(spec.explicit) if spec.explicit else _sweep_count(spec)
+    for problem in placeholder_context_problems(spec.command):
+        diags.append(_diag(path, spec.pos("command"), "EX016", problem))
+    if count > cap:
+        diags.append(_diag(path, spec.pos("sweep"), "EX015", _too_many("runs", count, cap)))
+        return None, diags
     if spec.explicit:
         combos = [dict(r) for r in spec.explicit]
     else:
@@ -894,7 +1101,13 @@ def expand_sweep(spec: SweepSpec, settings: Any, options: Options | None = None,
             diags.append(_diag(path, spec.pos("command"), "EX004", f"two runs are named "
                                f"{name!r}"))
             continue
+        if (clash := _case_clash(name, seen)) is not None:
+            diags.append(_diag(path, spec.pos("command"), "EX004", f"runs {clash!r} and "
+                               f"{name!r} differ only by case: one folder on a "
+                               "case-insensitive file system"))
+            continue
         seen.add(name)
+        seen.add("\x00" + name.casefold())
         out_dir = f"{out_root}/{name}" if out_root else DEFAULT_OUTPUT_DIR
         values = {**combo, "out": out_dir if out_root else _RunDirOutput(), "run": name}
         command, unknown = fill_command(spec.command, values)
@@ -941,6 +1154,15 @@ def _report_unused_sweep(spec: SweepSpec, cluster: ClusterProfile, options: Opti
                              "profile's `activate` line"))
     if cluster.type == "cpu_only" and "compute.gpus" in stated:
         diags.append(_unused(spec, "compute.gpus", "the cpu_only target runs without GPUs"))
+
+
+def _sweep_count(spec: SweepSpec) -> int:
+    """Runs a sweep's factors make (before exclusions), without making them."""
+    if spec.design == "zip+grid":
+        zipped = count_combinations({k: spec.factors[k] for k in spec.zipped}, "zip")
+        return zipped * count_combinations(
+            {k: v for k, v in spec.factors.items() if k not in spec.zipped})
+    return count_combinations(spec.factors, spec.design)
 
 
 def _zip_grid(spec: SweepSpec) -> tuple[list[dict[str, Any]], str | None]:

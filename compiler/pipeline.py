@@ -194,12 +194,45 @@ def _write(plan: Path, out: Path, fp: str, matrix: Any, files: dict[str, bytes],
     from .write import write_group
 
     group_dir = out / matrix.group
+    clash = _clash(plan, group_dir, matrix, files, force=force)
+    if clash is not None:
+        return Result(str(plan), None, None, [Diagnostic(
+            str(plan), 1, 1, "EX012", _sev_error(), f"cannot write the artifacts: {clash}",
+            "compile-render")])
     report = write_group(group_dir, files, force=force, check=check,
                          status_data=status_data(matrix))
     if not check:
         # only a clean compile may be skipped next time (kept files must be reported again)
         _remember_group(out, fp, matrix.group, clean=not (report.kept or report.refused))
     return Result(str(plan), group_dir, report, diags, matrix)
+
+
+def _clash(plan: Path, group_dir: Path, matrix: Any, files: dict[str, bytes], *,
+           force: bool) -> str | None:
+    """Why writing ``files`` into ``group_dir`` would lose someone's data, else None.
+
+    Never (not even with ``--force``) over the plan being compiled (``--out plans``); not
+    over a group another plan compiled (two sweep plans without ``name:`` in one folder get
+    that folder's name) unless ``--force``.
+    """
+    from .write import read_manifest
+
+    try:
+        me = plan.resolve()
+        for rel in files:
+            if (group_dir / rel).resolve() == me:
+                return (f"{group_dir / rel} is the plan being compiled; choose an --out "
+                        "folder outside the plan's own folder")
+    except (OSError, RuntimeError):  # a symlink loop: let the writer report it
+        pass
+    prev = read_manifest(group_dir)
+    source = prev.get("source") if prev else None
+    other = source.get("path") if isinstance(source, dict) else None
+    if not force and isinstance(other, str) and other != matrix.source:
+        return (f"{group_dir} holds group {matrix.group!r} compiled from {other}, not from "
+                f"{matrix.source}: give one of the plans its own `name:` (or pass --force "
+                "to move the group to this plan)")
+    return None
 
 
 def _sev_error() -> Any:

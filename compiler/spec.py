@@ -53,9 +53,10 @@ def compilable(doc: Any) -> bool:
 
 def source_sha256(doc: Any) -> str:
     """sha256 of the plan file's bytes (its text when the file is gone)."""
-    try:
-        raw = Path(doc.path).read_bytes()
-    except OSError:
+    from .document import read_bounded
+
+    raw, _why = read_bounded(Path(doc.path))
+    if raw is None:
         raw = doc.text.encode("utf-8")
     return hashlib.sha256(raw).hexdigest()
 

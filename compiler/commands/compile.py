@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..diagnostics import format_text
 from ..pipeline import Result, compile_plan, fingerprint, summary
+from ..tracker import TrackerError
 
 __all__ = ["Result", "add_arguments", "compile_plan", "fingerprint", "run", "summary"]
 
@@ -63,8 +64,13 @@ def run(args: argparse.Namespace) -> int:
     rc = 0
     for plan in plans:
         options = Options(cluster=args.cluster, layout=args.layout, history=history)
-        res = compile_plan(plan, settings, out=out, options=options, force=args.force,
-                           check=args.check)
+        try:
+            res = compile_plan(plan, settings, out=out, options=options, force=args.force,
+                               check=args.check)
+        except TrackerError as exc:  # e.g. duplicate run keys: refuse rather than drop one
+            print(f"planc compile: {plan}: {exc}", file=sys.stderr)
+            rc = 2
+            continue
         rc = max(rc, _print_result(plan, res, check=args.check))
     return rc
 

@@ -25,6 +25,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
 
 
+def _unknown_codes(patterns: tuple[str, ...]) -> list[str]:
+    """The select/ignore entries that are no code, prefix of a code, or ``all``: an unknown
+    ``--select`` would select nothing and pass everything."""
+    if not patterns:
+        return []
+    from .. import rules
+
+    codes = [*rules.BY_CODE, *rules.BUILTIN_CODES, "PC999"]
+    return [p for p in dict.fromkeys(patterns)
+            if p != "all" and not any(c.startswith(p) for c in codes)]
+
+
 def run(args: argparse.Namespace) -> int:
     from .. import rules
     from ..config import load_settings
@@ -43,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
     if args.ignore:
         extra = tuple(s.strip() for s in args.ignore.split(",") if s.strip())
         settings.ignore = settings.ignore + extra
+    unknown = _unknown_codes(settings.select + settings.ignore)
+    if unknown:
+        print(f"planc lint: --select/--ignore (or [tool.planc] select/ignore) names no rule: "
+              f"{', '.join(unknown)}; `planc rules` lists the codes", file=sys.stderr)
+        return 2
     strict = args.strict or settings.strict
     paths = args.paths or [str(settings.root / p) for p in settings.paths]
     missing = [p for p in paths if not Path(p).exists()]

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"planc results: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(results, indent=2, ensure_ascii=False))
+        print(json.dumps(results, indent=2, ensure_ascii=False, default=str))
     else:
         outcome = group_outcome(args.group_dir, results, status)
         print(render_summary(results, status, outcome), end="")

@@ -67,11 +67,22 @@ def run(args: argparse.Namespace) -> int:
                                "counts": counts, "stages": stage_rows(data)}
         if report is not None:
             out["sync"] = report.to_json()
-        json.dump(out, sys.stdout, indent=2)
+        # hand-written trackers hold unquoted timestamps, which YAML reads as datetimes
+        json.dump(out, sys.stdout, indent=2, default=_json_value)
         sys.stdout.write("\n")
         return 0
     _print_text(data, path, counts, report)
     return 0
+
+
+def _json_value(value: Any) -> Any:
+    """JSON for what YAML can construct and JSON cannot: dates and times as ISO 8601,
+    bytes and sets as text and lists."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
 
 
 def _print_text(data: dict[str, Any], path: Path, counts: dict[str, dict[str, int]],

@@ -36,9 +36,9 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..diagnostics import Diagnostic, Severity
 from .frontmatter import CommonFrontMatter
@@ -49,6 +49,12 @@ MISSING_NAME = "compile-missing-fact"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# Values a job would crash on (batch size 0, lr NaN) or silently misuse are schema errors
+# (CM003 at the value), not runs that fail on the cluster hours later.
+PositiveInt = Annotated[int, Field(gt=0)]
+Count = Annotated[int, Field(ge=0)]
 
 
 class Experiment(_Strict):
@@ -68,9 +74,9 @@ class ModelPath(_Strict):
 class Splits(_Strict):
     """Split sizes (counts) or the JSON field names holding each split."""
 
-    train: int | str | None = None
-    validation: int | str | None = None
-    test: int | str | None = None
+    train: Count | str | None = None
+    validation: Count | str | None = None
+    test: Count | str | None = None
 
 
 class TrainingData(_Strict):
@@ -92,20 +98,20 @@ class Data(_Strict):
 class Training(_Strict):
     recipe: str = "auto"
     epochs: int = Field(default=1, ge=1)
-    batch_size: int | dict[str, int] = 4
+    batch_size: PositiveInt | dict[str, PositiveInt] = 4
     gradient_accumulation_steps: int = Field(default=1, ge=1)
     packed: bool = False
     validation: bool = False
     run_val_every_n_steps: int = Field(default=50, ge=0)
     system_prompt: str = ""
     lora_rank: int | None = Field(default=None, ge=1)
-    lora_dropout: float = 0.0
-    lr: float = 1e-4
-    weight_decay: float = 0.01
-    num_warmup_steps: int = 100
+    lora_dropout: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
+    lr: float = Field(default=1e-4, gt=0, allow_inf_nan=False)
+    weight_decay: float = Field(default=0.01, ge=0, allow_inf_nan=False)
+    num_warmup_steps: int = Field(default=100, ge=0)
     seed: int = 1234
-    max_seq_len: int = 2048
-    log_every_n_steps: int = 5
+    max_seq_len: int = Field(default=2048, gt=0)
+    log_every_n_steps: int = Field(default=5, ge=1)
     wandb_project: str | None = None
 
 
@@ -152,6 +158,11 @@ class Compute(_Strict):
     output_dir: str | None = None
     eval: EvalCompute = Field(default_factory=EvalCompute)
 
+    @field_validator("output_dir")
+    @classmethod
+    def _inside(cls, value: str | None) -> str | None:
+        return check_output_dir(value)
+
 
 class ExcludeEntry(_Strict):
     levels: dict[str, Any]
@@ -163,8 +174,8 @@ class ExplicitRun(_Strict):
     model: str
     type: Literal["fine-tuned", "control"] = "fine-tuned"
     factors: dict[str, Any] = Field(default_factory=dict)
-    lora_rank: int | None = None
-    batch_size: int | None = None
+    lora_rank: PositiveInt | None = None
+    batch_size: PositiveInt | None = None
 
 
 class RunGroupFrontMatter(CommonFrontMatter):
@@ -185,6 +196,16 @@ class RunGroupFrontMatter(CommonFrontMatter):
     repeats: int | None = Field(default=None, ge=1)
     layout: Literal["per-run", "array"] = "per-run"
     array_throttle: int | None = Field(default=None, ge=1)
+
+
+def check_output_dir(value: str | None) -> str | None:
+    """A relative ``output_dir`` must stay inside the group (no ``..`` part): jobs would
+    write checkpoints outside the folders planc manages and tracks."""
+    if isinstance(value, str) and not value.startswith(("/", "~", "$")) and ".." in \
+            re.split(r"[/\\]+", value):
+        raise ValueError(f"relative output_dir {value!r} leaves the group folder ('..'); "
+                         "give an absolute path, or a folder inside the group")
+    return value
 
 
 # -- the normalised spec -----------------------------------------------------------------
@@ -574,7 +595,10 @@ def spec_from_run_plan(rp: Any, doc: Any) -> tuple[RunGroupSpec | None, list[Dia
     if fe is not None and "best" in str(_val(fe)).lower():
         eval_sel = "best"
     elif fe is not None and getattr(rp, "eval_epoch_list", None):
-        eval_sel = list(rp.eval_epoch_list)
+        chosen = rp.eval_epoch_list
+        # "all epochs" is a range; a long one stays lazy as "all" (same epochs when the
+        # epoch count is not a factor), so expansion counts it against max_runs first
+        eval_sel = "all" if isinstance(chosen, range) and len(chosen) > 1000 else list(chosen)
     gh = getattr(getattr(rp, "estimates", None), "total_gpu_hours", None)
     if gh is not None:
         stated["gpu_hours"] = (float(_val(gh)), _line(gh), int(getattr(gh, "column", 1)))
@@ -586,15 +610,21 @@ def spec_from_run_plan(rp: Any, doc: Any) -> tuple[RunGroupSpec | None, list[Dia
             stated["it_s"][full] = float(me.its)
     if diags:
         return None, diags
-    training = Training(
-        recipe=recipe,
-        epochs=epochs or 1,
-        batch_size=batch_map or 4,
-        gradient_accumulation_steps=grad,
-        packed=bool(packed),
-        validation=bool(validation),
-        system_prompt=sys_prompt or "",
-    ).model_dump()
+    try:
+        training = Training(
+            recipe=recipe,
+            epochs=epochs or 1,
+            batch_size=batch_map or 4,
+            gradient_accumulation_steps=grad,
+            packed=bool(packed),
+            validation=bool(validation),
+            system_prompt=sys_prompt or "",
+        ).model_dump()
+    except ValidationError as exc:  # e.g. a negative batch size in the All Runs table
+        err = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        return None, [_missing(doc, title_line, 1, f"invalid Configuration value {where}: "
+                               f"{err['msg']}")]
     factors = {}
     for f in getattr(rp, "variables", []) or []:
         factors[str(f.name)] = list(f.levels or [])
@@ -665,6 +695,11 @@ def _seed_front_matter(doc: Any, pos: dict[str, tuple[int, int]]) -> dict[str, A
         if compute.get(key) is not None:
             out[key] = compute[key]
             pos[f"compute.{key}"] = _fm_pos(doc, ("compute", key))
+    if isinstance(out.get("output_dir"), str):
+        try:
+            check_output_dir(out["output_dir"])
+        except ValueError:  # the front-matter's schema check (CM003) reports it, located
+            del out["output_dir"]
     return out
 
 

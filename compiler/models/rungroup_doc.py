@@ -25,6 +25,7 @@ Value helpers (tolerant, used by the rules and by the compiler):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -231,7 +232,7 @@ class RunPlanDoc:
         return parse_int(g.value) if g else None
 
     @property
-    def eval_epoch_list(self) -> list[int] | None:
+    def eval_epoch_list(self) -> Sequence[int] | None:
         """0-based epochs evaluated for fine-tuned runs (see :func:`eval_epochs`)."""
         if self.finetuned_epochs is None:
             return None
@@ -333,7 +334,7 @@ def parse_bool(text: str) -> bool | None:
     return None
 
 
-def eval_epochs(text: str, epochs: int | None) -> list[int] | None:
+def eval_epochs(text: str, epochs: int | None) -> Sequence[int] | None:
     """0-based epochs evaluated, from the "Fine-tuned models:" text.
 
     Explicit ``epoch_N`` mentions win; else "all epochs" → ``0..E-1``, "last" → ``[E-1]``,
@@ -349,7 +350,7 @@ def eval_epochs(text: str, epochs: int | None) -> list[int] | None:
     if epochs is None:
         return None
     if "all" in low:
-        return list(range(epochs))
+        return range(epochs)  # lazy: "**Epochs**: 100000000" must not build a list
     if "last" in low or "final" in low:
         return [epochs - 1]
     if "first" in low:

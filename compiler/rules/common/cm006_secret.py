@@ -1,23 +1,32 @@
-"""A plan must not contain a literal auth token.
+"""A plan must not contain a literal credential.
 
 Seeds 000–003 show ``curl`` calls with ``-H "X-Auth-Token: {{auth_token}}"``; an agent that
-fills the template writes the real token into a committed file. Variables (``$TOKEN``,
-``${TOKEN}``, ``{{auth_token}}``, ``<token>``) are fine. Code blocks are checked too.
+fills the template writes the real token into a committed file, and the site would publish
+it. Besides credentials after ``X-Auth-Token:``/``Authorization:``, ``token:``/
+``password=`` keys and ``*_TOKEN=…`` assignments, bare tokens of known formats are found
+anywhere (Hugging Face ``hf_…``, OpenAI ``sk-…``, AWS ``AKIA…``, GitHub ``ghp_…`` and the
+rest of :mod:`compiler.secrets`' pattern set, the one the site redacts with). Variables
+(``$TOKEN``, ``${TOKEN}``, ``{{auth_token}}``, ``<token>``) are fine. Code blocks are
+checked too.
 
 Failing::
 
     curl -H "X-Auth-Token: 9f8e7d6c5b4a39281706f5e4d3c2b1a0" http://localhost:10000/runs
+    HF_TOKEN=hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh python train.py
 
 Passing::
 
     curl -H "X-Auth-Token: $RESEARCH_AGENT_TOKEN" http://localhost:10000/runs
+
+Options: ``min_length`` (8): the shortest value after a header or key name that counts.
 """
 
 from __future__ import annotations
 
-import re
+import bisect
 from collections.abc import Iterator
 
+from ...secrets import iter_secrets
 from ..base import Context, Finding
 
 CODE = "CM006"
@@ -26,25 +35,20 @@ SEVERITY = "error"
 KINDS = ("plan", "tasks", "run-group", "status", "unknown")
 OPTIONS: dict[str, object] = {"min_length": 8}
 
-_HEADER = re.compile(
-    r"(?i)(x-auth-token|authorization)\s*[:=]\s*[\"']?(?:(?:bearer|token|basic)\s+)?([^\s\"'`,;}]+)"
-)
-_VARIABLE = re.compile(r"^(\$|\{|<|%|\*{3}|…|\.\.\.|x{4,}$|redacted$|your[_-])", re.IGNORECASE)
-
 
 def check(ctx: Context) -> Iterator[Finding]:
     doc = ctx.doc
-    if "uth" not in doc.text and "UTH" not in doc.text:
-        return
     min_len = int(ctx.options.get("min_length", 8))
-    for n, line in enumerate(doc.lines, 1):
-        for m in _HEADER.finditer(line):
-            value = m.group(2)
-            if _VARIABLE.match(value) or len(value) < min_len:
-                continue
-            yield Finding(
-                n,
-                m.start(2) + 1,
-                f"literal token after {m.group(1)}: secrets must not be written into plans",
-                "use an environment variable such as $RESEARCH_AGENT_TOKEN and rotate the token",
-            )
+    starts: list[int] | None = None
+    for s in iter_secrets(doc.text, min_len):
+        if starts is None:  # line start offsets, built only for a document with a finding
+            starts = [0]
+            for line in doc.lines[:-1]:
+                starts.append(starts[-1] + len(line) + 1)
+        n = bisect.bisect_right(starts, s.start)
+        yield Finding(
+            n,
+            s.start - starts[n - 1] + 1,
+            f"literal {s.what()}: secrets must not be written into plans",
+            "use an environment variable such as $HF_TOKEN and rotate the credential",
+        )

@@ -20,6 +20,8 @@ from . import (
     ex011_batch_size,
     ex012_render,
     ex013_target,
+    ex015_too_many_runs,
+    ex016_placeholder_context,
     mr001_model_registry,
     rg900_missing_fact,
 )
@@ -38,6 +40,8 @@ RULES: tuple[ModuleType, ...] = (
     ex011_batch_size,
     ex012_render,
     ex013_target,
+    ex015_too_many_runs,
+    ex016_placeholder_context,
     rg900_missing_fact,
     mr001_model_registry,
 )

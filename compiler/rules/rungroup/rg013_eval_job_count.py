@@ -54,7 +54,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     chosen = plan.eval_epoch_list
     fe = plan.finetuned_epochs
     if fe is not None and chosen is not None and epochs is not None:
-        bad = [n for n in chosen if not 0 <= n < epochs]
+        bad = [] if isinstance(chosen, range) else [n for n in chosen if not 0 <= n < epochs]
         if bad:
             yield Finding(fe.line, fe.column,
                           f"evaluated epoch(s) {', '.join(f'epoch_{n}' for n in bad)} do not exist "
