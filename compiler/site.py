@@ -30,6 +30,7 @@ from .diagnostics import Diagnostic
 from .document import Document, load
 from .lint import discover, lint_document
 from .outcome import analyse, read_intent, run_metrics
+from .secrets import redact  # one pattern set for lint (CM006) and the site
 
 # Glyphs from fonts every system has (the seed's ⏸/⚙️ render as boxes without emoji fonts).
 STATUS_GLYPH = {
@@ -46,26 +47,6 @@ TAIL_LINES = 25
 _ERROR_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception|Exit|Interrupt)\b.*|error:.*|"
                          r"FATAL.*|.*\bKilled\b.*|.*out of memory.*)$", re.IGNORECASE)
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
-_SECRET = re.compile(
-    r"(?i)((?:x-auth-token|authorization|token|api[_-]?key|secret|password)\s*[:=]\s*[\"']?"
-    r"(?:(?:bearer|token|basic)\s+)?)([^\s\"'`,;}]{6,})"
-)
-_ENV_SECRET = re.compile(r"(?i)\b([A-Z0-9_]*(?:TOKEN|SECRET|PASSWORD|API_KEY)[A-Z0-9_]*=)(\S{6,})")
-
-
-def redact(text: str) -> str:
-    """Replace literal tokens after auth headers, ``token:``/``password=`` style keys and
-    ``*_TOKEN=`` environment assignments with ``[REDACTED]``. Variables stay."""
-
-    def keep_vars(m: re.Match[str]) -> str:
-        value = m.group(2)
-        if value.startswith(("$", "{", "<", "%")):
-            return m.group(0)
-        return m.group(1) + "[REDACTED]"
-
-    return _ENV_SECRET.sub(keep_vars, _SECRET.sub(keep_vars, text))
-
-
 def _error_line(text: str) -> str:
     """The last line of ``text`` that reads as an error (``ValueError: …``, ``error: …``)."""
     for line in reversed(text.splitlines()):
