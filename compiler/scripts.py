@@ -614,12 +614,19 @@ def _skeleton_view(run: dict[str, Any]) -> tuple[dict[str, Any], Flat, list[Flat
     return view, flat, ev_flats
 
 
+# The context of the last matrix :func:`check_matrix` validated: a compile checks (in
+# compiler.spec.build) and then renders the same matrix object, so the per-run contexts of a
+# 10,000-run group are built once, not twice.
+_LAST_CONTEXT: list[Any] = []
+
+
 def check_matrix(matrix: RunMatrix) -> str | None:
     """Every value check :func:`render_scripts` makes, without rendering: ``None`` when the
     matrix can be written safely, else the reason (lint reports it as ``EX012``, so a plan
     that lints clean always compiles)."""
     try:
         ctx = script_context(matrix)
+        _LAST_CONTEXT[:] = [matrix, ctx]  # render_scripts reuses it (also in a forked child)
         if ctx["layout"] == "array" and matrix.cluster.type == "slurm":
             for run in ctx["runs"]:
                 _check_fields(run["name"], run["kind"])
@@ -712,7 +719,8 @@ def render_scripts(matrix: RunMatrix, env: jinja2.Environment) -> dict[str, byte
     quotes, a multi-line activation line, a control run without a base model path) and
     ``jinja2.UndefinedError`` for a template that uses a value it was not given.
     """
-    ctx = script_context(matrix)
+    cached = _LAST_CONTEXT
+    ctx = cached[1] if cached and cached[0] is matrix else script_context(matrix)
     settings: Mapping[str, Any] = matrix.settings
     cluster = matrix.cluster
     layout = ctx["layout"]
