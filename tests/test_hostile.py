@@ -44,6 +44,7 @@ from compiler import cli
 from compiler.expand import _RunDirOutput, fill_command, placeholder_context_problems
 
 from .conftest import ROOT
+from .test_submit_status import fake_slurm  # noqa: F401 (a fixture)
 
 TIME_LIMIT_S = 30.0  # per case, on a loaded 2-core CI machine (each takes < 5 s alone)
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space of the lint process
@@ -606,24 +607,16 @@ def test_yaml_strategies_are_yaml() -> None:
                                     + TRACKER_FRAGMENTS[6:7]))["run_group"] == "g"
 
 
-def test_full_disk_during_sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_disk_during_sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               fake_slurm: Path) -> None:  # noqa: F811 (the fixture)
     """``planc status --sync`` on a full disk: one line, exit 2, the tracker as it was."""
     import errno
 
     from compiler import tracker
 
-    from .test_submit_status import FAKE, scontrol_line, submitted_group
+    from .test_submit_status import scontrol_line, submitted_group
 
-    bin_dir, state = tmp_path / "bin", tmp_path / "slurm-state"
-    bin_dir.mkdir()
-    state.mkdir()
-    script = bin_dir / "fake_slurm.py"
-    script.write_text(FAKE.format(python=sys.executable))
-    script.chmod(0o755)
-    for name in ("sbatch", "scontrol", "squeue", "sacct"):
-        (bin_dir / name).symlink_to(script)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_SLURM_DIR", str(state))
+    state = fake_slurm
     group = submitted_group(tmp_path)
     before = (group / "runs_status.yaml").read_bytes()
     (state / "scontrol.txt").write_text(scontrol_line("100", "COMPLETED"))
