@@ -179,6 +179,8 @@ def slug(value: Any) -> str:
     """A level as a name part: unsafe characters → ``-`` (``1e-4`` stays, ``a/b`` → ``a-b``)."""
     if isinstance(value, bool):
         value = "true" if value else "false"
+    if isinstance(value, int | float) and value < 0:  # seeds 1 and -1 stay two names
+        return "-" + slug(-value)
     text = _UNSAFE.sub("-", str(value)).strip("-")
     return text or "x"
 

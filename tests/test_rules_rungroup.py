@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -226,3 +227,34 @@ def test_rules_never_crash_on_fragments(text: str) -> None:
     doc = load("x.md", text=text, kind="run-group")
     codes = [d.code for d in lint_document(doc, Settings(root=FIXTURES))]
     assert "PC999" not in codes
+
+
+def test_run_names_may_label_factor_levels(tmp_path: Path) -> None:
+    """Issue 10 (7): seed 004 names write factors as labels (``lr1e-4``, ``wl5L``)."""
+    from compiler.rules.rungroup.rg005_run_names import level_in_part
+
+    assert level_in_part("lr1e-4", "1e-4") and level_in_part("bs16", "16")
+    assert level_in_part("5L", "5L") and level_in_part("5L", "5")
+    assert not level_in_part("lr3e-4", "1e-4") and not level_in_part("16x", "6")
+    three = FIXTURES / "rungroup" / "good" / "three_factor.md"
+    text = three.read_text("utf-8").replace("_5L_", "_wl5L_").replace("_9L_", "_wl9L_")
+    labelled = tmp_path / "runs_plan.md"
+    labelled.write_text(text, "utf-8")
+    found = [d for d in lint_document(load(labelled), Settings(root=FIXTURES))
+             if d.code == "RG005"]
+    assert found == []
+    wrong = tmp_path / "wrong" / "runs_plan.md"
+    wrong.parent.mkdir()
+    wrong.write_text(text.replace("Llama-3.2-1B-Instruct_wl5L_rank4 |",
+                                  "Llama-3.2-1B-Instruct_wl9L_rank4 |", 1), "utf-8")
+    messages = [d.message for d in lint_document(load(wrong), Settings(root=FIXTURES))
+                if d.code == "RG005"]
+    assert any("should be named 'Llama-3.2-1B-Instruct_5L_rank4'" in m for m in messages)
+
+
+def test_negative_levels_keep_names_apart() -> None:
+    """Issue 10 (7): seeds 1 and -1 must not both become ``…_seed1``."""
+    from compiler.expand import sweep_run_name
+
+    assert sweep_run_name({"seed": 1}) != sweep_run_name({"seed": -1})
+    assert sweep_run_name({"seed": -1}) == "seed-1"

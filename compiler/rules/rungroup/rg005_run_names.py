@@ -2,9 +2,11 @@
 
 ``{model}`` is the full Hugging Face model name without the organisation
 (``Llama-3.2-1B-Instruct``, not ``meta-llama/Llama-3.2-1B-Instruct``); ``{factors}`` are the
-levels of the factors other than model and LoRA rank, in Variables order (a part may add a
-unit: level ``8`` as ``8L``). Source: seed 004 "Naming Convention" and checklist ("All runs
-properly named following convention"; "No duplicate run names").
+levels of the factors other than model and LoRA rank, in Variables order; a part may carry a
+label before the level and a unit after it (level ``8`` as ``8L``, level ``1e-4`` as
+``lr1e-4``, batch ``16`` as ``bs16``), as seed 004's examples write them. Source: seed 004
+"Naming Convention" and checklist ("All runs properly named following convention"; "No
+duplicate run names").
 
 Failing::
 
@@ -14,11 +16,13 @@ Failing::
 Passing::
 
     | Llama-3.2-1B-Instruct_rank4 | Llama-3.2-1B-Instruct | 4 | 16 | Fine-tuned | ~22 min |
+    | Mistral-7B-Instruct-v0.3_lr1e-4_rank8 | Mistral-7B-Instruct-v0.3 | 8 | 4 | Fine-tuned | ~1 h |
     | Llama-3.2-1B-Instruct_base | Llama-3.2-1B-Instruct | - | - | Control | eval only |
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..base import Context, Finding
@@ -30,6 +34,13 @@ NAME = "run-name-convention"
 SEVERITY = "error"
 KINDS = ("run-group",)
 OPTIONS: dict[str, object] = {}
+
+
+def level_in_part(part: str, level: str) -> bool:
+    """Whether a name part writes ``level``, alone or with a letter label before it and a
+    unit after it (``lr1e-4`` and ``1e-4``; ``5L`` and ``5``; ``bs16`` and ``16``)."""
+    p, lv = norm(part), norm(level)
+    return bool(lv) and re.fullmatch(r"[a-z_]*" + re.escape(lv) + r"[a-z]*", p) is not None
 
 
 def expected_name(model: str, factor_parts: list[str], rank: int | None) -> str:
@@ -85,8 +96,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         if ok and others:
             middle = row.name[len(prefix):len(row.name) - len(suffix)].split("_")
             ok = len(middle) == len(parts) and all(
-                norm(m) == norm(p) or norm(m).startswith(norm(p)) for m, p in zip(middle, parts,
-                                                                                   strict=True))
+                p == "…" or level_in_part(m, p) for m, p in zip(middle, parts, strict=True))
         elif ok:
             ok = row.name == want
         if not ok:
