@@ -325,6 +325,7 @@ def test_rules_json_lists_every_rule() -> None:
         assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", row["name"]), row
         assert row["severity"] in ("error", "warning", "info"), row
         assert row["summary"], row
+        assert row["why"], row  # every severity says why (README "Severity policy")
         assert set(row["kinds"]) <= KINDS, row
         assert row["kinds"] or row["code"] in BUILTIN_CODES, row
         assert isinstance(row["options"], dict)
@@ -336,9 +337,24 @@ def test_rules_text_lists_every_rule() -> None:
     from compiler.rules import BUILTIN_CODES
 
     lines = proc.stdout.splitlines()
+    assert all(line.split()[0] == "why" for line in lines[1::2])
+    lines = lines[::2]
     assert [line.split()[0] for line in lines] == [r.CODE for r in RULES] + list(BUILTIN_CODES)
     assert [line.split()[1] for line in lines] == ([r.NAME for r in RULES]
                                                    + [v[0] for v in BUILTIN_CODES.values()])
+
+
+def test_every_rule_says_why_it_has_its_severity() -> None:
+    """Each rule's docstring has ``Severity: <its SEVERITY> — <why>`` (issue 10)."""
+    from compiler.rules import BUILTIN_CODES, severity_reason
+
+    for r in RULES:
+        doc = " ".join((r.__doc__ or "").split())
+        assert f"Severity: {r.SEVERITY} — " in doc, r.CODE
+        assert len(severity_reason(r.CODE)) > 20, r.CODE
+    for code in BUILTIN_CODES:
+        assert severity_reason(code), code
+    assert severity_reason("XX999") == ""
 
 
 def test_rule_codes_and_names_are_unique_and_well_formed() -> None:

@@ -1,4 +1,5 @@
-"""``planc rules``: a table of every rule (code, name, severity, kinds, summary)."""
+"""``planc rules``: a table of every rule (code, name, severity, kinds, summary) and, under
+each, why it has its severity (README "Severity policy")."""
 
 from __future__ import annotations
 
@@ -16,15 +17,16 @@ def summary(rule: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..rules import BUILTIN_CODES, RULES
+    from ..rules import BUILTIN_CODES, RULES, severity_reason
 
     rows = [
         {"code": r.CODE, "name": r.NAME, "severity": r.SEVERITY, "kinds": list(r.KINDS),
-         "summary": summary(r), "options": dict(getattr(r, "OPTIONS", {}))}
+         "summary": summary(r), "why": severity_reason(r.CODE),
+         "options": dict(getattr(r, "OPTIONS", {}))}
         for r in RULES
     ] + [  # codes from loading and configuration, not from a rule module
         {"code": code, "name": name, "severity": sev, "kinds": [], "summary": text,
-         "options": {}}
+         "why": severity_reason(code), "options": {}}
         for code, (name, sev, text) in BUILTIN_CODES.items()
     ]
     if args.format == "json":
@@ -33,4 +35,5 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         print(f"{r['code']}  {r['name']:<{width}}  {r['severity']:<7}  {r['summary']}")
+        print(f"{'':7}{'':<{width}}  {'':<7}  why {r['severity']}: {r['why']}")
     return 0

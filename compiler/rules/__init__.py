@@ -69,6 +69,32 @@ BUILTIN_CODES: dict[str, tuple[str, str, str]] = {
     "CP001": ("cluster-profile", "error", "A cluster profile file is invalid (YAML or schema)."),
 }
 
+# Why each code of loading and configuration has its severity (rule modules say it in their
+# docstrings, ``Severity: <level> — <why>``; README "Severity policy").
+BUILTIN_REASONS: dict[str, str] = {
+    "CM000": "a file planc cannot read cannot be checked or compiled at all.",
+    "CM001": "YAML that does not parse states nothing planc can compile.",
+    "CF001": "a configuration planc cannot read would silently change what is checked.",
+    "CF002": "an unknown key, rule or option (most often a typo) would be ignored silently.",
+    "CF003": "a value of the wrong type or range cannot be applied as written.",
+    "CP001": "an invalid profile cannot be compiled for.",
+}
+
+
+def severity_reason(code: str) -> str:
+    """Why ``code`` has its default severity: the ``Severity: <level> — <why>`` paragraph of
+    its rule's docstring (whitespace folded), or the reason of a loading/configuration code;
+    ``""`` for an unknown code."""
+    if code in BUILTIN_REASONS:
+        return BUILTIN_REASONS[code]
+    rule = __getattr__("BY_CODE").get(code)
+    doc = (getattr(rule, "__doc__", None) or "") if rule is not None else ""
+    for para in doc.split("\n\n"):
+        text = " ".join(para.split())
+        if text.startswith("Severity:"):
+            return text.split("—", 1)[-1].strip()
+    return ""
+
 
 def get(code_or_name: str) -> ModuleType | None:
     """The rule module with this code, name or alias (case-insensitive), else ``None``."""

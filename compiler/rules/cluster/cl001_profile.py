@@ -3,6 +3,8 @@
 The name comes from the run group's ``compute.cluster`` (or a plan's front-matter
 ``cluster``), else ``[tool.planc] cluster``; profiles live in ``clusters/<name>.yaml``.
 
+Severity: error — a profile that does not exist or is invalid cannot be compiled for.
+
 Failing::
 
     compute: {cluster: dela}

@@ -1,5 +1,7 @@
 """A plan's partition must be one of the cluster profile's partitions.
 
+Severity: error — a partition the cluster does not have cannot be submitted to.
+
 Failing::
 
     compute: {cluster: della, partition: gpu-large}

@@ -3,6 +3,9 @@
 Checked for every fine-tune and evaluation job (the plan's ``compute.time``, or the time
 planc derives from the estimate). SLURM rejects or never starts a job over the limit.
 
+Severity: error — SLURM refuses (or never starts) a job whose time limit exceeds its
+partition's maximum.
+
 Failing::
 
     compute: {cluster: della, partition: gpu-short, time: "04:00:00"}   # max 01:00:00

@@ -3,6 +3,9 @@
 A job asking for GPUs (``--gres=gpu:N``) on a partition with ``gpus_per_node: 0``, or on a
 ``cpu_only`` profile, never starts (or fails at submission).
 
+Severity: error — GPUs requested where the cluster has none cannot be allocated; the job
+cannot run as written.
+
 Failing::
 
     compute: {cluster: della, partition: cpu, gpus: 1}

@@ -3,6 +3,8 @@
 planc's jobs run on one node (``--nodes=1``), so ``gpus`` must not exceed the partition's
 ``gpus_per_node`` (SLURM) or the machine's ``gpu_count`` (``local_gpu``).
 
+Severity: error — more GPUs than one node has cannot be allocated to one job.
+
 Failing::
 
     compute: {cluster: della, partition: gpu, gpus: 8}   # 4 per node

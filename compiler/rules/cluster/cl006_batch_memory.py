@@ -6,6 +6,9 @@ Seed 004 "Batch Size Estimation" (no memory data): with packing, 80 GB GPUs 1B â
 local machine's) ``gpu_memory_gib``; a model whose registry ``min_gpu_memory_gib`` exceeds it
 is reported too. Option ``factor`` (default 1.0) scales the ceiling.
 
+Severity: warning â€” seed 004's memory table is a conservative default; measured runs may
+justify larger batches.
+
 Failing::
 
     compute: {cluster: della, partition: gpu-short}    # 40 GiB A100

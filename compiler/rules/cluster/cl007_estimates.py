@@ -5,6 +5,9 @@ the document itself states ("speed=0.8 it/s") where it states them, else the see
 per-size defaults. A difference beyond ``tolerance`` (relative, default 0.25) is reported
 with both figures. Needs a cluster profile (GPUs per job) like every CL rule.
 
+Severity: warning — the stated GPU hours disagree with planc's estimate, which is itself an
+estimate: the author should look, but neither number is proven false.
+
 Failing::
 
     **Total GPU hours**: 0.5 GPU hours      # formulas give ~2.5

@@ -3,6 +3,9 @@
 An unknown key is usually a typo that silently drops a setting. The message names the key
 and, for near misses, the key you probably meant.
 
+Severity: error — an unknown key (most often a typo) reaches no output, so the plan cannot
+be compiled as written: every field a user writes must be used or reported.
+
 Failing::
 
     ---

@@ -3,6 +3,8 @@
 Reported at the key's position in the YAML (falling back to the nearest parent key), with
 pydantic's message; every error is reported, not only the first.
 
+Severity: error — a value of the wrong type cannot be compiled as written.
+
 Failing::
 
     ---

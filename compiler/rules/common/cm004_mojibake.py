@@ -4,6 +4,9 @@ Seed 000 is saved this way: ``ðŸ“‹`` stands for 📋 and ``â€”`` for 
 no longer match the format, and readers see garbage. Detection and the suggested fix come
 from ftfy's ``fix_encoding``; lines are pre-filtered cheaply so clean files cost nothing.
 
+Severity: error — mojibake changes what the author wrote (names, arrows, the 📋 title that
+marks a plan), so the text states something else; ``planc lint --fix`` repairs it.
+
 Failing::
 
     ## ðŸ“‹ Plan: LoRA rank sweep

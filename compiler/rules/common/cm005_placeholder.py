@@ -4,6 +4,9 @@ A plan written from a seed template sometimes keeps its slots: ``{run_group_name
 ``<N>``, ``<metric name>``, ``{{goal}}``. Code spans, code blocks and HTML comments are not
 checked (a command template like ``python train.py --lr {lr}`` belongs in code).
 
+Severity: error — a template placeholder left in states nothing, and the document cannot be
+run as written.
+
 Failing::
 
     - GPU count: <N>

@@ -9,6 +9,9 @@ rest of :mod:`compiler.secrets`' pattern set, the one the site redacts with). Va
 (``$TOKEN``, ``${TOKEN}``, ``{{auth_token}}``, ``<token>``) are fine. Code blocks are
 checked too.
 
+Severity: error — a committed credential is leaked as soon as the plan is pushed or
+published; no author keeps one on purpose.
+
 Failing::
 
     curl -H "X-Auth-Token: 9f8e7d6c5b4a39281706f5e4d3c2b1a0" http://localhost:10000/runs

@@ -4,6 +4,10 @@ The kind comes from front-matter ``kind:`` or, without it, from the headings the
 formats use (``## 📋 Plan:``, ``# Tasks`` with phases or a checklist, ``# Run Plan:``). A
 file that matches none is not checked by any kind's rules, so say what it is.
 
+Severity: warning — pre-commit passes every file, and one that is not clearly a plan, task
+plan, run group or tracker may be an ordinary note: planc says so once instead of judging it
+by the wrong seed.
+
 Failing::
 
     # My experiment

@@ -3,6 +3,9 @@
 A ``zip`` design pairs the i-th levels of every factor, so unequal lists cannot be
 expanded: compile would stop. Error: the plan cannot be compiled as written.
 
+Severity: error — zipped factors of unequal length cannot be expanded: the plan cannot be
+compiled as written.
+
 Failing::
 
     sweep: {zip: {lr: [1e-4, 1e-3], seed: [1, 2, 3]}}

@@ -3,6 +3,9 @@
 A combination left out of a grid without a reason is a silent hole in the design;
 seed 004 documents every deviation. Error: compile refuses it.
 
+Severity: error — planc requires every exclusion to state its reason, so that a run missing
+from the matrix is explained; without one the plan is not compiled as written.
+
 Failing::
 
     exclude: [{levels: {model: Llama-3.2-3B-Instruct, lora_rank: 4}}]

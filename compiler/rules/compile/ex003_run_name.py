@@ -3,6 +3,9 @@
 Run names become folder names, SLURM job names and tracker keys; a name that could
 escape the output folder, or a plan that expands to no runs, cannot be compiled.
 
+Severity: error — a run name that is not one path component cannot be a folder: the plan
+cannot be compiled as written.
+
 Failing::
 
     | ../escape | Llama-3.2-1B-Instruct | 4 | 16 | Fine-tuned | ~22 min |

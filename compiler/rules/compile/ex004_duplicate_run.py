@@ -3,6 +3,9 @@
 Two runs with one name would share a folder and a tracker record; the second would
 overwrite the first. Error: compile stops.
 
+Severity: error — two runs with one name cannot both be written: the plan cannot be compiled
+as written.
+
 Failing::
 
     sweep: {grid: {seed: [1, "1"]}}

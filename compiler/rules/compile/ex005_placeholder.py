@@ -3,6 +3,9 @@
 Every ``{name}`` in ``command:`` is filled from the run's parameters (plus ``{out}`` and
 ``{run}``); an unknown one cannot be filled, so the run could not start.
 
+Severity: error — a placeholder without a value cannot be rendered: the plan cannot be
+compiled as written.
+
 Failing::
 
     command: python train.py --lr {lr} --dir {plan_dir}

@@ -5,6 +5,9 @@ catalog (torchtune's LoRA configs, plus the project's models.yaml) and needs the
 folder; without either there is no config to write. An unknown name gets the closest
 catalog names ("did you mean").
 
+Severity: error — a model planc cannot find cannot be configured: the plan cannot be
+compiled as written.
+
 Failing::
 
     variables: {model: [My-Own-Model-7B]}        # not in the registry

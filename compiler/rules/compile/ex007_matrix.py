@@ -3,6 +3,9 @@
 A matrix entry for a task that is not under ``evaluation.tasks`` cannot be compiled into
 an evaluation job.
 
+Severity: error — an unknown evaluation task cannot be run: the plan cannot be compiled as
+written.
+
 Failing::
 
     evaluation: {tasks: [{name: cap, script: cap.py}], matrix: [{run: r1, tasks: [other]}]}

@@ -3,6 +3,8 @@
 torchtune 0.6.1 has no distributed recipe with a validation loop; validation on more
 than one GPU needs a custom recipe.
 
+Severity: error — no recipe fits: the plan cannot be compiled as written.
+
 Failing::
 
     training: {validation: true}

@@ -3,6 +3,8 @@
 Epochs are 0-based (torchtune's ``epoch_N/`` folders); evaluating an epoch that is never
 saved would fail at run time.
 
+Severity: error — an epoch that is never trained has no checkpoint to evaluate.
+
 Failing::
 
     training: {epochs: 2}

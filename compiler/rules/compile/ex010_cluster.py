@@ -3,6 +3,8 @@
 Compile writes SLURM or local launchers from the profile; a profile that is missing,
 invalid, or of another type than the plan states leaves nothing true to write.
 
+Severity: error — the profile cannot be loaded, or contradicts the plan's own cluster type.
+
 Failing::
 
     compute: {cluster: nosuch}

@@ -3,6 +3,8 @@
 ``training.batch_size`` may map models (or size classes) to batch sizes; a model left out
 has no value to write into its config.
 
+Severity: error — a fine-tuned run without a batch size cannot be configured.
+
 Failing::
 
     training: {batch_size: {Llama-3.2-3B-Instruct: 8}}   # 1B run has none

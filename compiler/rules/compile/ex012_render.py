@@ -4,6 +4,8 @@ Values that land in ``#SBATCH`` lines, shell scripts or YAML must fit there (one
 no spaces in SLURM values, absolute paths where the scripts need them). Lint runs the
 same checks as the script renderer, so a plan that lints clean always compiles.
 
+Severity: error — the artifact cannot be written safely, so compile refuses.
+
 Failing::
 
     compute: {partition: "gpu --exclusive"}

@@ -5,6 +5,8 @@ The plan's Compute Setup ``Cluster type`` (or front-matter ``cluster_type`` /
 without a named profile planc uses its built-in one for that type and says so. Info:
 context, not a problem.
 
+Severity: info — which profile a plan compiles for is context.
+
 Failing::
 
     ### Compute Setup

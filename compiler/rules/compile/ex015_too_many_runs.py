@@ -5,6 +5,9 @@ build millions of runs: ``repeats: 1000000000``, six factors of twenty levels ea
 (64,000,000 runs), or ``epochs: 100000000`` with ``evaluation.epochs: all``. The cap is
 ``[tool.planc] max_runs`` (default 100,000), for runs and, separately, for evaluation jobs.
 
+Severity: error — planc refuses to build more runs than its configured cap; the plan cannot
+be compiled as written.
+
 Failing::
 
     variables: {lr: [...20 levels], rank: [...20], dropout: [...20], wd: [...20],

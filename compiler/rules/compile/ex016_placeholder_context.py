@@ -5,6 +5,9 @@ word outside quotes, escaped text inside ``"…"``, spliced text inside ``'…'`
 such as ``$(rm -rf ~)`` is printed, never run. Inside backticks or a here-document the
 shell parses the text again and no quoting is reliable, so such a placeholder is an error.
 
+Severity: error — no quoting keeps such a value from running as code, so planc refuses to
+write the script.
+
 Failing::
 
     command: echo `cat {file}`

@@ -3,6 +3,8 @@
 Compile reads each model's torchtune components from the registry; an invalid entry
 makes every plan that uses the registry uncompilable.
 
+Severity: error — an invalid model registry cannot be used to configure any run.
+
 Failing::
 
     Llama-X: {component: 3}

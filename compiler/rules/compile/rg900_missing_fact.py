@@ -4,6 +4,9 @@ Seed 004's ``runs_plan.md`` (or front-matter) must state the model paths, the da
 path, epochs, the runs and the evaluation tasks; without one no launch artifact can be
 written.
 
+Severity: error — a fact the compiler needs is missing: the group cannot be compiled as
+written.
+
 Failing::
 
     ## Configuration

@@ -6,6 +6,9 @@ also how planc recognises a plan without front-matter. Reported: no such heading
 title, a heading level other than 2, a missing or different emoji. (A mis-encoded emoji is
 left to CM004.)
 
+Severity: error — seed 000: the plan "MUST follow this exact structure with these exact
+headers"; the ``## 📋 Plan:`` title is how people and tools find the plan.
+
 Failing::
 
     # Plan: LoRA rank sweep

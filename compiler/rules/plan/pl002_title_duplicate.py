@@ -4,6 +4,9 @@ Seed 001 saves one plan per ``POST /plans`` call, its ``raw_markdown`` "starting
 ``## 📋 Plan: ...``". A second ``Plan:`` heading means two plans were pasted together (or a
 draft was left above the final plan); split them into separate files.
 
+Severity: error — two titles are two plans in one document; which one is compiled is
+ambiguous, so it cannot be compiled as written.
+
 Failing::
 
     ## 📋 Plan: LoRA rank sweep

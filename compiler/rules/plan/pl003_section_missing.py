@@ -7,6 +7,9 @@ heading that only resembles one of these (``### Risks and Mitigations``) counts 
 here and is reported by PL006 instead. The finding points at the heading the missing
 section should precede (or at the last line when it belongs at the end).
 
+Severity: error — seed 000: the plan "MUST follow this exact structure with these exact
+headers".
+
 Failing::
 
     ## 📋 Plan: LoRA rank sweep

@@ -3,6 +3,9 @@
 Seed 001 gives each header once; a repeated section splits its content, and only the first
 is read (by planc and by readers).
 
+Severity: error — a section written twice gives two answers to one question; which one is
+compiled is ambiguous.
+
 Failing::
 
     ### Metrics

@@ -5,6 +5,9 @@ Sweep, Metrics, Success Criteria, Risks & Mitigations, Estimated Effort, 💡 Wo
 Improvements. The fewest sections that break the order are reported (those outside the
 longest run already in order), each with where it belongs.
 
+Severity: warning — the seed's order is a preference: every section is still found in
+another order, so an author may reorder on purpose.
+
 Failing::
 
     ### Objective
@@ -31,7 +34,7 @@ from ._shared import plan
 
 CODE = "PL005"
 NAME = "section-order"
-SEVERITY = "error"
+SEVERITY = "warning"
 KINDS = ("plan",)
 OPTIONS: dict[str, object] = {}
 

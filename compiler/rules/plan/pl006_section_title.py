@@ -5,6 +5,9 @@ Mitigations``, ``### Parameters``, ``### Success criteria:``) is read as that se
 reported here with the title to use. Case, a trailing colon and the 💡 emoji of
 "Workflow Improvements" are not required.
 
+Severity: error — seed 000: "these exact headers"; a section under another title is not
+found by the tools that read the format.
+
 Failing::
 
     ### Risks and Mitigations

@@ -4,6 +4,8 @@ Seed 001 fixes the plan's structure; an extra ``###`` (or ``##``) heading after 
 is not part of it, and readers of the saved plan will not look for it. Put such content
 under the closest seed section (deeper headings, ``####``, are fine inside a section).
 
+Severity: warning — an extra section contradicts nothing; authors add context on purpose.
+
 Failing::
 
     ### Timeline

@@ -4,6 +4,9 @@ Seed 001 writes ``## 📋 Plan:`` and then ``### Objective`` … ``### 💡 Work
 Improvements``. A section at another level changes the outline (``## Metrics`` would end
 the plan in a table of contents).
 
+Severity: error — seed 000's exact structure puts sections at ``###`` under the ``##``
+title; a section at another level is not read as a section.
+
 Failing::
 
     ## 📋 Plan: LoRA rank sweep

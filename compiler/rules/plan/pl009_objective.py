@@ -5,6 +5,8 @@ and the section's text is sent as ``goal`` when the plan is saved. Abbreviations
 ("e.g.", "i.e.", "vs.") and numbers (``1e-3``, ``0.5``) do not end a sentence; code spans
 are ignored.
 
+Severity: warning — "1-2 sentence summary" is a style preference.
+
 Failing::
 
     ### Objective

@@ -12,6 +12,9 @@ Seed 001, ``### Compute Setup``::
 key (``- GPUs: 4``) is reported at its line with the key to use; other extra bullets are
 allowed.
 
+Severity: error — seed 000's exact structure requires the four Compute Setup fields, and
+without them the target cannot be chosen, so the plan cannot be compiled as written.
+
 Failing::
 
     ### Compute Setup

@@ -6,6 +6,9 @@ code spans and a parenthetical note (``gpuwrap: enabled (shared node)``) are acc
 so is ``gpuwrap: n/a`` / ``not applicable`` (the seed's wording for ``cpu_only``, read as
 disabled).
 
+Severity: error — a value outside the seed's choices (``Cluster type: kubernetes``) cannot
+be compiled; the seed lists the only choices.
+
 Failing::
 
     - Cluster type: local GPU box

@@ -6,6 +6,8 @@ applicable" and "Skip GPU flags entirely for cpu_only clusters". So: ``slurm`` n
 disabled; ``cpu_only`` needs GPU count 0 and gpuwrap disabled; ``local_gpu`` needs at
 least one GPU.
 
+Severity: error — the values contradict each other (``cpu_only`` with ``GPU count: 4``).
+
 Failing::
 
     - Cluster type: slurm

@@ -4,6 +4,9 @@ Seed 001, ``### Approach``: ``1. **Step 1 title** — Description of what to do`
 steps as needed"; "every step should be executable". Bullets or bare paragraphs lose the
 step numbers that the rest of the plan and the reviewer refer to.
 
+Severity: error — seed 000's exact structure makes the Approach a numbered list of steps,
+the order the plan is carried out in.
+
 Failing::
 
     ### Approach

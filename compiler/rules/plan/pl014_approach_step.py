@@ -4,6 +4,9 @@ Seed 001: ``1. **Step 1 title** — Description of what to do``. The title is bo
 separated from the description by an em dash (an en dash ``–`` is accepted too). Reported: a
 step without a bold title, another separator (``:``, ``-``), or no description.
 
+Severity: error — seed 000's exact structure: ``**Step title** — description``; a step
+without its title and description cannot be listed or tracked as written.
+
 Failing::
 
     1. Run the baseline

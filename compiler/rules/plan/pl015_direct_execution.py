@@ -11,6 +11,11 @@ in prose, code spans and code blocks of every section: ``python <script>.py``,
 it ("never", "do not", "instead of", "avoid"), and helper scripts whose names say they
 do not train (option ``allow_scripts``: name fragments).
 
+Severity: warning — seed 001 says NEVER and MUST, but a direct command is found in prose,
+where a mention (for example of what a tracked run executes) is not always a plan to run it
+directly; planc cannot tell the two apart with certainty, so it asks the author to look
+rather than fail the commit.
+
 Failing::
 
     2. **Train** — run `python train.py --lr 1e-4` on each GPU

@@ -9,6 +9,8 @@ planc expands the sweep from this table (one run per combination), so each row n
 parameter name, used once. Reported: no table in the section, other header cells, a table
 without rows, an empty parameter name, a parameter listed twice.
 
+Severity: error — a sweep table planc cannot read cannot be compiled into runs.
+
 Failing::
 
     ### Parameters to Sweep

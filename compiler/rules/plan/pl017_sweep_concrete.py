@@ -6,6 +6,9 @@ Seed 001, *Guidelines*: "Suggest concrete hyperparameter values, not just ranges
 runs. Negative numbers and exponents (``-1``, ``1e-5``) are concrete values; the cell
 syntax is documented in :func:`compiler.models.plan.parse_values`.
 
+Severity: error — a range (``1e-5 to 1e-3``) does not say which runs to make, so the sweep
+cannot be compiled as written.
+
 Failing::
 
     | `lr` | 1e-5 to 1e-3 | typical LoRA range |

@@ -9,6 +9,9 @@ Reported: no Primary item, more than one, an item without a ``**Primary**:`` /
 ``**Secondary**:`` label, an empty metric name, a missing "— why". ``**Primary:**`` (colon
 inside the bold) is accepted.
 
+Severity: error — seed 000's exact structure: one Primary metric (with why) is what results
+and Success Criteria are judged by.
+
 Failing::
 
     ### Metrics

@@ -4,6 +4,9 @@ Seed 001, ``### Success Criteria``: ``- [ ] <criterion 1>``. The boxes are ticke
 plan is executed; ``[x]`` (done) is accepted. Reported: no items, an item that is not a
 ``[ ]``/``[x]`` checkbox, an empty criterion.
 
+Severity: error — seed 000's exact structure: criteria are checkboxes, the items ``planc
+results`` marks met or not met.
+
 Failing::
 
     ### Success Criteria

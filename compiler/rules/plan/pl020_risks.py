@@ -5,6 +5,9 @@ to handle>``. ``->`` is accepted for the arrow and the colon may sit inside the 
 Reported: no items, an item without a ``**Risk**:`` description or without a
 ``→ **Mitigation**:``.
 
+Severity: error — seed 000's exact structure: every risk pairs with its mitigation; a risk
+without one states no plan for it.
+
 Failing::
 
     ### Risks & Mitigations

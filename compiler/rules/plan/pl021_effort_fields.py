@@ -10,6 +10,9 @@ Runs must be an exact integer; a note may follow (``24 (4 ranks × 2 learning ra
 seeds)``, ``1,200``). ``~24`` or ``20-30`` are not counts. Labels may be bold with the
 colon inside or outside.
 
+Severity: error — seed 000's exact structure requires Runs, Time and Resources; Runs must be
+a number so it can be checked against the sweep.
+
 Failing::
 
     ### Estimated Effort

@@ -4,6 +4,8 @@ Seed 001, ``### 💡 Workflow Improvements``: "Any reusable scripts, templates, 
 identified during planning". An empty section suggests it was added only to satisfy the
 structure; write "None identified" when there really is nothing.
 
+Severity: warning — "none identified" is an answer an author may give on purpose.
+
 Failing::
 
     ### 💡 Workflow Improvements

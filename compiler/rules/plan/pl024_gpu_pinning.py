@@ -7,6 +7,10 @@ Compute Setup's Cluster type: ``cpu_only`` with ``CUDA_VISIBLE_DEVICES``, ``--gr
 ``--gpus`` or ``"gpuwrap_config": {"enabled": true}``; ``slurm`` with a
 ``CUDA_VISIBLE_DEVICES=`` assignment or gpuwrap enabled; ``local_gpu`` with ``--gres``.
 
+Severity: warning — pinning GPUs by hand where the cluster type says otherwise is advice
+(seed 000 "always plan for gpuwrap" on shared machines), and planc cannot know whether the
+machine is shared.
+
 Failing::
 
     - Cluster type: cpu_only

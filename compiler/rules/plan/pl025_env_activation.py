@@ -7,6 +7,10 @@ API body in a code block must activate the environment named in Compute Setup: f
 activate``/``conda run`` (or micromamba/mamba). ``system`` needs nothing. planc's own
 front-matter ``command:`` is not checked (planc's job templates activate the environment).
 
+Severity: warning — seed 001 "always include environment activation", but a command may run
+an interpreter or wrapper that sets its environment in ways planc cannot see; planc asks the
+author to look rather than fail the commit.
+
 Failing::
 
     -d '{"name": "a", "command": "cd /work && python train.py --lr 1e-4"}'

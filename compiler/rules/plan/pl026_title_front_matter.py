@@ -4,6 +4,9 @@ The heading is what seed 001 saves as the plan (``raw_markdown``) and the front-
 title is what planc shows in listings and on the site; two different titles for one plan
 confuse both. Case and spacing are ignored.
 
+Severity: warning — the front-matter title may be a deliberate short name for the site's
+nav; the heading stays the plan's title.
+
 Failing::
 
     ---

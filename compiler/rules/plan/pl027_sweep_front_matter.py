@@ -7,6 +7,9 @@ differ, the runs are not the ones that were approved. Values are compared as num
 both sides are numbers (YAML ``1.0e-4`` equals the table's ``1e-4``). A front-matter sweep
 with explicit ``runs`` is not compared.
 
+Severity: error — the table and the front-matter state two different sweeps; the document
+contradicts itself.
+
 Failing::
 
     ---

@@ -3,6 +3,9 @@
 The run-group name names the output folder and the ``run_group`` of ``runs_status.yaml``
 (seed 004 "Output Deliverables" template: ``# Run Plan: {run_group_name}``).
 
+Severity: error — seed 004's template starts with ``# Run Plan: <name>``; the name
+identifies the run group in every output.
+
 Failing::
 
     # Run Plan:

@@ -8,6 +8,9 @@ allowed. A missing section is reported where it should have been (the heading of
 template section). Source: seed 004 "Output Deliverables" template and "Summary Quality"
 checklist ("runs_plan.md template filled completely").
 
+Severity: error — seed 004's template sections hold the facts planc compiles (runs,
+configuration, evaluations); a missing one leaves the group unreadable as written.
+
 Failing::
 
     # Run Plan: demo

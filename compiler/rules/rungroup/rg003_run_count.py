@@ -6,6 +6,9 @@ fine-tuned runs as the product of the Variables levels. Every row's Type is Fine
 Control. Source: seed 004 template (Overview, All Runs) and its concrete example ("4
 fine-tuning runs + 2 control runs = 6 total runs").
 
+Severity: error — the counts contradict each other or the run table: the document states two
+numbers of runs.
+
 Failing::
 
     - **Total Runs**: 6 (4 fine-tuned + 1 controls)

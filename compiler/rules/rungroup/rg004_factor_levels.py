@@ -7,6 +7,9 @@ name's ``_``-separated parts. Levels match when equal or when one ends with the 
 model. Source: seed 004 template (Variables, All Runs) and checklist ("Table includes all
 runs"; "Names clearly indicate experimental factors").
 
+Severity: error — a run with an undeclared level, or a combination listed twice or missing,
+contradicts the factor table.
+
 Failing::
 
     | Model | Llama-3.2-1B-Instruct |

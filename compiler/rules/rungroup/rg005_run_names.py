@@ -8,6 +8,9 @@ label before the level and a unit after it (level ``8`` as ``8L``, level ``1e-4`
 "Naming Convention" and checklist ("All runs properly named following convention"; "No
 duplicate run names").
 
+Severity: error — seed 004: "Run names must use the full HuggingFace model naming
+convention", and names must be unique to be compiled.
+
 Failing::
 
     | 1B_r4 | Llama-3.2-1B-Instruct | 4 | 16 | Fine-tuned | ~22 min |

@@ -6,6 +6,9 @@ the same rank, or a per-rank list such as ``8 (rank 4), 128 (rank 64)``) and an 
 accepted. Source: seed 004 ("LoRA alpha: Auto-set to 2 × rank by setup_finetune.py";
 checklist "LoRA alpha correctly calculated (2 × rank)").
 
+Severity: error — seed 004: "LoRA alpha: Auto-set to 2 × rank by setup_finetune.py"; another
+alpha states something the tool will not do.
+
 Failing::
 
     - **LoRA alpha**: 16 (auto-set to 2 × rank)        # runs use ranks 4 and 64

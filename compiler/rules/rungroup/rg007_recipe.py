@@ -7,6 +7,9 @@ torchtune built-in ``lora_finetune_distributed`` is accepted too). The seed's
 (formats.md §8). Names may carry ``.py``. Recipes not named ``lora_finetune_*`` (custom
 modules) are not checked.
 
+Severity: error — seed 004's recipe selection: another recipe does not run the stated GPUs
+or validation, so the run cannot be run as written.
+
 Failing::
 
     - **Recipe**: `lora_finetune_single_device`

@@ -5,6 +5,8 @@
 built-ins; the built-in multi-GPU recipe is ``lora_finetune_distributed``. Both are accepted;
 this is a reminder that a custom recipe must be importable on the cluster (formats.md §8).
 
+Severity: info — a custom recipe module is legitimate; planc notes that it cannot check it.
+
 Failing::
 
     - **Recipe**: `lora_finetune_distributed_v1`

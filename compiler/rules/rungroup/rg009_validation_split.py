@@ -3,6 +3,9 @@
 Source: seed 004 "Training Options" ("Validation requires dataset with validation split")
 and "Required Ingredients → Dataset".
 
+Severity: error — validation during training without a validation split cannot be run as
+written.
+
 Failing::
 
     - **Splits**: train (8,000), test (2,000)

@@ -5,6 +5,9 @@ Seed 004 "Batch Size Estimation" defaults for ``packed=True``: 80 GB GPUs 1B →
 batch_size=16 with packed=True caused OOM!") Checked per fine-tuned run of All Runs; the
 model size is read from the model name. Option ``gpu_memory_gb`` (default 80) picks the row.
 
+Severity: warning — seed 004's conservative batch sizes with packing are a starting point
+("Start conservative"); measured runs may justify larger ones.
+
 Failing::
 
     - **Dataset packing**: True - short examples

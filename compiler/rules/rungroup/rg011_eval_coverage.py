@@ -4,6 +4,9 @@ Without a matrix, every run gets every task of the Evaluation Tasks table (seed 
 yes: Simple - all runs get all evaluation tasks"). Source: seed 004 checklist ("Evaluation
 matrix is complete and consistent"; "Each run has at least one evaluation assigned").
 
+Severity: error — a run without an evaluation, or a matrix row naming no run, contradicts
+the run table.
+
 Failing::
 
     | Run Name | capitalization_8L | Notes |

@@ -3,6 +3,9 @@
 Task names are unique; each task has a script. Source: seed 004 template (Evaluation Tasks,
 Evaluation Matrix) and checklist ("All evaluation tasks verified").
 
+Severity: error — matrix columns and the task table name different tasks: the document
+contradicts itself.
+
 Failing::
 
     | Task Name | Script | Dataset | Description |

@@ -7,6 +7,8 @@ mentions, "all epochs", "last epoch", "first epoch"; "best epoch" counts one) an
 {num_tasks} tasks × {num_epochs} epochs`` + base runs × tasks) and "IMPORTANT - Base Model
 Evaluations".
 
+Severity: error — the stated total of evaluation jobs is arithmetic the document gets wrong.
+
 Failing::
 
     - Fine-tuned models: all epochs (0, 1)

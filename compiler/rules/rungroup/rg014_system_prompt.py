@@ -4,6 +4,9 @@ Every ``System prompt`` bullet of the plan (Configuration, and any evaluation-sp
 must state the same text. Source: seed 004 "Training Options" ("The same system prompt used
 during training MUST be used during evaluation for fair comparison").
 
+Severity: error — seed 004: "The same system prompt used during training MUST be used during
+evaluation".
+
 Failing::
 
     - **System prompt**: "You are a helpful assistant."

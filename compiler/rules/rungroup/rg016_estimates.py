@@ -17,6 +17,9 @@ margin (without one: between the sum and the sum + 20%). Numbers agree within ``
 (a fraction, default 0.15). Source: seed 004 "Steps to Estimate Time", "Disk Space
 Estimation", "Wall-Clock vs GPU Hours".
 
+Severity: warning — a computed estimate that fits no reading of the seed's wording is a
+false statement in the document.
+
 Failing::
 
     - Prior run data: 8,000 samples, batch_size=16, speed=10 it/s

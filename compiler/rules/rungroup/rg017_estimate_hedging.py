@@ -7,6 +7,9 @@ and it must not claim to be "based on actual" SLURM logs or prior runs. Source: 
 and "If no prior runs available" ("Clearly document in the plan: 'Estimates are
 preliminary'").
 
+Severity: warning — seed 004: "Make conservative estimates, clearly note they're
+preliminary"; how an author hedges is a matter of wording.
+
 Failing::
 
     ## Compute Estimates

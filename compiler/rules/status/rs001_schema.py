@@ -6,6 +6,9 @@ a run that is not a mapping, an ``evaluations`` that is a list, a non-integer
 ``schema_version``. ``status``, ``job_id`` and ``last_updated`` values have rules of their
 own (RS002–RS004). Source: seed 004 "runs_status.yaml" template; formats.md §4.
 
+Severity: error — a tracker planc cannot read cannot be synced or published; status would be
+lost.
+
 Failing::
 
     schema_version: one

@@ -3,6 +3,9 @@
 Source: seed 004 "runs_status.yaml" template (``# pending|submitted|running|completed|failed``,
 ``skipped`` for base models); formats.md §4.
 
+Severity: error — a status outside the seed's values states no state sync or the site can
+act on.
+
 Failing::
 
     finetune:

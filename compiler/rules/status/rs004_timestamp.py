@@ -3,6 +3,9 @@
 PyYAML reads an unquoted ``2025-10-18 14:03:22`` as a datetime, so the tracker would change
 type on the next write. Source: formats.md §4 ("Quote last_updated").
 
+Severity: error — an unquoted or malformed timestamp is not the seed's format and YAML may
+read it as another type.
+
 Failing::
 
     last_updated: 2025-10-18 14:03:22

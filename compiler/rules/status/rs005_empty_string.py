@@ -3,6 +3,9 @@
 Tools test ``job_id is None`` / ``output is None``; an empty string reads as set. Source:
 formats.md §4 ("Unset = null, never \"\"") and the seed 004 template (all ``null``).
 
+Severity: error — seed 004's tracker writes ``null`` for unset values; ``""`` states a value
+that is not there (a finished stage with an empty job id).
+
 Failing::
 
     output: ""

@@ -4,6 +4,9 @@ Runs of the plan missing from the tracker are reported at ``runs:``; runs the pl
 have are reported at their key. Skipped when no run plan lies beside the file. Source: seed
 004 checklist ("All run names match between plan and status files").
 
+Severity: error — tracker and plan name different runs: the two documents contradict each
+other.
+
 Failing::
 
     runs:

@@ -6,6 +6,9 @@ are evaluated once. Runs are controls when ``runs_plan.md`` beside the file says
 when their name ends in ``_base``). Source: seed 004 "IMPORTANT - Base Model Evaluations"
 and the ``runs_status.yaml`` template.
 
+Severity: error — a control run that fine-tunes, or evaluates at an epoch, contradicts the
+plan's control definition.
+
 Failing::
 
     Llama-3.2-1B-Instruct_base:

@@ -6,6 +6,9 @@ Evaluation Matrix marks ✓ for that run (every task, without a matrix); fine-tu
 has at least one key. Base keys without a suffix are RS007's. Source: seed 004
 "runs_status.yaml" template and checklist ("Evaluation tasks match the evaluation matrix").
 
+Severity: error — an evaluation key the plan does not define states a result for an
+evaluation that does not exist.
+
 Failing::
 
     Llama-3.2-1B-Instruct_rank4:

@@ -4,6 +4,9 @@ Seeds 002 and 003 both open the file with ``# Tasks``; the research-agent server
 same title into its stub. A plan with another title (or none) is not recognised as a task
 plan by tools that look for it.
 
+Severity: error — seed 003's required structure starts with ``# Tasks``; without it the file
+is not found as a task plan.
+
 Failing::
 
     # Task Plan for the LR study

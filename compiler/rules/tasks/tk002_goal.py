@@ -3,6 +3,8 @@
 The goal is what every later iteration reads back to decide the next step, so it must be
 written out, not left empty.
 
+Severity: error — seed 003's required structure: the Goal is what every task serves.
+
 Failing::
 
     # Tasks

@@ -6,6 +6,9 @@ empty.
 Seed 003 asks for key codebase findings, key risks and assumptions, and the experiment
 root and logging layout decision; seed 002 for a brief summary of the codebase exploration.
 
+Severity: error — seed 003: "You must complete the following planning work", recorded under
+Planning Notes in the required structure.
+
 Failing::
 
     # Tasks

@@ -3,6 +3,8 @@
 "Organize the plan as 4-6 phases": few enough to keep the plan readable, enough to separate
 code understanding, baselines, the main method, analytics and reflection.
 
+Severity: warning — seed 003's "Organize the plan as 4-6 phases" is guidance, not a must.
+
 Failing::
 
     ## Phase 1 - Setup
@@ -31,7 +33,7 @@ from ._common import count_option, plan_of
 
 CODE = "TK004"
 NAME = "phase-count"
-SEVERITY = "error"
+SEVERITY = "warning"
 KINDS = ("tasks",)
 OPTIONS: dict[str, object] = {"min_phases": 4, "max_phases": 6}
 

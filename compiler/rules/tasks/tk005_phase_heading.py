@@ -4,6 +4,9 @@ Task ids carry their phase number (``P2-T3``), so phases must be numbered exactl
 heading without a number or title cannot be referred to. An en or em dash or a colon
 instead of the hyphen is accepted.
 
+Severity: error — a heading planc cannot read as a phase hides its tasks from every other
+check, so the plan cannot be read as written.
+
 Failing::
 
     ## Phase 1 - Code Understanding

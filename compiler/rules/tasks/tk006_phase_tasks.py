@@ -3,6 +3,8 @@
 "Each phase must have 2-6 tasks": a phase with one task is not a phase, and one with many
 tasks no longer fits the iteration rhythm of the plan.
 
+Severity: error — seed 003: "Each phase must have 2-6 tasks".
+
 Failing::
 
     ## Phase 2 - Experiment Design and Baselines

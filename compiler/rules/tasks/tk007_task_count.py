@@ -3,6 +3,9 @@
 "Prefer 10-25 total tasks across phases depending on scope": fewer means tasks too large
 for one iteration, more means a plan nobody reviews. A preference, so a warning.
 
+Severity: warning — the total of 10 to 25 tasks follows from the seed's guidance; it is not
+a must.
+
 Failing::
 
     5 phases with 2 tasks each except one with 1 (9 tasks)

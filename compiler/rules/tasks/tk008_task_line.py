@@ -5,6 +5,9 @@ done-when: <condition>``. A plain bullet inside a phase, a task without an id, a
 spelt another way (``[p2-t3]``, ``P2-T3:``) or a task with no description breaks the
 id-based references (``depends``) and the execution loop that picks the next open task.
 
+Severity: error — seed 003: "Every task must be explicit, testable, and path-aware"; a line
+without an id cannot be named by ``depends:`` or tracked.
+
 Failing::
 
     ## Phase 1 - Code Understanding

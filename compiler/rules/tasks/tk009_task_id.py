@@ -4,6 +4,8 @@
 tasks by id, so an id under the wrong phase, a skipped number or a repeated id makes
 references ambiguous.
 
+Severity: error — a repeated or skipped id makes ``depends:`` ambiguous: one id, two tasks.
+
 Failing::
 
     ## Phase 2 - Experiment Design and Baselines

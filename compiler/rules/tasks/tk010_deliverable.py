@@ -5,6 +5,8 @@ iteration checks to decide the task is done. An unfilled ``<path>`` in plain tex
 reported by CM005; this rule reports a missing or empty field and a placeholder hidden in a
 code span (which CM005 does not read).
 
+Severity: error — seed 003: every task "must be ... path-aware": its deliverable is a path.
+
 Failing::
 
     - [ ] [P1-T1] Map the entry point | done-when: code map written

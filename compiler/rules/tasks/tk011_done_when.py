@@ -3,6 +3,9 @@
 The condition is what the execution iteration checks before it ticks the box; without it
 "done" is whatever the agent says.
 
+Severity: error — seed 003: every task "must be ... testable": its done-when is a verifiable
+condition.
+
 Failing::
 
     - [ ] [P2-T2] Run the baseline | deliverable: results/baseline.csv

@@ -4,6 +4,9 @@ The research-agent server picks the next step as the first ``[/]`` line, else th
 ``[ ]`` line; any other mark (``[X]``, ``[-]``, ``[]``, ``[x ]``) is never selected, so the
 task silently drops out of the loop. A task line without a checkbox drops out the same way.
 
+Severity: error — a checkbox outside ``[ ]``/``[x]``/``[/]`` states no status, so the task
+cannot be tracked as written.
+
 Failing::
 
     - [X] [P1-T1] Map the entry point | deliverable: code_map.md | done-when: written

@@ -4,6 +4,9 @@ Dependencies order the work: a task can only wait for a task that exists and com
 it. A dependency on itself or on a later task can never be satisfied in order, and a name
 that is not a task id cannot be checked at all.
 
+Severity: error — a dependency on a task that does not exist (or comes later) can never be
+met: the plan contradicts itself.
+
 Failing::
 
     - [ ] [P2-T1] Run the baseline | deliverable: base.csv | done-when: 5 rows | depends: P2-T2

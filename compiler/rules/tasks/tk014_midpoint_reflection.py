@@ -5,6 +5,9 @@ available." It must state the evidence to inspect, when to add follow-up tasks o
 and the criteria for continuing versus replanning. Keywords are matched leniently:
 evidence/inspect/review, follow-up/add tasks, continue/replan.
 
+Severity: error — seed 003: "Add mandatory reflection gates"; reflection tasks "must
+explicitly state" what they inspect and decide.
+
 Failing::
 
     - [ ] [P3-T3] Midpoint reflection | deliverable: analysis/midpoint.md | done-when: written

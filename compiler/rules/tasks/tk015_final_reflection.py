@@ -5,6 +5,9 @@ reflection, it must state the evidence to inspect, when to add follow-up tasks o
 and the criteria for continuing versus replanning (lenient keywords:
 evidence/inspect/review, follow-up/add tasks, continue/replan).
 
+Severity: error — seed 003: "Add mandatory reflection gates", one at the end of the planned
+phases.
+
 Failing::
 
     - [ ] [P5-T2] Final reflection: summarise | deliverable: analysis/final.md | done-when: written

@@ -3,6 +3,9 @@
 "Ensure at least one task is dedicated to ablation/sensitivity analysis": a single best
 setting says little until one knows which parts of it matter.
 
+Severity: error — seed 003: "Ensure at least one task is dedicated to ablation/sensitivity
+analysis".
+
 Failing::
 
     (no task mentions an ablation or a sensitivity analysis)

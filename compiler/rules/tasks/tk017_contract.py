@@ -4,6 +4,9 @@
 diagnostics``, ``Statistical checks`` and ``Required artifacts``, each with a value: the
 analytics every task reports against.
 
+Severity: error — seed 003's required structure ends with the Shared Metrics and Analytics
+Contract.
+
 Failing::
 
     ## Shared Metrics and Analytics Contract

@@ -6,6 +6,9 @@ The planning iteration must "add a planning task to write a short playbook at
 ``$(dirname tasks_path)/prompt_skill_playbook.md``" mapping each prompt skill to when to
 use it and its expected output, with a section named ``Execution Ops Protocol``.
 
+Severity: warning — the playbook is planning work the agent may have done before this plan
+was written; a plan without the task states nothing false.
+
 Failing::
 
     - [ ] [P1-T2] Write a playbook of skills | deliverable: playbook.md | done-when: written

@@ -7,6 +7,9 @@ checked and sentinel ABORT_EARLY_DOCS_CHECK_FAILED". With the sentinel present t
 and count rules do not apply, but an open or in-progress box would send the execution loop
 back into a plan that was never made, and a misspelt sentinel is not recognised.
 
+Severity: error — research-agent stops only on the exact sentinel with every item checked;
+any other form cannot be acted on as written.
+
 Failing::
 
     # Tasks

@@ -5,6 +5,9 @@ The lines sit under ``## Tasks``, numbered without gaps or repeats.
 The older planning prompt writes ``# Tasks``, ``## Goal``, ``## Analysis`` and
 ``## Tasks``; each task is one checkbox line numbered in dependency order.
 
+Severity: error — seed 002's task line format is how its task list is read; a line in
+another form cannot be read as written.
+
 Failing::
 
     ## Tasks

@@ -3,6 +3,8 @@
 "Aim for 5-15 tasks; if the goal is very large, group into phases." A preference, so a
 warning; a goal that needs more should use the phased seed-003 form.
 
+Severity: warning — seed 002's "5 to 15 tasks" is guidance an author may break on purpose.
+
 Failing::
 
     ## Tasks

@@ -9,6 +9,10 @@ and so is a sentence that forbids the direct command ("never run python train.py
 Python and shell scripts count as experiments when a part of their name starts with one of
 ``script_words`` (``train``, ``eval`` …); analysis scripts are not flagged.
 
+Severity: warning — seed 002 says NEVER, but the command is found in prose, where a mention
+is not always a plan to run it directly; planc asks the author to look rather than fail the
+commit.
+
 Failing::
 
     - [ ] [P3-T1] Run `python train.py --alpha 1e-3` for seeds 0-4 | deliverable: results/ |

@@ -6,6 +6,8 @@ runs of later iterations cannot be told apart or reproduced. Matched leniently o
 task text: naming (``run name``/``naming``), output capture (``stdout``/``stderr``/
 ``logs``), manifests (``manifest``).
 
+Severity: warning — logging-quality tasks are seed 003's planning guidance, not a must.
+
 Failing::
 
     - [ ] [P1-T1] Map the training loop | deliverable: code_map.md | done-when: written

@@ -5,6 +5,9 @@ Seed 003 lists three notes: "Key codebase findings", "Key risks and assumptions"
 ``{{workdir}}/.wild/experiments``). Matched leniently: findings/codebase, risk/assumption,
 experiment root/layout/``exp/``/``.wild/experiments``.
 
+Severity: warning — the Planning Notes topics are the template's bullets; authors word them
+their own way.
+
 Failing::
 
     ## Planning Notes

@@ -7,6 +7,10 @@ training, evaluation or sweeps (file names such as ``train.py`` do not count) bu
 tasks never create a run through the API (``POST /runs``, ``/sweeps``) or ``planc
 submit``/``planc run`` leaves the runs untracked.
 
+Severity: warning — seed 002 says the plan MUST include tasks that create sweeps and runs,
+but whether a plan runs experiments is read from prose, which planc cannot judge with
+certainty.
+
 Failing::
 
     # Tasks
