@@ -23,6 +23,7 @@ from . import (
     rg015_arithmetic,
     rg016_estimates,
     rg017_estimate_hedging,
+    rg018_section_order,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -43,4 +44,5 @@ RULES: tuple[ModuleType, ...] = (
     rg015_arithmetic,
     rg016_estimates,
     rg017_estimate_hedging,
+    rg018_section_order,
 )

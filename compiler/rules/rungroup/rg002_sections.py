@@ -1,4 +1,4 @@
-"""The ``##`` sections of the seed 004 template are all there, once each, in order.
+"""The ``##`` sections of the seed 004 template are all there, once each.
 
 Sections: Overview, Variables, All Runs, Resources, Evaluations, Configuration, Directory
 Structure, Compute Estimates, Quick Reference, Notes; with the ``###`` subsections Models and
@@ -6,7 +6,7 @@ Dataset (Resources), Evaluation Configuration / Tasks / Matrix (Evaluations), an
 Time / Evaluation Time / Disk Space Estimates (Compute Estimates). Other sections are
 allowed. A missing section is reported where it should have been (the heading of the next
 template section). Source: seed 004 "Output Deliverables" template and "Summary Quality"
-checklist ("runs_plan.md template filled completely").
+checklist ("runs_plan.md template filled completely"). Their order is RG018's (a warning).
 
 Severity: error — seed 004's template sections hold the facts planc compiles (runs,
 configuration, evaluations); a missing one leaves the group unreadable as written.
@@ -14,7 +14,7 @@ configuration, evaluations); a missing one leaves the group unreadable as writte
 Failing::
 
     # Run Plan: demo
-    ## Variables
+    ## Overview
     ## Overview
 
 Passing::
@@ -52,13 +52,11 @@ def check(ctx: Context) -> Iterator[Finding]:
     plan = plan_of(ctx)
     if plan is None:
         return
-    order = {normalise_title(s): i for i, s in enumerate(SECTIONS)}
+    known = {normalise_title(s) for s in SECTIONS}
     seen: dict[str, int] = {}
-    best = -1
-    best_title = ""
     for sec in plan.sections:
         key = normalise_title(sec.title)
-        if key not in order:
+        if key not in known:
             continue
         if key in seen:
             yield Finding(sec.line, sec.column,
@@ -66,12 +64,6 @@ def check(ctx: Context) -> Iterator[Finding]:
                           "merge the two sections")
             continue
         seen[key] = sec.line
-        if order[key] < best:
-            yield Finding(sec.line, sec.column,
-                          f"section '## {sec.title}' comes after '## {best_title}'; the template "
-                          "order is " + ", ".join(SECTIONS))
-        else:
-            best, best_title = order[key], sec.title
     last_line = plan.sections[-1].line if plan.sections else (plan.title_line or 1)
     for i, title in enumerate(SECTIONS):
         if normalise_title(title) in seen:
