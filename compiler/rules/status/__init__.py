@@ -14,6 +14,7 @@ from . import (
     rs006_run_names,
     rs007_base_runs,
     rs008_eval_keys,
+    rs009_run_stages,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -25,4 +26,5 @@ RULES: tuple[ModuleType, ...] = (
     rs006_run_names,
     rs007_base_runs,
     rs008_eval_keys,
+    rs009_run_stages,
 )
