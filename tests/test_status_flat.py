@@ -118,9 +118,27 @@ runs:
                          "planc compile)"),
         (14, 5, "RS009", "run '1B_rank8' writes its finetune stage twice: as finetune: and "
                          "as finetune_* keys (keep one form)"),
+        (14, 5, "RS010", "1B_rank8/finetune is completed but has no job id (write the "
+                         "job's id (finetune_job_id: \"<id>\"), or status: pending if it "
+                         "never ran)"),
         (15, 5, "RS001", "1B_rank8.finetune_exit_code: Input should be a valid integer, "
                          "unable to parse string as an integer"),
     ]
+
+
+def test_a_finished_flat_stage_without_a_job_id_is_an_error() -> None:
+    text = """\
+run_group: g
+runs:
+  1B_rank4:
+    finetune_status: completed
+    finetune_job_id: null
+    finetune_output: /abs/1B_rank4/epoch_0
+    eval_status: running
+    eval_output: null
+    last_updated: "2025-10-19 18:30:00"
+"""
+    assert [(d[0], d[1], d[2]) for d in _diags(text)] == [(5, 22, "RS010"), (7, 5, "RS010")]
 
 
 def test_a_flat_stage_without_a_status_is_reported_at_its_run() -> None:

@@ -15,6 +15,7 @@ from . import (
     rs007_base_runs,
     rs008_eval_keys,
     rs009_run_stages,
+    rs010_job_id_missing,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -27,4 +28,5 @@ RULES: tuple[ModuleType, ...] = (
     rs007_base_runs,
     rs008_eval_keys,
     rs009_run_stages,
+    rs010_job_id_missing,
 )
