@@ -25,7 +25,10 @@ from compiler.document import load
 from compiler.lint import lint_document
 from compiler.models.status import FlatStage, iter_stages, stage_of
 
-from .conftest import ROOT
+from . import test_submit_status as _submit_tests
+from .conftest import ROOT, run_planc
+
+fake_slurm = _submit_tests.fake_slurm  # the fake SLURM clients fixture, shared
 
 SETTINGS = Settings(root=ROOT)
 
@@ -264,3 +267,29 @@ def test_stage_writes_only_touch_their_own_flat_key(writes) -> None:
         "finetune", "evaluations/eval"]
     back = yaml.safe_load(tracker.dump(data))
     assert back["runs"]["1B_rank4"] == rec
+
+
+def test_planc_status_sync_keeps_the_flat_form(tmp_path: Path, fake_slurm: Path) -> None:
+    """The command users type, with fake SLURM clients first on PATH (test_submit_status)."""
+    group = tmp_path / "cap"
+    group.mkdir()
+    path = group / "runs_status.yaml"
+    original = _as_update_run_status_writes(SKILL_EXAMPLE)
+    path.write_text(original)
+    (fake_slurm / "scontrol.txt").write_text(
+        _scontrol("1234568", "RUNNING") + _scontrol("1234569", "COMPLETED"))
+    proc = run_planc("status", str(group), "--sync")
+    assert proc.returncode == 0, proc.stderr
+    before, after = yaml.safe_load(original), yaml.safe_load(path.read_text())
+    assert after["run_group"] == before["run_group"]
+    r64 = after["runs"]["1B_rank64"]
+    assert (r64["finetune_status"], r64["finetune_job_id"], r64["finetune_exit_code"]) == (
+        "completed", 1234569, 0)
+    assert r64["finetune_output"] == "/x/slurm-1234569.out"
+    # the running eval stays running; only its null output is filled from StdOut
+    assert after["runs"]["1B_rank4"] == before["runs"]["1B_rank4"] | {
+        "eval_output": "/x/slurm-1234568.out"}
+    for name, rec in before["runs"].items():
+        assert set(rec) <= set(after["runs"][name])
+        assert not {"finetune", "evaluations", "run"} & set(after["runs"][name])
+    assert _diags(path.read_text()) == []

@@ -262,7 +262,8 @@ def test_good_fixtures_exist() -> None:
 # -- plain checklists and research-agent's stub (issue 10, item 5) ------------------------
 # research-agent writes this before planning: hao-ai-lab/research-agent
 # server/agent/research_agent.py line 215 and server/agent/wild_loop_v2.py line 238
-# (vendored at /work/shared/vendor/research-agent), f"# Tasks\n\n## Goal\n{goal}\n\n## Tasks\n- [ ] (Agent …)\n".
+# (vendored at /work/shared/vendor/research-agent):
+# f"# Tasks\n\n## Goal\n{goal}\n\n## Tasks\n- [ ] (Agent …)\n".
 RA_STUB = ("# Tasks\n\n## Goal\nTune alpha\n\n## Tasks\n"
            "- [ ] (Agent will decompose the goal into tasks on iteration 1)\n")
 
