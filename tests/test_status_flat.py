@@ -293,3 +293,20 @@ def test_planc_status_sync_keeps_the_flat_form(tmp_path: Path, fake_slurm: Path)
         assert set(rec) <= set(after["runs"][name])
         assert not {"finetune", "evaluations", "run"} & set(after["runs"][name])
     assert _diags(path.read_text()) == []
+
+
+_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**8), st.text(max_size=6),
+                    st.sampled_from(["", "pending", "completed", "2025-10-18 14:03:22"]),
+                    st.lists(st.integers(0, 9), max_size=2))
+_FLAT_KEY = st.sampled_from(["finetune_status", "finetune_job_id", "finetune_output",
+                             "eval_status", "eval_job_id", "eval_output", "last_updated",
+                             "finetune_reason", "eval_exit_code", "finetune_"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.dictionaries(_FLAT_KEY, _SCALAR, max_size=7))
+def test_any_flat_record_lints_without_crashing_at_positions_in_the_file(rec) -> None:
+    text = yaml.safe_dump({"run_group": "g", "runs": {"r1": rec}}, sort_keys=False)
+    n_lines = len(text.splitlines())
+    for line, col, code, _msg in _diags(text):
+        assert 1 <= line <= n_lines and col >= 1, (line, col, code)
