@@ -303,6 +303,9 @@ def summary(res: Result) -> str:
             lines.append(f"  {status}: run {name} is no longer in the plan (kept)")
         for name in m.removed_stages:
             lines.append(f"  {status}: stage {name} is no longer in the plan (kept)")
+        for name in m.flat_runs:
+            lines.append(f"  {status}: run {name} is in the flat form (finetune_status, …); "
+                         "kept as written, no stage added")
     return "\n".join(lines)
 
 

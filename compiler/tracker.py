@@ -30,7 +30,7 @@ import yaml
 
 from . import layout
 from .document import MAX_BYTES, compose_yaml
-from .models.status import SCHEMA_VERSION, TIMESTAMP_FORMAT
+from .models.status import SCHEMA_VERSION, TIMESTAMP_FORMAT, flat_prefixes, stage_of
 
 HEADER = "# Run Status Tracker\n# Maintained by planc (compile, submit, status, run, results)\n"
 
@@ -47,6 +47,8 @@ class MergeReport:
     added_stages: list[str] = field(default_factory=list)
     removed_runs: list[str] = field(default_factory=list)
     removed_stages: list[str] = field(default_factory=list)
+    flat_runs: list[str] = field(default_factory=list)
+    """Runs kept in cruijff_kit's flat form: no nested stage was added to them."""
 
 
 def now() -> str:
@@ -237,7 +239,9 @@ def merge(
     ``compiled`` has every run and stage the plan defines, all ``pending`` (base fine-tunes
     ``skipped``). Existing stage records win whole (status, job id, output, results and any
     extra keys); new runs and stages are added; runs or stages absent from ``compiled`` are
-    kept and reported. ``run_group`` and ``schema_version`` come from ``compiled``.
+    kept and reported. A run in cruijff_kit's flat form is kept exactly as written (no
+    nested stage is added beside its ``finetune_*``/``eval_*`` keys) and listed in
+    ``report.flat_runs``. ``run_group`` and ``schema_version`` come from ``compiled``.
     """
     report = MergeReport()
     if not existing or not isinstance(existing.get("runs"), dict):
@@ -255,6 +259,12 @@ def merge(
             report.added_runs.append(name)
             continue
         rec = copy.deepcopy(old_rec)
+        if flat_prefixes(rec):
+            # cruijff_kit's flat form (finetune_status, eval_status, …): kept as written.
+            # Nested stages added beside it would write one run in two forms.
+            runs[name] = rec
+            report.flat_runs.append(name)
+            continue
         for key, value in new_rec.items():
             if key == "evaluations":
                 old_evals = (
@@ -290,15 +300,15 @@ def set_stage(data: dict[str, Any], run: str, stage_key: str, **fields: Any) -> 
     """Update one stage (``finetune``, ``run`` or ``evaluations/<key>``) in place.
 
     Returns ``False`` when the run or stage does not exist (nothing is created).
+    A run in cruijff_kit's flat form is updated through its prefixed keys
+    (:func:`compiler.models.status.stage_of`): ``status`` of ``finetune`` is written to
+    ``finetune_status``; the form is kept.
     """
     rec = data.get("runs", {}).get(run)
     if not isinstance(rec, dict):
         return False
-    if stage_key.startswith("evaluations/"):
-        target = rec.get("evaluations", {}).get(stage_key.split("/", 1)[1])
-    else:
-        target = rec.get(stage_key)
-    if not isinstance(target, dict):
+    target = stage_of(rec, stage_key)
+    if target is None:
         return False
     target.update(fields)
     return True

@@ -53,7 +53,7 @@ def test_registry_metadata() -> None:
     codes = [r.CODE for r in RG_RULES] + [r.CODE for r in RS_RULES]
     assert len(codes) == len(set(codes))
     assert [c for c in codes if c.startswith("RG")] == [f"RG{n:03d}" for n in range(1, 19)]
-    assert [c for c in codes if c.startswith("RS")] == [f"RS{n:03d}" for n in range(1, 9)]
+    assert [c for c in codes if c.startswith("RS")] == [f"RS{n:03d}" for n in range(1, 11)]
     for rule in (*RG_RULES, *RS_RULES):
         assert rule in RULES
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.NAME), rule.NAME

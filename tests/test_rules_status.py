@@ -109,7 +109,8 @@ _TS = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099
 @st.composite
 def _stage(draw):  # type: ignore[no-untyped-def]
     rec = tracker.stage(draw(st.sampled_from(STATUSES)))
-    if draw(st.booleans()):
+    # a submitted, running or completed stage names its job (RS010)
+    if rec["status"] in ("submitted", "running", "completed") or draw(st.booleans()):
         rec["job_id"] = str(draw(st.integers(1, 10**8)))
         rec["output"] = f"/scratch/exp/slurm-{rec['job_id']}.out"
         rec["last_updated"] = draw(_TS)

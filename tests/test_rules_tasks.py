@@ -251,3 +251,17 @@ def test_bold_id_is_parsed_and_reported_once() -> None:
     diags = _lint(text, "TK008", "TK009", "TK013")
     assert _codes(diags) == [(4, 7, "TK008")]
     assert "'**[P1-T1]**' is not written as '[P1-T1]'" in diags[0].message
+
+
+# -- research-agent's stub (TK026) ----------------------------------------------------------
+def test_stub_is_one_info_whatever_its_goal_says() -> None:
+    """The placeholder research-agent writes (server/agent/research_agent.py, vendored):
+    only TK026, even when the goal names a sweep or a script (TK022/TK025 stay quiet)."""
+    for goal in ("Sweep the learning rate", "Run python train.py --lr 0.1 for each lr", ""):
+        text = (f"# Tasks\n\n## Goal\n{goal}\n\n## Tasks\n"
+                "- [ ] (Agent will decompose the goal into tasks on iteration 1)\n")
+        got = [(d.line, d.column, d.code, d.severity) for d in _lint(text)]
+        want = [(7, 7, "TK026", "info")]
+        if not goal:  # an empty goal is still reported: the agent would plan from nothing
+            want = [(3, 1, "TK002", "error"), *want]
+        assert got == want, goal

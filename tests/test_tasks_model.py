@@ -18,6 +18,7 @@ from compiler.document import load
 from compiler.lint import lint_document
 from compiler.models.tasks import (
     SENTINEL,
+    STUB_TASK,
     build_task_plan,
     format_task_line,
     locate,
@@ -254,4 +255,52 @@ def test_task_line_round_trip(phase: int, index: int, desc: str, deliverable: st
 
 def test_good_fixtures_exist() -> None:
     names = sorted(p.name for p in Path(GOOD).glob("*.md"))
-    assert names == ["abort-untitled.md", "abort.md", "flat.md", "phased.md", "transcript.md"]
+    assert names == ["abort-untitled.md", "abort.md", "flat.md", "phased.md",
+                     "plain-checklist-under-title.md", "plain-checklist.md", "transcript.md"]
+
+
+# -- plain checklists and research-agent's stub (issue 10, item 5) ------------------------
+# research-agent writes this before planning: hao-ai-lab/research-agent
+# server/agent/research_agent.py line 215 and server/agent/wild_loop_v2.py line 238
+# (vendored at /work/shared/vendor/research-agent):
+# f"# Tasks\n\n## Goal\n{goal}\n\n## Tasks\n- [ ] (Agent …)\n".
+RA_STUB = ("# Tasks\n\n## Goal\nTune alpha\n\n## Tasks\n"
+           "- [ ] (Agent will decompose the goal into tasks on iteration 1)\n")
+
+
+def test_research_agent_stub_is_its_own_form() -> None:
+    plan = _plan(RA_STUB)
+    assert plan.form == "stub"
+    assert plan.stub is not None and plan.stub.text == STUB_TASK
+    assert (plan.stub.line, plan.stub.column) == (7, 7)
+    assert plan.goal is not None and plan.goal.text == "Tune alpha"
+
+
+def test_a_stub_with_real_tasks_beside_it_is_a_flat_list() -> None:
+    plan = _plan(RA_STUB + "- [ ] Task 1: Read train.py\n")
+    assert plan.form == "flat" and plan.stub is None
+    assert [t.number for t in plan.flat_items] == [None, 1]
+
+
+def test_plain_checklist_under_the_title_is_flat() -> None:
+    plan = _plan("# Tasks\n\n- [ ] Read train.py\n- [x] Seed it\n  - a detail\n\n## Goal\nG\n")
+    assert plan.form == "flat"
+    assert plan.tasks_heading is not None and plan.tasks_heading.line == 1
+    assert [(t.line, t.description.text) for t in plan.flat_items] == [
+        (3, "Read train.py"), (4, "Seed it")]
+    assert plan.phases == []
+
+
+def test_a_title_over_prose_or_plain_bullets_is_not_a_checklist() -> None:
+    # bullets that are not checkboxes keep the phased default (its rules explain the form)
+    assert _plan("# Tasks\n\n- Read train.py\n- Seed it\n").form == "phased"
+    assert _plan("# Notes\n\n- [ ] Read train.py\n").form == "phased"
+    # an abort checklist stays an abort checklist
+    assert _plan(f"# Tasks\n- [x] Preflight failed\n- [x] {SENTINEL}\n").form == "abort"
+
+
+def test_plain_checklist_is_judged_by_seed_002_rules_only() -> None:
+    text = "".join(f"- [ ] Step {n} of the work\n" for n in range(1, 4))
+    doc = load("tasks.md", text="# Tasks\n\n" + text)
+    codes = sorted({d.code for d in lint_document(doc, Settings(root=ROOT))})
+    assert codes == ["TK002", "TK003", "TK021"]  # no TK004/TK017/… phased findings

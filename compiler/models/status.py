@@ -18,11 +18,31 @@ Shape (seed 004 "runs_status.yaml" template; ``../shared/reference/formats.md`` 
 
 Stages allow extra keys (``reason``, ``exit_code``, ``array_job_id``, results a job or a
 person wrote): planc never drops what it did not write.
+
+cruijff_kit's ``update-run-status`` skill writes an older **flat** form, one mapping per run
+with prefixed keys (niznik-dev/cruijff_kit ``.claude/skills/update-run-status/skill.md`` at
+commit d15ec1129ed5146f0fe481e0bb92363fa1f897ac, "Status File Format")::
+
+    runs:
+      1B_rank4:
+        finetune_status: completed
+        finetune_job_id: "1234567"
+        finetune_output: /scratch/.../ck-out-bright-horizon/epoch_2
+        eval_status: running
+        eval_job_id: "1234568"
+        eval_output: null
+        last_updated: "2025-10-19 18:30:00"
+
+planc reads it as stages (:class:`FlatStage`, :func:`stages_of`): ``finetune_*`` is the
+``finetune`` stage, ``eval_*`` the evaluation stage ``evaluations/eval``, and the run's one
+``last_updated`` belongs to both. Writers go through the same views, so a flat tracker stays
+flat (formats.md §4 "older flat schema").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -103,24 +123,19 @@ class RunsStatus(BaseModel):
 def iter_stages(data: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(run name, stage key, stage dict) for every stage in a raw tracker mapping.
 
-    Stage keys are ``finetune``, ``run`` or ``evaluations/<key>``. Malformed parts are
-    skipped (lint reports them).
+    Stage keys are ``finetune``, ``run`` or ``evaluations/<key>``. A run in the flat form
+    yields :class:`FlatStage` views (``finetune``, ``evaluations/eval``) that read and write
+    its prefixed keys, so callers that update a stage in place keep the flat form. Malformed
+    parts are skipped (lint reports them).
     """
-    out: list[tuple[str, str, dict[str, Any]]] = []
+    out: list[tuple[str, str, Any]] = []
     runs = data.get("runs") if isinstance(data, dict) else None
     if not isinstance(runs, dict):
         return out
     for name, rec in runs.items():
         if not isinstance(rec, dict):
             continue
-        for key in ("finetune", "run"):
-            if isinstance(rec.get(key), dict):
-                out.append((str(name), key, rec[key]))
-        evals = rec.get("evaluations")
-        if isinstance(evals, dict):
-            for ek, st in evals.items():
-                if isinstance(st, dict):
-                    out.append((str(name), f"evaluations/{ek}", st))
+        out += [(str(name), key, st) for key, st in stages_of(rec)]
     return out
 
 
@@ -135,3 +150,90 @@ class StageChange:
     new: str
     reason: str | None = None
     exit_code: int | None = None
+
+
+# -- the flat form (cruijff_kit's update-run-status skill) ------------------------------------
+FLAT_STAGES: dict[str, str] = {"finetune": "finetune", "eval": "evaluations/eval"}
+"""Flat key prefix → the stage key it stands for."""
+FLAT_FIELDS = ("status", "job_id", "output")
+"""Prefixed fields whose presence makes a flat stage (``finetune_status``, …)."""
+FLAT_SHARED = ("last_updated",)
+"""Run-level keys of the flat form that every flat stage of the run shares."""
+
+
+def flat_prefixes(rec: dict[str, Any]) -> list[str]:
+    """The flat prefixes (``finetune``, ``eval``) a run record has a stage for: those with at
+    least one of ``<prefix>_status``, ``<prefix>_job_id``, ``<prefix>_output``."""
+    return [p for p in FLAT_STAGES if any(f"{p}_{f}" in rec for f in FLAT_FIELDS)]
+
+
+class FlatStage(MutableMapping[str, Any]):
+    """One stage of a flat run record seen as a nested stage mapping.
+
+    ``view["status"]`` is ``record["finetune_status"]`` for prefix ``finetune``;
+    ``last_updated`` is the run's shared ``last_updated``; any other field ``f`` is
+    ``<prefix>_<f>`` (so a sync's ``reason``/``exit_code`` land as ``finetune_reason``,
+    ``finetune_exit_code``). Writes go to the record itself: nothing is converted.
+    """
+
+    def __init__(self, record: dict[str, Any], prefix: str) -> None:
+        self.record = record
+        self.prefix = prefix
+
+    def key_for(self, field: str) -> str:
+        """The record key that holds stage field ``field``."""
+        return field if field in FLAT_SHARED else f"{self.prefix}_{field}"
+
+    def __getitem__(self, field: str) -> Any:
+        return self.record[self.key_for(field)]
+
+    def __setitem__(self, field: str, value: Any) -> None:
+        self.record[self.key_for(field)] = value
+
+    def __delitem__(self, field: str) -> None:
+        del self.record[self.key_for(field)]
+
+    def __iter__(self) -> Iterator[str]:
+        head = f"{self.prefix}_"
+        for key in self.record:
+            if isinstance(key, str) and key.startswith(head) and len(key) > len(head):
+                if key[len(head):] not in FLAT_SHARED:  # the run-level key is the one read
+                    yield key[len(head):]
+            elif key in FLAT_SHARED:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"FlatStage({self.prefix!r}, {dict(self)!r})"
+
+
+def stages_of(rec: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(stage key, stage mapping) of one run record, in both forms: nested ``finetune``,
+    ``run`` and ``evaluations/<key>`` dicts, then :class:`FlatStage` views of the flat keys."""
+    out: list[tuple[str, Any]] = []
+    for key in ("finetune", "run"):
+        if isinstance(rec.get(key), dict):
+            out.append((key, rec[key]))
+    evals = rec.get("evaluations")
+    if isinstance(evals, dict):
+        out += [(f"evaluations/{ek}", st) for ek, st in evals.items() if isinstance(st, dict)]
+    out += [(FLAT_STAGES[p], FlatStage(rec, p)) for p in flat_prefixes(rec)]
+    return out
+
+
+def stage_of(rec: dict[str, Any], stage_key: str) -> Any:
+    """The stage ``stage_key`` of a run record (nested dict or :class:`FlatStage`), or
+    ``None`` when the record has no such stage."""
+    if stage_key.startswith("evaluations/"):
+        evals = rec.get("evaluations")
+        target = evals.get(stage_key.split("/", 1)[1]) if isinstance(evals, dict) else None
+    else:
+        target = rec.get(stage_key)
+    if isinstance(target, dict):
+        return target
+    for prefix in flat_prefixes(rec):
+        if FLAT_STAGES[prefix] == stage_key:
+            return FlatStage(rec, prefix)
+    return None

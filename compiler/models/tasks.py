@@ -7,7 +7,12 @@ Three forms exist (``../shared/reference/formats.md`` §2):
   ``- [ ] [P2-T3] description | deliverable: <path> | done-when: <condition>``
   (optionally ``| depends: P1-T2, P2-T1``), and ``## Shared Metrics and Analytics Contract``;
 - ``"flat"`` (seed 002, older): ``# Tasks``, ``## Goal``, ``## Analysis``, ``## Tasks`` with
-  ``- [ ] Task N: description``;
+  ``- [ ] Task N: description``; also a ``# Tasks`` title over a plain checkbox list (no
+  phases, no ``[Pn-Tm]`` ids, no ``## Tasks``), whose items are then the task lines;
+- ``"stub"``: research-agent's placeholder, written before the agent has planned
+  (hao-ai-lab/research-agent ``server/agent/research_agent.py`` and
+  ``server/agent/wild_loop_v2.py``: ``# Tasks``, ``## Goal``, ``## Tasks`` and the one line
+  ``- [ ] (Agent will decompose the goal into tasks on iteration 1)``, :data:`STUB_TASK`);
 - ``"abort"`` (seed 003 preflight failure): a checklist carrying the sentinel
   ``ABORT_EARLY_DOCS_CHECK_FAILED``.
 
@@ -38,7 +43,10 @@ MODEL_KEY = "tasks"
 SENTINEL = "ABORT_EARLY_DOCS_CHECK_FAILED"
 VALID_MARKS = (" ", "x", "/")  # open, done, in progress (server's checkbox states)
 
-Form = Literal["phased", "flat", "abort"]
+Form = Literal["phased", "flat", "abort", "stub"]
+STUB_TASK = "(Agent will decompose the goal into tasks on iteration 1)"
+"""The one task line research-agent writes into a new session's ``tasks.md`` (vendored
+``server/agent/research_agent.py`` line 215, ``server/agent/wild_loop_v2.py`` line 238)."""
 
 # A checkbox: up to three characters in brackets, not a link (``[x](url)``) and not an id.
 _BOX = re.compile(r"\[([^\[\]\n]{0,3})\](?!\()")
@@ -191,6 +199,8 @@ class TaskPlan:
     contract_items: list[ContractItem] = field(default_factory=list)
     sentinel: Part | None = None
     boxes: list[Part] = field(default_factory=list)
+    stub: Part | None = None
+    """Form ``stub``: the placeholder line's text and position."""
 
     @property
     def tasks(self) -> list[Task]:
@@ -366,6 +376,17 @@ def _heading(doc: Document, sec: Section | None) -> Heading | None:
                    nonempty=bool(parts), text="\n".join(parts))
 
 
+def _title_items(doc: Document, title: Section, h2: list[Section]) -> list[ListItem]:
+    """Top-level checkbox items directly under the ``# Tasks`` title (before its first
+    ``##`` section); ``[]`` unless every top-level item there is a checkbox."""
+    stop = next((s.line for s in h2 if s.line > title.line), None)
+    items = [item for item, _d in _top_items(doc, title)
+             if stop is None or item.line < stop]
+    if not items or not all(_BOX.match(item.text) for item in items):
+        return []
+    return items
+
+
 def _top_items(doc: Document, sec: Section) -> list[tuple[ListItem, list[str]]]:
     """Top-level list items of a section, each with the texts of the items nested in it."""
     out: list[tuple[ListItem, list[str]]] = []
@@ -453,7 +474,9 @@ def build_task_plan(doc: Document) -> TaskPlan:
 
     The form is ``"abort"`` when the sentinel appears (or a misspelt one in a document
     without phases or ``[Pn-Tm]`` ids), ``"flat"`` for seed 002's ``## Tasks`` /
-    ``## Analysis`` layout without phases or ids, and ``"phased"`` otherwise.
+    ``## Analysis`` layout without phases or ids (or a ``# Tasks`` title over a plain
+    checkbox list), ``"stub"`` when that flat list is only research-agent's placeholder
+    line (:data:`STUB_TASK`), and ``"phased"`` otherwise.
     """
     title = next((s for s in doc.sections if s.level == 1), None)
     h2 = [s for s in doc.sections if s.level == 2]
@@ -466,6 +489,7 @@ def build_task_plan(doc: Document) -> TaskPlan:
     tasks_sec = by_title.get("tasks")
     exact, near = _find_sentinel(doc)
     has_ids = bool(_ID_BRACKETED.search(doc.text)) if "[" in doc.text else False
+    title_items: list[ListItem] = []
 
     form: Form
     if exact is not None:
@@ -474,6 +498,10 @@ def build_task_plan(doc: Document) -> TaskPlan:
         form = "phased"
     elif near is not None:
         form = "abort"
+    elif tasks_sec is None and title is not None and normalise_title(title.title) == "tasks" \
+            and (title_items := _title_items(doc, title, h2)):
+        form = "flat"  # a plain checkbox list right under '# Tasks'
+        tasks_sec = title
     elif tasks_sec is not None or "analysis" in by_title:
         form = "flat"
     else:
@@ -495,11 +523,17 @@ def build_task_plan(doc: Document) -> TaskPlan:
                 plan.boxes.append(Locator(doc, item.line, item.text).part(m.group(1), 0))
         return plan
     if form == "flat":
-        if tasks_sec is not None:
-            for item, _details in _top_items(doc, tasks_sec):
-                plan.flat_items.append(_flat(doc, item))
-            plan.flat_tasks = [t for t in plan.flat_items
-                               if t.mark is not None or t.number is not None]
+        if tasks_sec is not None and tasks_sec is title:
+            items = title_items
+        else:
+            items = [item for item, _d in _top_items(doc, tasks_sec)] if tasks_sec else []
+        plan.flat_items = [_flat(doc, item) for item in items]
+        plan.flat_tasks = [t for t in plan.flat_items
+                           if t.mark is not None or t.number is not None]
+        if len(plan.flat_items) == 1 and plan.flat_items[0].number is None and \
+                " ".join(plan.flat_items[0].description.text.split()) == STUB_TASK:
+            plan.form = "stub"
+            plan.stub = plan.flat_items[0].description
         return plan
     for sec in phase_secs:
         m = _PHASE_TITLE.match(sec.title)

@@ -14,6 +14,8 @@ from . import (
     rs006_run_names,
     rs007_base_runs,
     rs008_eval_keys,
+    rs009_run_stages,
+    rs010_job_id_missing,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -25,4 +27,6 @@ RULES: tuple[ModuleType, ...] = (
     rs006_run_names,
     rs007_base_runs,
     rs008_eval_keys,
+    rs009_run_stages,
+    rs010_job_id_missing,
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ def runs_of(ctx: Context) -> dict[str, Any]:
 
 
 def iter_stage_locs(ctx: Context) -> Iterator[tuple[list[Any], dict[str, Any]]]:
-    """(YAML path, stage mapping) for every ``finetune``, ``run`` and evaluation stage."""
+    """(YAML path, stage mapping) for every nested ``finetune``, ``run`` and evaluation stage.
+
+    The nested form only; :func:`iter_stage_views` also yields the flat form's stages."""
     for name, rec in runs_of(ctx).items():
         if not isinstance(rec, dict):
             continue
@@ -50,6 +53,66 @@ def iter_stage_locs(ctx: Context) -> Iterator[tuple[list[Any], dict[str, Any]]]:
             for ek, st in evals.items():
                 if isinstance(st, dict):
                     yield ["runs", name, "evaluations", ek], st
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One stage as a rule sees it, in either tracker form.
+
+    ``stage`` maps field names (``status``, ``job_id``, …) to values; ``base`` is the YAML
+    path of the stage mapping (nested) or of the run record (flat, ``prefix`` set);
+    ``where`` names the stage in messages (``<run>/finetune``, or ``<run>`` for the flat
+    form, whose key names already say the stage).
+    """
+
+    run: Any
+    stage_key: str
+    stage: Mapping[str, Any]
+    base: list[Any]
+    prefix: str | None = None
+
+    @property
+    def where(self) -> str:
+        """``<run>/<stage key>`` (nested) or ``<run>`` (flat)."""
+        return "/".join(str(p) for p in self.base[1:])
+
+    def key(self, field: str) -> str:
+        """The key as written in the file: ``status`` or ``finetune_status``."""
+        if self.prefix is None:
+            return field
+        from ...models.status import FLAT_SHARED
+
+        return field if field in FLAT_SHARED else f"{self.prefix}_{field}"
+
+    def path(self, field: str) -> list[Any]:
+        """YAML path of ``field``'s key (for :func:`key_pos` / :func:`val_pos`)."""
+        return [*self.base, self.key(field)]
+
+    def fields(self) -> Iterator[tuple[str, Any]]:
+        """(field, value) pairs of the stage."""
+        return iter(self.stage.items())
+
+
+def iter_stage_views(ctx: Context) -> Iterator[StageView]:
+    """Every stage of the tracker in both forms (:func:`compiler.models.status.stages_of`):
+    nested stages at their mapping, cruijff_kit's flat stages at their run record."""
+    from ...models.status import FLAT_STAGES, FlatStage, flat_prefixes
+
+    for name, rec in runs_of(ctx).items():
+        if not isinstance(rec, dict):
+            continue
+        for key in ("finetune", "run"):
+            if isinstance(rec.get(key), dict):
+                yield StageView(name, key, rec[key], ["runs", name, key])
+        evals = rec.get("evaluations")
+        if isinstance(evals, dict):
+            for ek, st in evals.items():
+                if isinstance(st, dict):
+                    yield StageView(name, f"evaluations/{ek}", st,
+                                    ["runs", name, "evaluations", ek])
+        for prefix in flat_prefixes(rec):
+            yield StageView(name, FLAT_STAGES[prefix], FlatStage(rec, prefix),
+                            ["runs", name], prefix)
 
 
 _PLANS: OrderedDict[tuple[str, bytes], RunPlanDoc | None] = OrderedDict()

@@ -4,10 +4,11 @@ Every pydantic error of :class:`compiler.models.status.RunsStatus` is reported a
 key it concerns (the nearest parent key when the key is missing): a missing ``run_group``,
 a run that is not a mapping, an ``evaluations`` that is a list, a non-integer
 ``schema_version``. ``status``, ``job_id`` and ``last_updated`` values have rules of their
-own (RS002–RS004). Source: seed 004 "runs_status.yaml" template; formats.md §4.
+own (RS002–RS004). A run in cruijff_kit's flat form has each of its stages
+(``finetune_*``, ``eval_*``) checked against the same stage schema, at the prefixed key.
+Source: seed 004 "runs_status.yaml" template; formats.md §4.
 
-Severity: error — a tracker planc cannot read cannot be synced or published; status would be
-lost.
+Severity: error — planc cannot read the tracker as written.
 
 Failing::
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..base import Context, Finding
-from ._shared import key_pos
+from ._shared import iter_stage_views, key_pos
 
 CODE = "RS001"
 NAME = "status-schema"
@@ -73,8 +74,29 @@ def check(ctx: Context) -> Iterator[Finding]:
         line, col = key_pos(ctx, loc)
         where = ".".join(str(p) for p in loc) or "file"
         yield Finding(line, col, f"{where}: {err['msg']}")
+    yield from _flat_errors(ctx)
     version = data.get("schema_version")
     if isinstance(version, int) and version > SCHEMA_VERSION:
         line, col = key_pos(ctx, ["schema_version"])
         yield Finding(line, col, f"schema_version {version} is newer than this planc "
                       f"understands ({SCHEMA_VERSION})", "upgrade planc")
+
+
+def _flat_errors(ctx: Context) -> Iterator[Finding]:
+    """Stage-schema errors of the flat form's stages, at their prefixed keys."""
+    from pydantic import ValidationError
+
+    from ...models.status import Stage
+
+    for view in iter_stage_views(ctx):
+        if view.prefix is None:
+            continue
+        try:
+            Stage.model_validate(dict(view.stage))
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                field = str(err["loc"][0]) if err["loc"] else "status"
+                if field in _OWN_RULES:
+                    continue
+                line, col = key_pos(ctx, view.path(field))
+                yield Finding(line, col, f"{view.where}.{view.key(field)}: {err['msg']}")

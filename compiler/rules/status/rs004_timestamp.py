@@ -1,10 +1,11 @@
 """``last_updated`` is a quoted ``YYYY-MM-DD HH:MM:SS`` string or ``null``.
 
 PyYAML reads an unquoted ``2025-10-18 14:03:22`` as a datetime, so the tracker would change
-type on the next write. Source: formats.md §4 ("Quote last_updated").
+type on the next write. Source: formats.md §4 ("Quote last_updated"). In cruijff_kit's flat
+form the run's one ``last_updated`` is checked once.
 
-Severity: error — an unquoted or malformed timestamp is not the seed's format and YAML may
-read it as another type.
+Severity: error — the value is not the timestamp the tracker format requires, and the next
+write would change its type.
 
 Failing::
 
@@ -22,7 +23,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from ..base import Context, Finding
-from ._shared import iter_stage_locs, val_pos
+from ._shared import iter_stage_views, val_pos
 
 CODE = "RS004"
 NAME = "status-timestamp"
@@ -34,11 +35,16 @@ OPTIONS: dict[str, object] = {}
 def check(ctx: Context) -> Iterator[Finding]:
     from ...models.status import TIMESTAMP  # pydantic only when a tracker is linted
 
-    for loc, stage in iter_stage_locs(ctx):
-        value = stage.get("last_updated")
+    seen: set[tuple[str, ...]] = set()
+    for view in iter_stage_views(ctx):
+        value = view.stage.get("last_updated")
         if value is None or value == "":
             continue  # "" is RS005's
-        line, col = val_pos(ctx, [*loc, "last_updated"])
+        where = tuple(str(p) for p in view.path("last_updated"))
+        if where in seen:  # the flat form's stages share the run's last_updated
+            continue
+        seen.add(where)
+        line, col = val_pos(ctx, view.path("last_updated"))
         if isinstance(value, (dt.datetime, dt.date)):
             text = value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, dt.datetime) \
                 else value.isoformat()

@@ -3,11 +3,12 @@
 A base run's ``finetune.status`` is ``skipped`` (with the note "Base model - no fine-tuning
 required"), and its evaluations are keyed ``<task>``, not ``<task>_epoch_<N>``: base models
 are evaluated once. Runs are controls when ``runs_plan.md`` beside the file says so (else
-when their name ends in ``_base``). Source: seed 004 "IMPORTANT - Base Model Evaluations"
+when their name ends in ``_base``). In cruijff_kit's flat form the fine-tune stage is
+``finetune_status`` (checked there). Source: seed 004 "IMPORTANT - Base Model Evaluations"
 and the ``runs_status.yaml`` template.
 
-Severity: error — a control run that fine-tunes, or evaluates at an epoch, contradicts the
-plan's control definition.
+Severity: error — the tracker states a fine-tune (or a per-epoch evaluation) that a base
+run does not have.
 
 Failing::
 
@@ -48,11 +49,19 @@ def check(ctx: Context) -> Iterator[Finding]:
         controls = {r.name for r in plan.controls}
     else:
         controls = {str(n) for n in runs_of(ctx) if str(n).endswith("_base")}
+    from ...models.status import FlatStage, stage_of
+
     for name, rec in runs_of(ctx).items():
         if str(name) not in controls or not isinstance(rec, dict):
             continue
-        ft = rec.get("finetune")
-        if isinstance(ft, dict):
+        ft = stage_of(rec, "finetune")
+        if isinstance(ft, FlatStage):
+            if ft.get("status") != "skipped":
+                line, col = val_pos(ctx, ["runs", name, ft.key_for("status")])
+                yield Finding(line, col, f"base run {name!r}: finetune_status is "
+                              f"{ft.get('status')!r}; base models are not fine-tuned",
+                              "write finetune_status: skipped")
+        elif isinstance(ft, dict):
             if ft.get("status") != "skipped":
                 line, col = val_pos(ctx, ["runs", name, "finetune", "status"])
                 yield Finding(line, col, f"base run {name!r}: finetune.status is "

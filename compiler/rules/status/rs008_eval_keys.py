@@ -3,11 +3,13 @@
 For each run of the ``runs_plan.md`` beside the file: every evaluation key names a task the
 Evaluation Matrix marks ✓ for that run (every task, without a matrix); fine-tuned keys end in
 ``_epoch_<N>`` with ``0 ≤ N < epochs`` (torchtune's ``epoch_N/`` folders); and every ✓ task
-has at least one key. Base keys without a suffix are RS007's. Source: seed 004
-"runs_status.yaml" template and checklist ("Evaluation tasks match the evaluation matrix").
+has at least one key. Base keys without a suffix are RS007's. A run in cruijff_kit's flat
+form has one evaluation stage (``eval_status``) that names no task, so it is not checked
+here. Source: seed 004 "runs_status.yaml" template and checklist ("Evaluation tasks match
+the evaluation matrix").
 
-Severity: error — an evaluation key the plan does not define states a result for an
-evaluation that does not exist.
+Severity: error — the tracker states evaluations the plan does not have, or lacks ones it
+has.
 
 Failing::
 
@@ -42,6 +44,8 @@ _KEY = re.compile(r"^(.+)_epoch_(\d+)$")
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    from ...models.status import flat_prefixes
+
     plan = sibling_plan(ctx)
     if plan is None or not plan.runs:
         return
@@ -50,7 +54,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     runs = runs_of(ctx)
     for run in plan.runs:
         rec = runs.get(run.name)
-        if not isinstance(rec, dict):
+        if not isinstance(rec, dict) or (flat_prefixes(rec) and "evaluations" not in rec):
             continue
         row = plan.matrix_for(run.name)
         tasks = [t for t, on in row.tasks.items() if on] if row is not None else all_tasks

@@ -2,7 +2,8 @@
 
 Which rules apply depends on the plan's form (:mod:`compiler.models.tasks`): ``phased``
 (seed 003: TK004–TK018, TK023, TK024), ``flat`` (seed 002: TK020, TK021), ``abort``
-(TK019). TK001–TK003, TK012, TK022 and TK025 check every form they make sense for.
+(TK019), ``stub`` (research-agent's placeholder before planning: TK026, info).
+TK001–TK003, TK012, TK022 and TK025 check every form they make sense for.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from . import (
     tk023_logging_tasks,
     tk024_planning_topics,
     tk025_tracked_run_tasks,
+    tk026_not_planned,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -63,4 +65,5 @@ RULES: tuple[ModuleType, ...] = (
     tk023_logging_tasks,
     tk024_planning_topics,
     tk025_tracked_run_tasks,
+    tk026_not_planned,
 )

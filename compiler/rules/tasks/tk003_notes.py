@@ -5,6 +5,8 @@ empty.
 
 Seed 003 asks for key codebase findings, key risks and assumptions, and the experiment
 root and logging layout decision; seed 002 for a brief summary of the codebase exploration.
+research-agent's placeholder written before planning (form ``stub``, TK026) has no such
+section yet and is not checked.
 
 Severity: error — seed 003: "You must complete the following planning work", recorded under
 Planning Notes in the required structure.
@@ -44,7 +46,7 @@ OPTIONS: dict[str, object] = {}
 
 def check(ctx: Context) -> Iterator[Finding]:
     plan = plan_of(ctx)
-    if plan.form == "abort":
+    if plan.form in ("abort", "stub"):
         return
     title = "## Analysis" if plan.form == "flat" else "## Planning Notes"
     if plan.notes is None:

@@ -3,10 +3,13 @@
 The lines sit under ``## Tasks``, numbered without gaps or repeats.
 
 The older planning prompt writes ``# Tasks``, ``## Goal``, ``## Analysis`` and
-``## Tasks``; each task is one checkbox line numbered in dependency order.
+``## Tasks``; each task is one checkbox line numbered in dependency order. A plain checkbox
+list (no line numbered, e.g. directly under ``# Tasks``) is the same list with its order
+as its numbering and is accepted; once lines are numbered, the numbers must count 1, 2, 3 …
+and every line must carry one.
 
-Severity: error — seed 002's task line format is how its task list is read; a line in
-another form cannot be read as written.
+Severity: error — numbers that skip, repeat or stop contradict the order the list states
+(a missing list cannot be followed at all).
 
 Failing::
 
@@ -52,6 +55,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield Finding(plan.tasks_heading.line, plan.tasks_heading.column,
                       "'## Tasks' has no task lines", "add '- [ ] Task 1: …' lines")
         return
+    if all(item.number is None and item.mark is not None for item in plan.flat_items):
+        return  # a plain checkbox list: its order is its numbering
     expected = 1
     seen: dict[int, int] = {}
     for item in plan.flat_items:
