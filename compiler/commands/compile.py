@@ -19,11 +19,20 @@ import argparse
 import sys
 from pathlib import Path
 
+from typing import Any
+
 from ..diagnostics import format_text
-from ..pipeline import Result, compile_plan, fingerprint, summary
-from ..tracker import TrackerError
 
 __all__ = ["Result", "add_arguments", "compile_plan", "fingerprint", "run", "summary"]
+
+
+def __getattr__(name: str) -> Any:
+    # re-exported lazily: building the parser (rule CM008) must not import the pipeline
+    if name in ("Result", "compile_plan", "fingerprint", "summary"):
+        from .. import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -41,7 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..config import load_settings
     from ..expand import Options
-    from ..pipeline import load_history
+    from ..pipeline import compile_plan, load_history
+    from ..tracker import TrackerError
     from ..rules import BUILTIN_CODES, BY_CODE
 
     plans = [Path(p) for p in args.plans]
@@ -75,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     return rc
 
 
-def _print_result(plan: Path, res: Result, *, check: bool) -> int:
+def _print_result(plan: Path, res: Any, *, check: bool) -> int:
     """Print one plan's outcome; its exit code (0 done or up to date, 1 otherwise)."""
     if res.report is None:
         sys.stdout.write(format_text(sorted(res.diagnostics,
@@ -88,5 +98,7 @@ def _print_result(plan: Path, res: Result, *, check: bool) -> int:
         if not res.report.stale:
             print(f"{plan}: {res.group_dir}: up to date")
         return 1 if res.report.stale else 0
+    from ..pipeline import summary
+
     print(summary(res))
     return 1 if res.report.refused or res.report.kept else 0
