@@ -1,0 +1,204 @@
+"""A ``planc`` command written in the document must exist, with flags planc has.
+
+Plans tell their readers (and the agents that execute them) which commands to type:
+``planc submit plans/lr-sweep/plan.md --only alpha=1e-4``. A command or flag planc does not
+have fails when it is run, so the plan says something false about how to run it. Checked:
+inline code spans that start with ``planc`` and the ``planc`` commands of shell code blocks
+(fences with no info string or ``bash``/``sh``/``shell``/``console``/``zsh``, indented code;
+a command starts a line, follows a ``$`` prompt, ``&&``, ``||``, ``;``, ``|`` or
+``VAR=value``). The subcommand, a nested action (``planc cluster detect``), the first
+argument when it has fixed choices (``planc site build|serve``) and every option (``--x``,
+``--x=value``, ``-x``; unique prefixes of long options, as argparse accepts them) are
+compared with planc's own argument parser (:func:`compiler.cli.command_table`), so the rule
+follows planc as it changes. Arguments are not checked (a plan may name files it creates
+later), and neither are placeholders (``PLAN``, ``<group>``, ``…``).
+
+Severity: error — a command or flag planc does not have cannot be run as written (README
+severity policy: "cannot be compiled or run as written").
+
+Failing::
+
+    5. **Collect results** — `planc collect` gathers the metrics.
+
+    ```bash
+    planc submit plans/lr-sweep/plan.md --only-runs alpha=1e-4
+    ```
+
+Passing::
+
+    5. **Collect results** — `planc sync` updates run states.
+
+    ```bash
+    planc submit plans/lr-sweep/plan.md --only alpha=1e-4
+    ```
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shlex
+from collections.abc import Iterator
+
+from ..base import Context, Finding
+
+CODE = "CM008"
+NAME = "unknown-planc-command"
+SEVERITY = "error"
+KINDS = ("plan", "tasks", "run-group")
+OPTIONS: dict[str, object] = {}
+
+SHELL_INFOS = ("", "bash", "sh", "shell", "console", "zsh", "shell-session", "shellsession")
+_OPERATORS = {"&&", "||", ";", "|", "&", "(", ")", "$", "%", ">"}
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_PLACEHOLDER = re.compile(r"[A-Z<>{}…]|\.\.\.")
+
+
+@functools.cache
+def _table() -> dict[str, dict[str, object]]:
+    from ...cli import command_table  # built once per process, only when a plan needs it
+
+    return command_table()
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    doc = ctx.doc
+    for tok in doc.tokens:
+        if tok.type in ("fence", "code_block"):
+            info = (tok.info or "").strip().split(" ", 1)[0].lower()
+            if tok.type == "fence" and info not in SHELL_INFOS:
+                continue
+            if "planc" not in tok.content:
+                continue
+            first = doc.line_of(tok) + (1 if tok.type == "fence" else 0)
+            for i, text in enumerate(tok.content.splitlines()):
+                if "planc" in text:
+                    yield from _check_line(doc, first + i, text)
+        elif tok.type == "inline" and tok.children and "planc" in tok.content:
+            line = doc.line_of(tok)
+            for child in tok.children:
+                if child.type == "code_inline":
+                    words = child.content.lstrip().removeprefix("$ ").lstrip()
+                    if words.startswith("planc "):
+                        base = doc.col_of(line, child.content)
+                        found = doc.line_text(line).find(child.content) >= 0
+                        for offset, message, fix in _problems(child.content):
+                            yield Finding(line, base + (offset if found else 0), message, fix)
+                elif child.type in ("softbreak", "hardbreak"):
+                    line += 1
+
+
+def _check_line(doc, line: int, text: str) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+    # a fence's content lines are the file's lines, unless the fence is indented (in a list)
+    base = doc.col_of(line, text.strip()) - (len(text) - len(text.lstrip()))
+    for offset, message, fix in _problems(text):
+        yield Finding(line, base + offset, message, fix)
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """Shell words of ``text`` with their 0-based offsets (shlex with punctuation, so that
+    ``&&``, ``;`` and ``|`` are words of their own; ``#`` starts a comment)."""
+    lex = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lex.whitespace_split = True
+    lex.commenters = "#"
+    out: list[tuple[str, int]] = []
+    pos = 0
+    try:
+        for word in lex:
+            at = text.find(word, pos)
+            at = pos if at < 0 else at
+            out.append((word, at))
+            pos = at + len(word) if at >= pos else pos
+    except ValueError:  # an unclosed quote: check the words before it
+        pass
+    return out
+
+
+def _problems(text: str) -> Iterator[tuple[int, str, str | None]]:
+    """``(0-based offset in text, message, fix)`` for each unknown command or flag."""
+    words = _tokens(text)
+    start = True
+    i = 0
+    while i < len(words):
+        word, _at = words[i]
+        if word in _OPERATORS or set(word) <= set("&|;()<>"):
+            start = True
+            i += 1
+            continue
+        if start and _ASSIGNMENT.match(word):
+            i += 1
+            continue
+        if start and (word == "planc" or word.endswith("/planc")):
+            end = i + 1
+            while end < len(words) and words[end][0] not in _OPERATORS \
+                    and not set(words[end][0]) <= set("&|;()<>"):
+                end += 1
+            yield from _check_command(words[i + 1:end])
+            i = end
+            start = False
+            continue
+        start = False
+        i += 1
+
+
+def _check_command(words: list[tuple[str, int]]) -> Iterator[tuple[int, str, str | None]]:
+    table = _table()
+    known = [c for c in table if c]
+    options = list(table[""]["options"])  # type: ignore[arg-type]
+    positional = 0
+    cmd: str | None = None
+    for word, at in words:
+        if word.startswith("-") and len(word) > 1 and not word[1].isdigit():
+            flag = word.strip("[]").split("=", 1)[0]
+            if flag and not _known_flag(flag, options):
+                where = f"planc {cmd}" if cmd else "planc"
+                close = _closest(flag, options)
+                yield at, (f"{where} has no option {flag}"
+                           + (f" (did you mean {close}?)" if close else "") + "; it has "
+                           + ", ".join(o for o in options if o.startswith("--"))), close
+            continue
+        bare = word.strip("[]")
+        if not bare or bare in ("|", "…", "...") or _PLACEHOLDER.search(bare):
+            if cmd is None:  # planc COMMAND …: nothing to compare
+                return
+            positional += 1
+            continue
+        if cmd is None:
+            if bare not in table:
+                close = _closest(bare, known)
+                yield at, (f"planc has no command {bare!r}"
+                           + (f" (did you mean {close!r}?)" if close else "")
+                           + f"; commands: {', '.join(known)}"), (
+                    f"planc {close}" if close else None)
+                return
+            cmd = bare
+            options = list(table[cmd]["options"])  # type: ignore[arg-type]
+            continue
+        actions = table[cmd]["actions"]
+        choices = table[cmd]["choices"]
+        if positional == 0 and isinstance(actions, dict) and actions:
+            if bare not in actions:
+                yield at, (f"planc {cmd} has no action {bare!r}; actions: "
+                           + ", ".join(actions)), None
+                return
+            options = list(actions[bare]) + options
+            cmd = f"{cmd} {bare}"
+        elif positional == 0 and isinstance(choices, list) and choices and bare not in choices:
+            yield at, f"planc {cmd} takes {' or '.join(choices)}, not {bare!r}", None
+        positional += 1
+
+
+def _known_flag(flag: str, options: list[str]) -> bool:
+    if flag in options:
+        return True
+    if flag.startswith("--"):  # argparse accepts a unique prefix of a long option
+        return len([o for o in options if o.startswith(flag)]) == 1
+    # -j4, -qn: a known short option followed by its value or more short options
+    return len(flag) > 2 and flag[:2] in options
+
+
+def _closest(word: str, known: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return match[0] if match else None
