@@ -112,6 +112,8 @@ def resolve(target: str | Path, *, out: str | None = None, compile_missing: bool
     receives one line when a plan's group is found or compiled. Raises :class:`GroupError`.
     """
     path = Path(target)
+    if not path.exists():
+        raise GroupError(f"{path}: no such group folder or plan")
     if not is_plan(path):
         group = path.parent if layout.is_status_file(path) else path
         return Target(group, plan_of(group) if group.is_dir() else None)

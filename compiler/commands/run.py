@@ -49,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
 
 def run_here(cmd: str, group: Path, *, max_parallel: int | None = None,
              min_free_gib: float = 0.0, retry_failed: bool = False,
-             only: list[str] | None = None) -> int:
+             only: list[str] | None = None, missing_fails: bool = False) -> int:
     """Run ``group``'s due stages here (:func:`compiler.local.run_local`) and print the
-    outcome; the exit code (also ``planc submit`` of a group compiled for a local cluster)."""
+    outcome; the exit code (also ``planc submit`` of a group compiled for a local cluster,
+    where a stage without a script fails the command, as a missing SLURM script does)."""
     from ..local import LocalRunError, run_local
 
     statuses = ("pending", "failed") if retry_failed else ("pending",)
@@ -67,4 +68,4 @@ def run_here(cmd: str, group: Path, *, max_parallel: int | None = None,
         return 2
     print(f"{len(outcome.completed)} completed, {len(outcome.failed)} failed"
           + (f", {len(outcome.missing)} without a script" if outcome.missing else ""))
-    return 1 if outcome.failed else 0
+    return 1 if outcome.failed or (missing_fails and outcome.missing) else 0

@@ -122,7 +122,8 @@ def _here(group: Path, args: argparse.Namespace, only: list[str]) -> int:
           f"{layout.LAUNCH_LOCAL}): running its stages here, as planc run --local does",
           file=sys.stderr)
     if not args.dry_run:
-        return run_here("submit", group, retry_failed=args.retry_failed, only=only)
+        return run_here("submit", group, retry_failed=args.retry_failed, only=only,
+                        missing_fails=True)
     statuses = ("pending", "failed") if args.retry_failed else ("pending",)
     try:
         data = tracker.read(layout.status_path(group)) or {}

@@ -62,37 +62,39 @@ def _table() -> dict[str, dict[str, object]]:
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    doc = ctx.doc
+    for line, base, words in iter_planc_commands(ctx.doc):
+        for offset, message, fix in _check_command(words):
+            yield Finding(line, base + offset, message, fix)
+
+
+def iter_planc_commands(doc) -> Iterator[tuple[int, int, list[tuple[str, int]]]]:  # type: ignore[no-untyped-def]
+    """Every ``planc`` command the document writes (module docstring says where), as
+    ``(1-based line, 1-based column of the text the offsets count from, [(word, 0-based
+    offset)] of the words after "planc")``, in document order."""
     for tok in doc.tokens:
         if tok.type in ("fence", "code_block"):
             info = (tok.info or "").strip().split(" ", 1)[0].lower()
-            if tok.type == "fence" and info not in SHELL_INFOS:
-                continue
-            if "planc" not in tok.content:
+            if (tok.type == "fence" and info not in SHELL_INFOS) or "planc" not in tok.content:
                 continue
             first = doc.line_of(tok) + (1 if tok.type == "fence" else 0)
             for i, text in enumerate(tok.content.splitlines()):
                 if "planc" in text:
-                    yield from _check_line(doc, first + i, text)
+                    # fence lines are the file's lines, less a list item's indentation
+                    base = doc.col_of(first + i, text.strip()) - (len(text) - len(text.lstrip()))
+                    for words in _commands(text):
+                        yield first + i, base, words
         elif tok.type == "inline" and tok.children and "planc" in tok.content:
             line = doc.line_of(tok)
             for child in tok.children:
                 if child.type == "code_inline":
                     words = child.content.lstrip().removeprefix("$ ").lstrip()
                     if words.startswith("planc "):
-                        base = doc.col_of(line, child.content)
                         found = doc.line_text(line).find(child.content) >= 0
-                        for offset, message, fix in _problems(child.content):
-                            yield Finding(line, base + (offset if found else 0), message, fix)
+                        base = doc.col_of(line, child.content) if found else doc.col_of(line)
+                        for cmd in _commands(child.content):
+                            yield line, base, (cmd if found else [(w, 0) for w, _ in cmd])
                 elif child.type in ("softbreak", "hardbreak"):
                     line += 1
-
-
-def _check_line(doc, line: int, text: str) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
-    # a fence's content lines are the file's lines, unless the fence is indented (in a list)
-    base = doc.col_of(line, text.strip()) - (len(text) - len(text.lstrip()))
-    for offset, message, fix in _problems(text):
-        yield Finding(line, base + offset, message, fix)
 
 
 def _tokens(text: str) -> list[tuple[str, int]]:
@@ -114,31 +116,33 @@ def _tokens(text: str) -> list[tuple[str, int]]:
     return out
 
 
-def _problems(text: str) -> Iterator[tuple[int, str, str | None]]:
-    """``(0-based offset in text, message, fix)`` for each unknown command or flag."""
+def _is_operator(word: str) -> bool:
+    return word in _OPERATORS or set(word) <= set("&|;()<>")
+
+
+def _commands(text: str) -> Iterator[list[tuple[str, int]]]:
+    """The words after ``planc`` of each ``planc`` command that starts a shell command in
+    ``text`` (a line start, after an operator or prompt, after ``VAR=value`` words)."""
     words = _tokens(text)
     start = True
     i = 0
     while i < len(words):
-        word, _at = words[i]
-        if word in _OPERATORS or set(word) <= set("&|;()<>"):
-            start = True
-            i += 1
+        word = words[i][0]
+        if _is_operator(word):
+            start, i = True, i + 1
             continue
         if start and _ASSIGNMENT.match(word):
             i += 1
             continue
         if start and (word == "planc" or word.endswith("/planc")):
             end = i + 1
-            while end < len(words) and words[end][0] not in _OPERATORS \
-                    and not set(words[end][0]) <= set("&|;()<>"):
+            while end < len(words) and not _is_operator(words[end][0]):
                 end += 1
-            yield from _check_command(words[i + 1:end])
+            yield words[i + 1:end]
             i = end
-            start = False
-            continue
+        else:
+            i += 1
         start = False
-        i += 1
 
 
 def _check_command(words: list[tuple[str, int]]) -> Iterator[tuple[int, str, str | None]]:
