@@ -281,10 +281,10 @@ def run_local(group_dir: Path | str, max_parallel: int | None = None, *,
 
     ``max_parallel`` caps concurrent jobs; ``min_free_gib`` is the free memory a GPU needs
     (GiB); ``only`` limits it to these runs (every run when empty); ``detect`` returns
-    ``(mode, free GPU UUIDs, reason)``. Progress lines go to ``echo``. Returns an :class:`Outcome`. Raises :class:`LocalRunError` when the tracker is
-    missing or unreadable or another ``planc run`` holds the group, :class:`KeyboardInterrupt`
-    after an interrupt (see the module
-    docstring for what is recorded).
+    ``(mode, free GPU UUIDs, reason)``. Progress lines go to ``echo``. Returns an
+    :class:`Outcome`. Raises :class:`LocalRunError` when the tracker is missing or
+    unreadable or another ``planc run`` holds the group, :class:`KeyboardInterrupt` after an
+    interrupt (see the module docstring for what is recorded).
     """
     group = Path(group_dir).resolve()
     status_path = group / STATUS_FILE

@@ -630,7 +630,8 @@ def test_a_group_compiled_for_a_local_cluster_runs_here(tmp_path: Path,
     (group / "s" / "run_local.sh").write_text('echo "stage $1" > ran.txt\n')
     proc = run_planc("submit", str(group), "--only", "s", "--dry-run")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == f"cd {group.resolve() / 's'} && bash {group.resolve() / 's'}/run_local.sh run\n"
+    run_dir = group.resolve() / "s"
+    assert proc.stdout == f"cd {run_dir} && bash {run_dir}/run_local.sh run\n"
     assert stage_of(load(group), "s", "run")["status"] == "pending"
     proc = run_planc("submit", str(group), "--only", "s")
     assert proc.returncode == 0, proc.stderr

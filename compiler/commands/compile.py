@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import format_text
+
+if TYPE_CHECKING:
+    from ..pipeline import Result, compile_plan, fingerprint, summary
 
 __all__ = ["Result", "add_arguments", "compile_plan", "fingerprint", "run", "summary"]
 
@@ -51,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from ..config import load_settings
     from ..expand import Options
     from ..pipeline import compile_plan, load_history
-    from ..tracker import TrackerError
     from ..rules import BUILTIN_CODES, BY_CODE
+    from ..tracker import TrackerError
 
     plans = [Path(p) for p in args.plans]
     missing = [str(p) for p in plans if not p.is_file()]

@@ -16,9 +16,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _common
+
+if TYPE_CHECKING:
+    from ..summary import render_summary
 
 __all__ = ["add_arguments", "render_summary", "run"]
 

@@ -31,9 +31,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _common
+
+if TYPE_CHECKING:
+    from ..submit import submit_group
 
 __all__ = ["add_arguments", "run", "submit_group"]
 
