@@ -312,3 +312,38 @@ def test_cli_lists_sync_and_the_parser_table_has_every_command() -> None:
     assert table["cluster"]["actions"] == {"detect": ["--help", "--json", "--name",
                                                       "--profile", "-h"]}
     assert table["site"]["choices"] == ["build", "serve"]
+
+
+# --- rule CM008 -----------------------------------------------------------------------------
+
+
+def test_cm008_messages() -> None:
+    from compiler.config import Settings
+    from compiler.lint import lint_paths
+
+    bad = ROOT / "tests" / "fixtures" / "common" / "bad" / "planc-commands.md"
+    diags = lint_paths([bad], Settings(root=ROOT, select=("CM008",)))
+    commands_list = ("commands: lint, rules, explain, expand, compile, submit, status, sync, "
+                     "run, cluster, results, site")
+    assert [(d.line, d.column, d.severity.value, d.message, d.fix) for d in diags] == [
+        (7, 33, "error", f"planc has no command 'collect'; {commands_list}", None),
+        (8, 42, "error", "planc submit has no option --only-runs (did you mean --only?); see "
+         "`planc submit --help`", "--only"),
+        (9, 32, "error", "planc cluster has no action 'probe'; actions: detect", None),
+        (9, 55, "error", "planc site takes build or serve, not 'deploy'", None),
+        (9, 99, "error", "planc run has no option -j; see `planc run --help`", None),
+        (13, 98, "error", "planc submit has no option --wait; see `planc submit --help`", None),
+        (14, 48, "error", f"planc has no command 'lnt' (did you mean 'lint'?); {commands_list}",
+         "planc lint"),
+        (22, 29, "error", "planc expand has no option --formt (did you mean --format?); see "
+         "`planc expand --help`", "--format"),
+    ]
+
+
+def test_cm008_finds_nothing_in_the_shipped_plans_and_good_fixtures() -> None:
+    from compiler.config import Settings
+    from compiler.lint import lint_paths
+
+    files = PLANS + sorted((ROOT / "tests" / "fixtures").glob("*/good/**/*.md"))
+    assert [d for d in lint_paths(files, Settings(root=ROOT, select=("CM008",)))] == []
+    assert sum(len(commands(p)) for p in PLANS) == 11  # the rule did look at them

@@ -155,11 +155,12 @@ def _check_command(words: list[tuple[str, int]]) -> Iterator[tuple[int, str, str
         if word.startswith("-") and len(word) > 1 and not word[1].isdigit():
             flag = word.strip("[]").split("=", 1)[0]
             if flag and not _known_flag(flag, options):
+                flag = flag if flag.startswith("--") else flag[:2]
                 where = f"planc {cmd}" if cmd else "planc"
                 close = _closest(flag, options)
                 yield at, (f"{where} has no option {flag}"
-                           + (f" (did you mean {close}?)" if close else "") + "; it has "
-                           + ", ".join(o for o in options if o.startswith("--"))), close
+                           + (f" (did you mean {close}?)" if close else "")
+                           + f"; see `{where} --help`"), close
             continue
         bare = word.strip("[]")
         if not bare or bare in ("|", "…", "...") or _PLACEHOLDER.search(bare):
