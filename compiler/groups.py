@@ -5,7 +5,10 @@ the plan it was compiled from.
 accepted (the example plans tell readers to type ``planc submit plans/lr-sweep/plan.md``).
 A plan's group is found from the groups' ``manifest.json`` (``source.path``, relative to the
 project root, and ``source.sha256``; :func:`compiler.emit.manifest_data`) under the output
-folder (``--out``, else ``[tool.planc] out``):
+folder (``--out``, else ``[tool.planc] out``). The output folder's fingerprint index
+(:data:`compiler.layout.GROUP_INDEX`, what ``planc compile``'s no-op path reads) is asked
+first, so a plan compiled with its own choices is found without reading other manifests.
+Then:
 
 - one group compiled from this plan's current bytes: that group;
 - none, and the command may compile (``submit``, ``run``): :func:`compiler.pipeline.
@@ -37,8 +40,8 @@ class GroupError(Exception):
 
 @dataclass
 class Target:
-    """A resolved target: the group folder, the plan it came from (when a plan was named or
-    the manifest names one that exists) and whether this call compiled it."""
+    """A resolved target: the group folder, the plan it came from (when a plan was named;
+    :func:`plan_of` finds it from a group) and whether this call compiled it."""
 
     group: Path
     plan: Path | None = None
@@ -115,13 +118,17 @@ def resolve(target: str | Path, *, out: str | None = None, compile_missing: bool
     if not path.exists():
         raise GroupError(f"{path}: no such group folder or plan")
     if not is_plan(path):
-        group = path.parent if layout.is_status_file(path) else path
-        return Target(group, plan_of(group) if group.is_dir() else None)
+        # the plan stays unread (a large group's manifest is megabytes): plan_of() on demand
+        return Target(path.parent if layout.is_status_file(path) else path)
     from .config import load_settings
 
     settings, _diags = load_settings(path)
     root = Path(settings.root)
     out_dir = Path(out) if out else root / settings.out
+    indexed = _indexed_group(path, settings, out_dir)
+    if indexed is not None:  # compiled from these bytes with the plan's own choices
+        echo(f"{path}: group {indexed}")
+        return Target(indexed, path)
     found = groups_of(path, out_dir, root) if out_dir.is_dir() else []
     current = [g for g, ok in found if ok]
     if len(current) > 1:
@@ -145,6 +152,19 @@ def resolve(target: str | Path, *, out: str | None = None, compile_missing: bool
     if not compile_missing:
         raise GroupError(f"{path} has not been compiled into {out_dir} (planc compile {path})")
     return _compile(path, settings, out_dir, echo)
+
+
+def _indexed_group(plan: Path, settings: Any, out: Path) -> Path | None:
+    """The group the output folder's index (:data:`compiler.layout.GROUP_INDEX`) records for
+    the inputs fingerprint of ``plan`` with default options, when it is still there: no
+    manifest of any other group is read."""
+    from .expand import Options
+    from .pipeline import _group_hint, fingerprint
+
+    if not (out / layout.GROUP_INDEX).is_file():
+        return None
+    group = _group_hint(out, fingerprint(plan.read_bytes(), settings, Options()))
+    return group if group is not None and (group / layout.MANIFEST).is_file() else None
 
 
 def _compile(plan: Path, settings: Any, out: Path, echo: Callable[[str], None]) -> Target:
