@@ -347,3 +347,20 @@ def test_cm008_finds_nothing_in_the_shipped_plans_and_good_fixtures() -> None:
     files = PLANS + sorted((ROOT / "tests" / "fixtures").glob("*/good/**/*.md"))
     assert [d for d in lint_paths(files, Settings(root=ROOT, select=("CM008",)))] == []
     assert sum(len(commands(p)) for p in PLANS) == 11  # the rule did look at them
+
+
+def test_only_in_the_array_layout_chains_the_selected_elements(
+        tmp_path: Path, fake_slurm: Path) -> None:  # noqa: F811
+    root = project(tmp_path)
+    proc = run_planc("compile", CAP_PLAN, "--cluster", "ci-slurm", "--layout", "array",
+                     cwd=root, env=env())
+    assert proc.returncode == 0, proc.stderr
+    group = root / "build" / "plans" / "cap_8L_llama32_lora_comparison"
+    # array_index.tsv: 0 1B_rank4, 1 1B_rank64, 2 3B_rank4, 3 3B_rank64 (then the controls)
+    proc = run_planc("submit", str(group), "--only", "lora_rank=64", cwd=root, env=env())
+    assert proc.returncode == 0, proc.stderr
+    got = [(c["argv"][1:-1], c["argv"][-1]) for c in calls(fake_slurm, "sbatch")]
+    assert got[0] == (["--array=1,3"], "finetune_array.slurm")
+    assert len(got) > 1 and all(
+        args == ["--array=1,3", "--dependency=aftercorr:100", "--kill-on-invalid-dep=yes"]
+        for args, _script in got[1:])
