@@ -337,6 +337,9 @@ def test_cm008_messages() -> None:
          "planc lint"),
         (22, 29, "error", "planc expand has no option --formt (did you mean --format?); see "
          "`planc expand --help`", "--format"),
+        # a console session: `planc 0.1.0` (output of --version) is not a command
+        (27, 9, "error", f"planc has no command 'sumbit' (did you mean 'submit'?); "
+         f"{commands_list}", "planc submit"),
     ]
 
 

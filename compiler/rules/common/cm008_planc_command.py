@@ -2,16 +2,18 @@
 
 Plans tell their readers (and the agents that execute them) which commands to type:
 ``planc submit plans/lr-sweep/plan.md --only alpha=1e-4``. A command or flag planc does not
-have fails when it is run, so the plan says something false about how to run it. Checked:
-inline code spans that start with ``planc`` and the ``planc`` commands of shell code blocks
-(fences with no info string or ``bash``/``sh``/``shell``/``console``/``zsh``, indented code;
-a command starts a line, follows a ``$`` prompt, ``&&``, ``||``, ``;``, ``|`` or
-``VAR=value``). The subcommand, a nested action (``planc cluster detect``), the first
+have fails when it is run, so the plan says something false about how to run it.
+
+Checked: inline code spans that start with ``planc``, and the ``planc`` commands of shell
+code blocks (fences with no info string or ``bash``/``sh``/``shell``/``zsh``, indented
+code; in ``console`` sessions only the lines after a ``$`` or ``%`` prompt, the rest being
+output). A command starts a line or follows a prompt, ``&&``, ``||``, ``;``, ``|`` or
+``VAR=value``. The subcommand, a nested action (``planc cluster detect``), the first
 argument when it has fixed choices (``planc site build|serve``) and every option (``--x``,
 ``--x=value``, ``-x``; unique prefixes of long options, as argparse accepts them) are
-compared with planc's own argument parser (:func:`compiler.cli.command_table`), so the rule
-follows planc as it changes. Arguments are not checked (a plan may name files it creates
-later), and neither are placeholders (``PLAN``, ``<group>``, ``…``).
+compared with planc's own argument parser (:func:`compiler.cli.command_table`), so the
+rule follows planc as it changes. Arguments are not checked (a plan may name files it
+creates later), and neither are placeholders (``PLAN``, ``<group>``, ``…``).
 
 Severity: error — a command or flag planc does not have cannot be run as written (README
 severity policy: "cannot be compiled or run as written").
@@ -49,6 +51,7 @@ KINDS = ("plan", "tasks", "run-group")
 OPTIONS: dict[str, object] = {}
 
 SHELL_INFOS = ("", "bash", "sh", "shell", "console", "zsh", "shell-session", "shellsession")
+SESSION_INFOS = ("console", "shell-session", "shellsession")
 _OPERATORS = {"&&", "||", ";", "|", "&", "(", ")", "$", "%", ">"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PLACEHOLDER = re.compile(r"[A-Z<>{}…]|\.\.\.")
@@ -77,8 +80,9 @@ def iter_planc_commands(doc) -> Iterator[tuple[int, int, list[tuple[str, int]]]]
             if (tok.type == "fence" and info not in SHELL_INFOS) or "planc" not in tok.content:
                 continue
             first = doc.line_of(tok) + (1 if tok.type == "fence" else 0)
+            session = info in SESSION_INFOS  # commands after a prompt; other lines are output
             for i, text in enumerate(tok.content.splitlines()):
-                if "planc" in text:
+                if "planc" in text and (not session or text.lstrip()[:2] in ("$ ", "% ")):
                     # fence lines are the file's lines, less a list item's indentation
                     base = doc.col_of(first + i, text.strip()) - (len(text) - len(text.lstrip()))
                     for words in _commands(text):
