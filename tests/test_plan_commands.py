@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler import cli
 from compiler.document import load
@@ -367,3 +369,39 @@ def test_only_in_the_array_layout_chains_the_selected_elements(
     assert len(got) > 1 and all(
         args == ["--array=1,3", "--dependency=aftercorr:100", "--kill-on-invalid-dep=yes"]
         for args, _script in got[1:])
+
+
+# hypothesis: any command and options planc has lint clean; one option it lacks is one finding
+_TABLE = cli.command_table()
+_COMMANDS = [c for c in _TABLE if c and not _TABLE[c]["actions"] and not _TABLE[c]["choices"]]
+
+
+@st.composite
+def _command(draw: st.DrawFn) -> tuple[str, list[str]]:
+    cmd = draw(st.sampled_from(_COMMANDS))
+    options = [o for o in _TABLE[cmd]["options"] if o.startswith("--")]  # type: ignore[union-attr]
+    chosen = draw(st.lists(st.sampled_from(options), max_size=4))
+    words = draw(st.lists(st.from_regex(r"[a-z0-9_./=]{1,12}", fullmatch=True), max_size=3))
+    return cmd, [*words, *chosen]
+
+
+@settings(max_examples=40, deadline=None)
+@given(_command(), st.from_regex(r"--zz[a-z]{1,8}", fullmatch=True), st.booleans())
+def test_cm008_known_commands_pass_and_one_unknown_option_is_found(
+        command: tuple[str, list[str]], bogus: str, fenced: bool) -> None:
+    from compiler.rules.common import cm008_planc_command as cm008
+    from compiler.rules.base import Context
+
+    cmd, args = command
+    good = " ".join(["planc", cmd, *args])
+    bad = f"{good} {bogus}"
+
+    def doc(code: str):  # type: ignore[no-untyped-def]
+        text = (f"# Notes\n\n```bash\n{code}\n```\n" if fenced else f"# Notes\n\nRun `{code}`.\n")
+        return load("notes.md", text=text, kind="plan")
+
+    assert list(cm008.check(Context(doc(good)))) == []
+    found = list(cm008.check(Context(doc(bad))))
+    line, column = (4, 1 + len(good) + 1) if fenced else (3, 6 + len(good) + 1)
+    assert [(f.line, f.column, f.message.split(";")[0]) for f in found] == [
+        (line, column, f"planc {cmd} has no option {bogus}")]
