@@ -389,8 +389,8 @@ def _command(draw: st.DrawFn) -> tuple[str, list[str]]:
 @given(_command(), st.from_regex(r"--zz[a-z]{1,8}", fullmatch=True), st.booleans())
 def test_cm008_known_commands_pass_and_one_unknown_option_is_found(
         command: tuple[str, list[str]], bogus: str, fenced: bool) -> None:
-    from compiler.rules.common import cm008_planc_command as cm008
     from compiler.rules.base import Context
+    from compiler.rules.common import cm008_planc_command as cm008
 
     cmd, args = command
     good = " ".join(["planc", cmd, *args])
