@@ -122,7 +122,12 @@ def resolve(target: str | Path, *, out: str | None = None, compile_missing: bool
         return Target(path.parent if layout.is_status_file(path) else path)
     from .config import load_settings
 
-    settings, _diags = load_settings(path)
+    settings, config_diags = load_settings(path)
+    if config_diags:  # as planc compile: a broken [tool.planc] is not guessed around
+        from .diagnostics import format_text
+
+        raise GroupError("the project configuration has errors:\n"
+                         + format_text(config_diags).rstrip())
     root = Path(settings.root)
     out_dir = Path(out) if out else root / settings.out
     indexed = _indexed_group(path, settings, out_dir)

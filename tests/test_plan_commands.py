@@ -405,3 +405,14 @@ def test_cm008_known_commands_pass_and_one_unknown_option_is_found(
     line, column = (4, 1 + len(good) + 1) if fenced else (3, 6 + len(good) + 1)
     assert [(f.line, f.column, f.message.split(";")[0]) for f in found] == [
         (line, column, f"planc {cmd} has no option {bogus}")]
+
+
+def test_a_broken_configuration_stops_a_plan_target(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text("utf-8").replace(
+        "[tool.planc]\n", "[tool.planc]\nmax_runs = \"many\"\n"), "utf-8")
+    proc = run_planc("submit", LR_SWEEP, cwd=root, env=env())
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("planc submit: the project configuration has errors:\n")
+    assert "max_runs" in proc.stderr and not (root / "build").exists()
