@@ -25,7 +25,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("compile", "compile", "compile plans into launch artifacts (configs, SLURM scripts, …)"),
     ("submit", "submit", "submit a compiled group's pending runs to SLURM or a research-agent "
      "server"),
-    ("status", "status", "read job states from SLURM and research-agent servers into "
+    ("status", "status", "show a group's stage counts (--sync: update them first)"),
+    ("sync", "sync", "read job states from SLURM and research-agent servers into "
      "runs_status.yaml"),
     ("run", "run", "run a compiled group's pending runs on this machine"),
     ("cluster", "cluster", "describe this machine or cluster (cluster detect)"),
@@ -44,6 +45,37 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     for name, _module, help_text in COMMANDS:
         subparsers[name] = sub.add_parser(name, help=help_text, description=help_text)
     return parser, subparsers
+
+
+def command_table() -> dict[str, dict[str, object]]:
+    """Every ``planc`` command with its options, from the real parser (for rule CM008).
+
+    Shape: ``{command: {"options": [option strings], "choices": [first positional's
+    choices], "actions": {action: [option strings]}}}``; ``""`` holds the top-level options
+    (``--version``, ``-h``). ``actions`` are nested subcommands (``planc cluster detect``).
+    Every command module is imported and adds its arguments; the modules keep heavy imports
+    inside ``run`` so that this stays cheap (lint calls it only for a document that writes a
+    ``planc`` command, once per process).
+    """
+    parser, subparsers = build_parser()
+    table: dict[str, dict[str, object]] = {"": {"options": _options(parser), "choices": [],
+                                                "actions": {}}}
+    for name, module, _help in COMMANDS:
+        sub = subparsers[name]
+        importlib.import_module(f".commands.{module}", __package__).add_arguments(sub)
+        choices: list[str] = []
+        actions: dict[str, list[str]] = {}
+        for action in sub._actions:  # argparse has no public walk of its actions
+            if isinstance(action, argparse._SubParsersAction):
+                actions = {k: _options(v) for k, v in action.choices.items()}
+            elif not action.option_strings and action.choices and not choices:
+                choices = [str(c) for c in action.choices]
+        table[name] = {"options": _options(sub), "choices": choices, "actions": actions}
+    return table
+
+
+def _options(parser: argparse.ArgumentParser) -> list[str]:
+    return sorted(s for a in parser._actions for s in a.option_strings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

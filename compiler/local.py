@@ -48,7 +48,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,8 +162,10 @@ def stage_command(group_dir: Path, run: str, stage: str) -> tuple[list[str], Pat
 
 
 def plan_jobs(group_dir: Path, data: dict[str, Any],
-              statuses: tuple[str, ...] = ("pending",)) -> tuple[list[Job], list[str]]:
-    """Jobs for every stage whose status is in ``statuses``, training stages first.
+              statuses: tuple[str, ...] = ("pending",),
+              only: Collection[str] = ()) -> tuple[list[Job], list[str]]:
+    """Jobs for every stage whose status is in ``statuses`` (of the runs in ``only`` when
+    it is not empty), training stages first.
 
     Returns ``(jobs, missing)``; ``missing`` names stages without a compiled script (they
     are left as they are). An evaluation depends on its run's ``finetune`` unless that is
@@ -174,7 +176,7 @@ def plan_jobs(group_dir: Path, data: dict[str, Any],
     missing: list[str] = []
     runs = data.get("runs") if isinstance(data.get("runs"), dict) else {}
     for run, stage, rec in iter_stages(data):
-        if rec.get("status") not in statuses:
+        if rec.get("status") not in statuses or (only and run not in only):
             continue
         try:  # a tracker key such as "/abs/dir" must never name a script to run
             command = stage_command(group_dir, run, stage)
@@ -271,17 +273,18 @@ def _terminate(jobs: list[Job], grace_s: float) -> None:
 
 def run_local(group_dir: Path | str, max_parallel: int | None = None, *,
               min_free_gib: float = 0.0, statuses: tuple[str, ...] = ("pending",),
+              only: Collection[str] = (),
               detect: Callable[[float], tuple[str, list[str], str]] = detect_slots,
               echo: Callable[[str], None] = print, poll_s: float = POLL_S,
               kill_grace_s: float = KILL_GRACE_S) -> Outcome:
     """Run the group's stages whose status is in ``statuses`` on this machine.
 
     ``max_parallel`` caps concurrent jobs; ``min_free_gib`` is the free memory a GPU needs
-    (GiB); ``detect`` returns ``(mode, free GPU UUIDs, reason)``. Progress lines go to
-    ``echo``. Returns an :class:`Outcome`. Raises :class:`LocalRunError` when the tracker is
-    missing or unreadable or another ``planc run`` holds the group, :class:`KeyboardInterrupt`
-    after an interrupt (see the module
-    docstring for what is recorded).
+    (GiB); ``only`` limits it to these runs (every run when empty); ``detect`` returns
+    ``(mode, free GPU UUIDs, reason)``. Progress lines go to ``echo``. Returns an
+    :class:`Outcome`. Raises :class:`LocalRunError` when the tracker is missing or
+    unreadable or another ``planc run`` holds the group, :class:`KeyboardInterrupt` after an
+    interrupt (see the module docstring for what is recorded).
     """
     group = Path(group_dir).resolve()
     status_path = group / STATUS_FILE
@@ -289,12 +292,13 @@ def run_local(group_dir: Path | str, max_parallel: int | None = None, *,
         raise LocalRunError(f"{status_path}: not found; run `planc compile` first")
     with run_lock(status_path):
         return _run_locked(group, status_path, max_parallel, min_free_gib, statuses, detect,
-                           echo, poll_s, kill_grace_s)
+                           echo, poll_s, kill_grace_s, only)
 
 
 def _run_locked(group: Path, status_path: Path, max_parallel: int | None, min_free_gib: float,
                 statuses: tuple[str, ...], detect: Callable[[float], tuple[str, list[str], str]],
-                echo: Callable[[str], None], poll_s: float, kill_grace_s: float) -> Outcome:
+                echo: Callable[[str], None], poll_s: float, kill_grace_s: float,
+                only: Collection[str] = ()) -> Outcome:
     try:
         data = tracker.read(status_path)
     except tracker.TrackerError as exc:
@@ -309,7 +313,7 @@ def _run_locked(group: Path, status_path: Path, max_parallel: int | None, min_fr
         for run, stage, pid in stale:
             echo(f"reset {run}/{stage} to pending (its local job {pid} no longer runs)")
         data = tracker.read(status_path) or data
-    queue, missing = plan_jobs(group, data, statuses)
+    queue, missing = plan_jobs(group, data, statuses, only)
     outcome = Outcome(missing=missing)
     for label in missing:
         echo(f"skip {label}: no compiled script (run `planc compile`)")

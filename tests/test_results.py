@@ -494,7 +494,10 @@ def test_planc_results_problems_and_missing_group(tmp_path, eval_logs):
     assert "cap_epoch_1" not in res["runs"]["tiny_rank8"]["evaluations"]
     missing = run_planc("results", str(tmp_path / "nope"))
     assert missing.returncode == 2
-    assert "no runs_status.yaml" in missing.stderr
+    assert missing.stderr == f"planc results: {tmp_path / 'nope'}: no such group folder or plan\n"
+    (tmp_path / "empty").mkdir()
+    empty = run_planc("results", str(tmp_path / "empty"))
+    assert empty.returncode == 2 and "no runs_status.yaml" in empty.stderr
 
 
 def test_no_nan_reaches_json():

@@ -251,7 +251,10 @@ def test_only_selected_runs_and_unknown_names(tmp_path: Path, fake_slurm: Path) 
     assert proc.returncode == 0, proc.stderr
     assert [Path(c["cwd"]).name for c in calls(fake_slurm, "sbatch")] == ["r2", "t_epoch_0"]
     proc = run_planc("submit", str(group), "--only", "nope")
-    assert proc.returncode == 1 and "no such run(s)" in proc.stderr and "nope" in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == ("planc submit: --only nope: no run 'nope' in the group; runs: r1, r2, "
+                           "base\n")
+    assert len(calls(fake_slurm, "sbatch")) == 2  # nothing more was submitted
 
 
 def test_sweep_runs_and_cluster_suffix(tmp_path: Path, fake_slurm: Path) -> None:
@@ -613,13 +616,28 @@ def test_no_slurm_commands_is_exit_2(tmp_path: Path) -> None:
     assert stage_of(load(group), "s", "run")["status"] == "submitted"
 
 
-def test_a_group_compiled_for_a_local_cluster_is_refused(tmp_path: Path,
-                                                          fake_slurm: Path) -> None:
-    group = make_group(tmp_path, {"s": {"sweep": True}}, scripts=False)
+def test_a_group_compiled_for_a_local_cluster_runs_here(tmp_path: Path,
+                                                         fake_slurm: Path) -> None:
+    """``planc submit`` of a group compiled for ``cpu_only``/``local_gpu`` runs it on this
+    machine (as ``planc run --local``); a stage without a script fails the command."""
+    group = make_group(tmp_path, {"s": {"sweep": True}, "t": {"sweep": True}}, scripts=False)
     (group / "launch_local.sh").write_text("#!/bin/bash\n")
     proc = run_planc("submit", str(group))
-    assert proc.returncode == 2
-    assert "has no SLURM scripts (it has launch_local.sh: use planc run)" in proc.stderr
+    assert proc.returncode == 1, proc.stderr
+    assert "was compiled for this machine (it has launch_local.sh)" in proc.stderr
+    assert "0 completed, 0 failed, 2 without a script" in proc.stdout
+    (group / "s").mkdir()
+    (group / "s" / "run_local.sh").write_text('echo "stage $1" > ran.txt\n')
+    proc = run_planc("submit", str(group), "--only", "s", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    run_dir = group.resolve() / "s"
+    assert proc.stdout == f"cd {run_dir} && bash {run_dir}/run_local.sh run\n"
+    assert stage_of(load(group), "s", "run")["status"] == "pending"
+    proc = run_planc("submit", str(group), "--only", "s")
+    assert proc.returncode == 0, proc.stderr
+    assert (group / "s" / "ran.txt").read_text() == "stage run\n"
+    assert stage_of(load(group), "s", "run")["status"] == "completed"
+    assert stage_of(load(group), "t", "run")["status"] == "pending"
     assert calls(fake_slurm, "sbatch") == []
 
 

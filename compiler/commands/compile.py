@@ -18,12 +18,23 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import format_text
-from ..pipeline import Result, compile_plan, fingerprint, summary
-from ..tracker import TrackerError
+
+if TYPE_CHECKING:
+    from ..pipeline import Result, compile_plan, fingerprint, summary
 
 __all__ = ["Result", "add_arguments", "compile_plan", "fingerprint", "run", "summary"]
+
+
+def __getattr__(name: str) -> Any:
+    # re-exported lazily: building the parser (rule CM008) must not import the pipeline
+    if name in ("Result", "compile_plan", "fingerprint", "summary"):
+        from .. import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -41,8 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..config import load_settings
     from ..expand import Options
-    from ..pipeline import load_history
+    from ..pipeline import compile_plan, load_history
     from ..rules import BUILTIN_CODES, BY_CODE
+    from ..tracker import TrackerError
 
     plans = [Path(p) for p in args.plans]
     missing = [str(p) for p in plans if not p.is_file()]
@@ -75,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     return rc
 
 
-def _print_result(plan: Path, res: Result, *, check: bool) -> int:
+def _print_result(plan: Path, res: Any, *, check: bool) -> int:
     """Print one plan's outcome; its exit code (0 done or up to date, 1 otherwise)."""
     if res.report is None:
         sys.stdout.write(format_text(sorted(res.diagnostics,
@@ -88,5 +100,7 @@ def _print_result(plan: Path, res: Result, *, check: bool) -> int:
         if not res.report.stale:
             print(f"{plan}: {res.group_dir}: up to date")
         return 1 if res.report.stale else 0
+    from ..pipeline import summary
+
     print(summary(res))
     return 1 if res.report.refused or res.report.kept else 0

@@ -11,6 +11,7 @@ from . import (
     cm005_placeholder,
     cm006_secret,
     cm007_unknown_kind,
+    cm008_planc_command,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -20,4 +21,5 @@ RULES: tuple[ModuleType, ...] = (
     cm005_placeholder,
     cm006_secret,
     cm007_unknown_kind,
+    cm008_planc_command,
 )
