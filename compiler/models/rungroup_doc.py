@@ -627,7 +627,7 @@ _RUNS_LINE = re.compile(r"\*\*\s*(\d+)\s*epochs?\s*×\s*(\d+)\s*runs?\s*\*\*", r
 _CKPT = re.compile(r"^\s*(.+?):\s*(\d+)\s*runs?\s*×\s*(\d+)\s*epochs?\s*×\s*~?([\d.]+)\s*"
                    r"(GiB|GB|MiB|MB)\s*=\s*~?([\d.]+)\s*(GiB|GB|MiB|MB)")
 _GIB = re.compile(r"~?\s*([\d,.]+)\s*(GiB|GB|MiB|MB|TiB|TB)\b")
-_BACKED = re.compile(r"prior runs?\b[^`]*`/[^`]+`", re.I)
+_BACKED = re.compile(r"prior runs?\b[^`]*`[^`\s{}]*/[^`\s{}]*`", re.I)
 _HEDGE = re.compile(r"\b(estimated?|estimates|preliminary|conservative|assumed|approximate)\b",
                     re.I)
 _CLAIM = re.compile(r"\bbased on actual|actual (?:slurm logs|prior runs)", re.I)

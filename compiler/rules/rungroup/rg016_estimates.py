@@ -47,7 +47,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from ...models.rungroup_doc import (Estimates, ModelEstimate, RunPlanDoc, parse_int,
+from ...models.rungroup_doc import (Estimates, Located, ModelEstimate, RunPlanDoc, parse_int,
                                     parse_number, strip_md)
 from ..base import Context, Finding
 from ._shared import close, fmt, level_matches, plan_of
@@ -57,6 +57,16 @@ NAME = "estimate-consistency"
 SEVERITY = "error"
 KINDS = ("run-group",)
 OPTIONS: dict[str, object] = {"tolerance": 0.15, "overhead_minutes": 5}
+
+
+def _near(stated: float, computed: float, tol: float) -> bool:
+    """``stated`` within ``tol`` of ``computed``, or within half a unit of its last written
+    digit (``0.02`` GPU hours for a computed 0.0167: the author rounded to two places)."""
+    text = repr(float(stated))
+    decimals = 0 if stated == int(stated) else len(text.split(".", 1)[1])
+    if "e" in text:
+        decimals = 10
+    return close(stated, computed, tol) or abs(stated - computed) <= 0.5 * 10 ** -decimals + 1e-9
 
 
 def _runs_of(plan: RunPlanDoc, model: str) -> list:  # type: ignore[type-arg]
@@ -77,9 +87,11 @@ def _divisors(b: int, gpus: int, accum: int) -> set[int]:
 
 def _model(ctx: Context, plan: RunPlanDoc, me: ModelEstimate, tol: float, overhead: float,
            gpus: int, accum: int,
-           times: dict[str, tuple[list[float], int]]) -> Iterator[Finding]:
+           times: dict[str, tuple[list[float], int]],
+           gpu_hours: dict[str, float]) -> Iterator[Finding]:
     """Findings of one ``**<model> models:**`` block; records the model's candidate times of
-    one run (minutes) and its run count in ``times``."""
+    one run (minutes) and its run count in ``times``, and in ``gpu_hours`` the computed GPU
+    hours of a block whose stated figure is wrong."""
     doc = ctx.doc
     runs = _runs_of(plan, me.model)
     train = plan.dataset_splits.get("train")
@@ -95,10 +107,20 @@ def _model(ctx: Context, plan: RunPlanDoc, me: ModelEstimate, tol: float, overhe
             yield Finding(line, doc.col_of(line, f"{fmt(me.batch_per_gpu)} per"),
                           f"{fmt(me.batch_per_gpu)} per GPU, but {me.model} runs use batch size "
                           f"{', '.join(map(str, sorted(sizes)))} (per GPU)")
+    elif me.batch_size is not None and sizes:
+        # the template writes the same {bs} here and as the steps divisor below
+        allowed = set().union(*(_divisors(b, gpus, accum) for b in sizes))
+        if int(me.batch_size) != me.batch_size or int(me.batch_size) not in allowed:
+            line = me.data_line
+            yield Finding(line, doc.col_of(line, "batch"),
+                          f"batch_size={fmt(me.batch_size)}, but {me.model} runs use batch size "
+                          f"{', '.join(map(str, sorted(sizes)))} per GPU ({gpus} GPU, "
+                          f"gradient accumulation {accum}: "
+                          f"{', '.join(map(str, sorted(allowed)))})")
     steps_bad = False
     if me.steps is not None:
         s = me.steps
-        if train and me.steps_num is not None and not close(me.steps_num, train, tol):
+        if train and me.steps_num is not None and not _near(me.steps_num, train, tol):
             steps_bad = True
             yield Finding(s.line, s.column, f"steps per epoch divide {fmt(me.steps_num)} "
                           f"samples, but the train split has {fmt(train)}")
@@ -145,7 +167,7 @@ def _model(ctx: Context, plan: RunPlanDoc, me: ModelEstimate, tol: float, overhe
         readings = _readings(me.run_basis, n)
         if per_run:
             want = per_run[0]
-            if not any(close(rm.value, want * k, tol) for _, k in readings):
+            if not any(_near(rm.value, want * k, tol) for _, k in readings):
                 told = " or ".join(f"{what} {fmt(want * k)} min" for what, k in readings)
                 yield Finding(rm.line, rm.column,
                               f"~{fmt(rm.value)} minutes fits no reading of the line: {e} "
@@ -155,7 +177,7 @@ def _model(ctx: Context, plan: RunPlanDoc, me: ModelEstimate, tol: float, overhe
             per_run.extend(rm.value / k for _, k in readings)
     if me.seq_per_run is not None:
         sp = me.seq_per_run
-        if per_run and not any(close(sp.value, p, tol) for p in per_run):
+        if per_run and not any(_near(sp.value, p, tol) for p in per_run):
             yield Finding(sp.line, sp.column,
                           f"{fmt(sp.value)} min per run is not the time of one run "
                           f"({' or '.join(fmt(p) + ' min' for p in per_run)})")
@@ -167,7 +189,8 @@ def _model(ctx: Context, plan: RunPlanDoc, me: ModelEstimate, tol: float, overhe
             per_run.append(sp.value)
     if me.gpu_hours is not None and per_run and n:
         wants = [n * p * gpus / 60 for p in per_run]
-        if not any(close(me.gpu_hours.value, w, tol) for w in wants):
+        if not any(_near(me.gpu_hours.value, w, tol) for w in wants):
+            gpu_hours[me.model] = wants[0]  # the totals use what this line should say
             yield Finding(me.gpu_hours.line, me.gpu_hours.column,
                           f"{fmt(me.gpu_hours.value)} GPU hours is not {n} runs × "
                           f"{' or '.join(fmt(p) for p in per_run)} min × {gpus} GPU = "
@@ -182,14 +205,14 @@ def _totals(est: Estimates, times: dict[str, tuple[list[float], int]],
     run (any of each model's candidate times of one run)."""
     if (par := est.parallel_minutes) is not None:
         longest = [max(c) for c in itertools.product(*(t for t, _ in times.values()))]
-        if not any(close(par.value, w, tol) for w in longest):
+        if not any(_near(par.value, w, tol) for w in longest):
             yield Finding(par.line, par.column,
                           f"parallel wall-clock ~{fmt(par.value)} min is not the longest run "
                           f"({' or '.join(sorted({fmt(w) for w in longest}))} min)")
     if (seq := est.sequential_minutes) is not None:
         sums = [sum(p * n for p, (_, n) in zip(c, times.values(), strict=True))
                 for c in itertools.product(*(t for t, _ in times.values()))]
-        if not any(close(seq.value, w, tol) for w in sums):
+        if not any(_near(seq.value, w, tol) for w in sums):
             yield Finding(seq.line, seq.column,
                           f"sequential wall-clock ~{fmt(seq.value)} min is not the sum of all "
                           f"runs ({' or '.join(sorted({fmt(w) for w in sums}))} min)")
@@ -216,24 +239,29 @@ def check(ctx: Context) -> Iterator[Finding]:
     gpus = plan.gpus or 1
     accum = _accum(plan)
     times: dict[str, tuple[list[float], int]] = {}
+    fixed: dict[str, float] = {}
     for me in est.models:
-        yield from _model(ctx, plan, me, tol, overhead, gpus, accum, times)
+        yield from _model(ctx, plan, me, tol, overhead, gpus, accum, times, fixed)
     if times and len(times) == len(est.models):
         yield from _totals(est, times, tol)
-    per_model = [me.gpu_hours.value for me in est.models if me.gpu_hours is not None]
+    per_model = [fixed.get(me.model, me.gpu_hours.value) for me in est.models
+                 if me.gpu_hours is not None]
+    train_ref = est.total_gpu_hours
     if est.total_gpu_hours is not None and per_model and len(per_model) == len(est.models):
         want = sum(per_model)
-        if not close(est.total_gpu_hours.value, want, tol):
+        if not _near(est.total_gpu_hours.value, want, tol):
+            # the Summary is judged against what the wrong line should say
+            train_ref = Located(want, est.total_gpu_hours.line, est.total_gpu_hours.column)
             yield Finding(est.total_gpu_hours.line, est.total_gpu_hours.column,
                           f"total GPU hours {fmt(est.total_gpu_hours.value)} is not the sum of "
                           f"the models' GPU hours ({fmt(want)})")
     row = est.summary.get("gpu hours")
     if row is not None and len(row[1]) >= 3:
         line, cells = row
-        for cell, ref, what in ((cells[1], est.total_gpu_hours, "training"),
+        for cell, ref, what in ((cells[1], train_ref, "training"),
                                 (cells[2], est.eval_gpu_hours, "evaluation")):
             v = parse_number(strip_md(cell))
-            if v is not None and ref is not None and not close(v, ref.value, tol):
+            if v is not None and ref is not None and not _near(v, ref.value, tol):
                 yield Finding(line, doc.col_of(line, strip_md(cell)),
                               f"Summary {what} GPU hours {strip_md(cell)} differ from line "
                               f"{ref.line} ({fmt(ref.value)})")
@@ -263,7 +291,7 @@ def _disk(ctx: Context, plan: RunPlanDoc, tol: float) -> Iterator[Finding]:
     ckpt_ok = True
     if est.ckpt_total is not None and true_totals:
         want = sum(true_totals)
-        if not close(est.ckpt_total.value, want, tol):
+        if not _near(est.ckpt_total.value, want, tol):
             ckpt_ok = False
             yield Finding(est.ckpt_total.line, est.ckpt_total.column,
                           f"checkpoint total {fmt(est.ckpt_total.value)} GiB is not the sum of "
@@ -278,7 +306,7 @@ def _disk(ctx: Context, plan: RunPlanDoc, tol: float) -> Iterator[Finding]:
     stated = est.disk_total.value
     if est.margin_gib is not None:
         want = base + est.margin_gib
-        ok = close(stated, want, tol)
+        ok = _near(stated, want, tol)
         detail = f"checkpoints + logs + margin = {fmt(want)} GiB"
     else:
         ok = base * (1 - tol) <= stated <= base * 1.2 * (1 + tol)
