@@ -47,8 +47,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from ...models.rungroup_doc import (Estimates, Located, ModelEstimate, RunPlanDoc, parse_int,
-                                    parse_number, strip_md)
+from ...models.rungroup_doc import (
+    Estimates,
+    Located,
+    ModelEstimate,
+    RunPlanDoc,
+    parse_int,
+    parse_number,
+    strip_md,
+)
 from ..base import Context, Finding
 from ._shared import close, fmt, level_matches, plan_of
 
