@@ -242,3 +242,31 @@ _MD = st.lists(st.sampled_from([
 @given(_MD)
 def test_build_never_raises_on_fragments(text: str) -> None:
     build_run_plan(load("x.md", text=text, kind="run-group"))
+
+
+def test_seed004_template_lines_are_read_with_their_wording() -> None:
+    """The template's "~{total_min} minutes total", "**Sequential**", per-GPU batch breakdown
+    and "Total training compute" lines (issue 10, item 6)."""
+    from compiler.models.rungroup_doc import parse_run_plan
+
+    plan = parse_run_plan(load(FIXTURES / "rungroup" / "good" / "seed004_template_total.md"))
+    est = plan.estimates
+    one, three = est.models
+    assert (one.model, one.batch_size, one.batch_per_gpu, one.batch_gpus) == (
+        "Llama-3.2-1B-Instruct", 8.0, 4.0, 2)
+    assert (one.run_epochs, one.run_count, one.run_basis) == (2, 2, "total")
+    assert one.run_minutes is not None and one.run_minutes.value == 40
+    assert one.seq_runs == 2 and one.seq_per_run is not None and one.seq_per_run.value == 20
+    assert one.seq_minutes is not None and one.seq_minutes.value == 40
+    assert (three.run_basis, three.seq_runs, three.batch_per_gpu) == ("total", None, 2.0)
+    assert est.parallel_minutes is not None and est.parallel_minutes.value == 50
+    assert est.sequential_minutes is not None and est.sequential_minutes.value == 140
+    assert est.total_gpu_hours is not None and est.total_gpu_hours.value == 4.67
+    assert est.backed
+
+
+def test_shipped_example_reads_per_run() -> None:
+    from compiler.models.rungroup_doc import parse_run_plan
+
+    plan = parse_run_plan(load(ROOT / "plans/cap_8L_llama32_lora_comparison/runs_plan.md"))
+    assert [m.run_basis for m in plan.estimates.models] == ["per run", "per run"]

@@ -125,15 +125,22 @@ class ModelEstimate:
     """One ``**<model> models:**`` block of Training Time Estimates (seed 004 template).
 
     ``samples``/``batch_size``/``its`` come from the "Prior run data" (or "Assumed speed")
-    bullet; ``steps`` from "Steps per epoch" (its numerator and divisor kept too);
-    ``epoch_minutes`` from "Time per epoch"; ``run_minutes`` from "**E epochs × N runs**";
-    ``gpu_hours`` from "**GPU hours**". Lines are 1-based.
+    bullet, with ``batch_per_gpu``/``batch_gpus`` from a breakdown such as
+    ``batch_size=8 (4 per GPU × 2 GPUs)``; ``steps`` from "Steps per epoch" (its numerator and
+    divisor kept too); ``epoch_minutes`` from "Time per epoch"; ``run_minutes`` from
+    "**E epochs × N runs**: ~M minutes …", whose ``run_basis`` is ``"per run"`` when the line
+    says "per run"/"each", ``"total"`` when it says "total" (seed 004's template wording:
+    "~{total_min} minutes total"), else ``""``; ``seq_runs``/``seq_per_run``/``seq_minutes``
+    from "**Sequential**: N runs × T min = S minutes"; ``gpu_hours`` from "**GPU hours**".
+    Lines are 1-based.
     """
 
     model: str
     line: int
     samples: float | None = None
     batch_size: float | None = None
+    batch_per_gpu: float | None = None
+    batch_gpus: int | None = None
     its: float | None = None
     data_line: int = 0
     steps: Located[float] | None = None
@@ -143,6 +150,10 @@ class ModelEstimate:
     run_minutes: Located[float] | None = None
     run_epochs: int | None = None
     run_count: int | None = None
+    run_basis: str = ""
+    seq_runs: int | None = None
+    seq_per_run: Located[float] | None = None
+    seq_minutes: Located[float] | None = None
     gpu_hours: Located[float] | None = None
 
 
@@ -165,6 +176,8 @@ class Estimates:
     section_line: int = 0
     models: list[ModelEstimate] = field(default_factory=list)
     total_gpu_hours: Located[float] | None = None
+    parallel_minutes: Located[float] | None = None  # "Total training compute" → Parallel
+    sequential_minutes: Located[float] | None = None  # "Total training compute" → Sequential
     eval_gpu_hours: Located[float] | None = None
     ckpt_per_model: dict[str, Located[float]] = field(default_factory=dict)  # GiB per epoch
     ckpt_totals: list[Located[float]] = field(default_factory=list)  # per-model totals, GiB
@@ -602,6 +615,11 @@ _BLOCK = re.compile(r"^\*\*(.+?)\s+models?:?\*\*:?$")
 _ITS = re.compile(r"speed\s*=?\s*~?\s*([\d.]+)\s*it/s|([\d.]+)\s*it/s", re.I)
 _SAMPLES = re.compile(r"([\d,]+)\s*samples", re.I)
 _BATCH = re.compile(r"batch[_ ]size\s*=\s*(\d+)", re.I)
+_PER_GPU = re.compile(r"batch[_ ]size\s*=\s*\d+\s*\(\s*(\d+)\s*per[- ]GPU\s*[×x*]\s*(\d+)\s*GPUs?",
+                      re.I)
+_SEQ = re.compile(r"^\s*\**sequential\**\s*:?\s*\**\s*:?\s*(\d+)\s*runs?\s*[×x*]\s*~?([\d,.]+)\s*"
+                  r"(minutes?|mins?|hours?|h)\b[^=]*=\s*~?([\d,.]+)\s*(minutes?|mins?|hours?|h)\b",
+                  re.I)
 _STEPS = re.compile(r"steps per epoch\**\s*:?\s*\**\s*~?([\d,.]+)\s*(?:/|÷)\s*([\d,.]+)"
                     r"\s*[=≈]\s*~?([\d,.]+)", re.I)
 _MINUTES = re.compile(r"~?\s*([\d,.]+)\s*(minutes?|mins?|hours?|h|s|seconds?)\b", re.I)
@@ -609,7 +627,7 @@ _RUNS_LINE = re.compile(r"\*\*\s*(\d+)\s*epochs?\s*×\s*(\d+)\s*runs?\s*\*\*", r
 _CKPT = re.compile(r"^\s*(.+?):\s*(\d+)\s*runs?\s*×\s*(\d+)\s*epochs?\s*×\s*~?([\d.]+)\s*"
                    r"(GiB|GB|MiB|MB)\s*=\s*~?([\d.]+)\s*(GiB|GB|MiB|MB)")
 _GIB = re.compile(r"~?\s*([\d,.]+)\s*(GiB|GB|MiB|MB|TiB|TB)\b")
-_BACKED = re.compile(r"prior runs?\b[^`]*`/[^`]+`", re.I)
+_BACKED = re.compile(r"prior runs?\b[^`]*`[^`\s{}]*/[^`\s{}]*`", re.I)
 _HEDGE = re.compile(r"\b(estimated?|estimates|preliminary|conservative|assumed|approximate)\b",
                     re.I)
 _CLAIM = re.compile(r"\bbased on actual|actual (?:slurm logs|prior runs)", re.I)
@@ -686,8 +704,11 @@ def _estimates(doc: Document, sec: Section, plan: RunPlanDoc) -> None:
                 est.summary[strip_md(row.cells[0]).lower()] = (row.line, list(row.cells))
     training = subs.get("training time estimates")
     if training is not None:
-        blocks = [(ln, m.group(1)) for ln, c in headers if (m := _BLOCK.match(c.strip()))
-                  and training.line < ln]
+        # a bold-only paragraph opens a block: "**<model> models:**" one per model, any
+        # other ("**Total training compute:**") ends the model block before it
+        blocks = [(ln, m.group(1) if (m := _BLOCK.match(c.strip())) else None)
+                  for ln, c in headers
+                  if training.line < ln and re.fullmatch(r"\*\*[^*]+\*\*:?", c.strip())]
         for item in within(training):
             owner = None
             for ln, model in blocks:
@@ -699,6 +720,13 @@ def _estimates(doc: Document, sec: Section, plan: RunPlanDoc) -> None:
                 v = parse_number(text.split(":", 1)[-1])
                 if v is not None:
                     est.total_gpu_hours = Located(v, item.line, doc.col_of(item.line, ":") + 2)
+                continue
+            if owner is not None and owner[1] is None:
+                v = _minutes(text.split(":", 1)[-1]) if ":" in text else None
+                if v is not None and low.startswith("parallel"):
+                    est.parallel_minutes = Located(v, item.line, doc.col_of(item.line, "~"))
+                elif v is not None and low.startswith("sequential"):
+                    est.sequential_minutes = Located(v, item.line, doc.col_of(item.line, "~"))
                 continue
             if owner is None:
                 continue
@@ -714,6 +742,8 @@ def _estimates(doc: Document, sec: Section, plan: RunPlanDoc) -> None:
                     me.samples = float(m.group(1).replace(",", ""))
                 if (m := _BATCH.search(text)):
                     me.batch_size = float(m.group(1))
+                if (m := _PER_GPU.search(text)):
+                    me.batch_per_gpu, me.batch_gpus = float(m.group(1)), int(m.group(2))
             if (m := _STEPS.search(text)):
                 me.steps_num = float(m.group(1).replace(",", ""))
                 me.steps_div = float(m.group(2).replace(",", ""))
@@ -725,9 +755,27 @@ def _estimates(doc: Document, sec: Section, plan: RunPlanDoc) -> None:
                     me.epoch_minutes = Located(v, item.line, doc.col_of(item.line, "~"))
             elif (m := _RUNS_LINE.search(text)):
                 me.run_epochs, me.run_count = int(m.group(1)), int(m.group(2))
-                v = _minutes(text[m.end():])
+                tail = text[m.end():]
+                v = _minutes(tail)
                 if v is not None:
                     me.run_minutes = Located(v, item.line, doc.col_of(item.line, "~"))
+                tail_low = tail.lower()
+                if re.search(r"\bper[- ]run\b|\beach\b|/\s*run\b", tail_low):
+                    me.run_basis = "per run"
+                elif re.search(r"\btotal\b|\bin all\b|\ball runs\b", tail_low):
+                    me.run_basis = "total"
+            elif (m := _SEQ.match(strip_md(text))):
+                def _min(num: str, unit: str) -> float:
+                    v = float(num.replace(",", ""))
+                    return v * 60 if unit.lower().startswith("h") else v
+                me.seq_runs = int(m.group(1))
+                line_text = doc.line_text(item.line)
+                me.seq_per_run = Located(_min(m.group(2), m.group(3)), item.line,
+                                         doc.col_of(item.line, m.group(2)))
+                eq = line_text.find("=")
+                col = (eq + 1 + len(line_text[eq + 1:]) - len(line_text[eq + 1:].lstrip(" ~"))
+                       + 1) if eq >= 0 else doc.col_of(item.line)
+                me.seq_minutes = Located(_min(m.group(4), m.group(5)), item.line, col)
             elif low.startswith("gpu hours"):
                 v = parse_number(text.split(":", 1)[-1])
                 if v is not None:

@@ -64,6 +64,9 @@ def check(ctx: Context) -> Iterator[Finding]:
     stated = plan.stated_eval_jobs
     if stated is None or not plan.runs:
         return
+    names = {r.name for r in plan.runs}
+    if plan.matrix_line and ({r.run for r in plan.matrix} != names):
+        return  # the matrix and All Runs name different runs (RG011 says where): no count
     if chosen is not None:
         n_epochs = len(chosen)
     elif fe is not None and "best" in fe.value.lower():

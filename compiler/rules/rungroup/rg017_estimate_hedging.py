@@ -1,7 +1,8 @@
 """Estimates not backed by prior runs say they are estimates.
 
-When the Compute Estimates section names no prior run directory (a backticked absolute path
-after "prior run(s)"), it must say its figures are estimated, preliminary or conservative,
+When the Compute Estimates section names no prior run directory (a backticked path after
+"prior run(s)", as the template's "Based on actual prior runs from `{prior_run_directory}`";
+absolute or relative), it must say its figures are estimated, preliminary or conservative,
 and it must not claim to be "based on actual" SLURM logs or prior runs. Source: seed 004
 "Estimate Validation" ("OR: If no prior runs, clearly noted as 'estimated, not verified'")
 and "If no prior runs available" ("Clearly document in the plan: 'Estimates are
