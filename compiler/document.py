@@ -740,12 +740,25 @@ def detect_kind(doc: Document) -> str | None:
             has_tasks_h1 = True
         if sec.level == 2 and (_PHASE.match(sec.title) or normalise_title(sec.title) == "tasks"):
             has_phase = True
-    if _ABORT in doc.text and any(_CHECKBOX.match(line) for line in doc.lines):
+    if not has_tasks_h1 and _ABORT not in doc.text:
+        return None
+    # Checkbox lines outside code: a prompt that shows the task-list shape in a fence (as
+    # research-agent's planning skills do) is not a task list.
+    code = _code_lines(doc)
+    boxes = [line for n, line in enumerate(doc.lines, 1)
+             if n not in code and _CHECKBOX.match(line)]
+    if any(_ABORT in line for line in boxes):
         return "tasks"  # seed 003 abort checklist, which need not have a title
-    if has_tasks_h1:
-        if has_phase:
-            return "tasks"
-        for line in doc.lines:
-            if _CHECKBOX.match(line):
-                return "tasks"
+    if has_tasks_h1 and (has_phase or boxes):
+        return "tasks"
     return None
+
+
+def _code_lines(doc: Document) -> set[int]:
+    """1-based lines of the document inside fenced or indented code blocks."""
+    out: set[int] = set()
+    for tok in doc.tokens:
+        if tok.type in ("fence", "code_block") and tok.map:
+            start = doc.line_of(tok)
+            out.update(range(start, start + tok.map[1] - tok.map[0]))
+    return out
