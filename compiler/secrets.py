@@ -8,7 +8,8 @@ environment assignments. Each pattern has lowercase ``keywords``; it runs only w
 them occurs in the text (gitleaks' prefilter), so clean plans cost one ``lower()``.
 
 A value that is a variable or a placeholder (``$TOKEN``, ``${TOKEN}``, ``{{auth_token}}``,
-``<token>``, ``%TOKEN%``, ``***``, ``xxxx``, ``your_token``) is not a secret.
+``<token>``, ``%TOKEN%``, ``***``, ``xxxx``, ``your_token``, ``token_here``, ``changeme``)
+is not a secret.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from typing import Any
 
 REDACTED = "[REDACTED]"
 _KEY = re.compile(r"[\w.-]+")
-_VARIABLE = re.compile(r"^(\$|\{|<|%|\*{3}|…|\.\.\.|x{4,}$|redacted$|\[redacted\]$|your[_-])",
-                       re.IGNORECASE)
+# ``token_here``/``put-token-here``, ``changeme``, ``placeholder`` (cruijff_kit's torchtune
+# template writes ``hf_token: "token_here"``) are placeholders too.
+_VARIABLE = re.compile(r"^(\$|\{|<|%|\*{3}|…|\.\.\.|x{4,}$|redacted$|\[redacted\]$|your[_-]"
+                       r"|[\w-]*[_-]here$|changeme$|placeholder$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -629,3 +629,20 @@ def test_full_disk_during_sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert rc == 2 and "No space left on device" in out and "Traceback" not in out
     assert len(out.strip().splitlines()) == 1, out
     assert (group / "runs_status.yaml").read_bytes() == before
+
+
+# -- secrets: placeholders are not credentials ---------------------------------------------
+@pytest.mark.parametrize("value", ["token_here", "your_token_here", "put-token-here",
+                                   "changeme", "placeholder", "${HF_TOKEN}", "<token>"])
+def test_a_placeholder_credential_is_not_a_secret(value: str) -> None:
+    """cruijff_kit's torchtune template writes ``hf_token: "token_here"`` (tests/fixtures/real)."""
+    from compiler.secrets import iter_secrets
+
+    assert list(iter_secrets(f'hf_token: "{value}"')) == []
+
+
+def test_a_literal_credential_beside_placeholders_is_still_a_secret() -> None:
+    from compiler.secrets import iter_secrets
+
+    found = list(iter_secrets('hf_token: "aB3dEf9hIjK2mN0pQ"  # was token_here'))
+    assert [s.value for s in found] == ["aB3dEf9hIjK2mN0pQ"]
