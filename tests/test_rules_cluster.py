@@ -78,7 +78,7 @@ def test_stated_gpu_hours_are_compared_with_the_estimate(tmp_path: Path) -> None
                         "- **Total GPU hours**: 0.5 GPU hours")
     diags = lint_paths([bad], settings)
     assert [(d.code, d.line) for d in diags] == [("CL007", 130)]
-    assert "0.5 GPU hours" in diags[0].message and "speeds this plan states" in diags[0].message
+    assert "0.5 training GPU hours" in diags[0].message and "speeds this plan states" in diags[0].message
     loose = Settings(root=CROOT, select=("CL007",), cluster="fx-gpu",
                      rules={"CL007": {"tolerance": 5.0}})
     assert lint_paths([bad], loose) == []
