@@ -6,6 +6,11 @@ fine-tuned runs as the product of the Variables levels. Every row's Type is Fine
 Control. Source: seed 004 template (Overview, All Runs) and its concrete example ("4
 fine-tuning runs + 2 control runs = 6 total runs").
 
+Fix (safe): when the fine-tuned and control counts agree with the All Runs table but the
+total is not their sum, the total ``N`` is replaced by ``F + C``. Safe because the total
+only restates the two counts and the table; no run changes. Other mismatches (a count
+against the table, the factor product) have no fix: which side is wrong is not known.
+
 Failing::
 
     - **Total Runs**: 6 (4 fine-tuned + 1 controls)
@@ -26,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from math import prod
 
+from ...fix import replace_in_line
 from ..base import Context, Finding
 from ._shared import plan_of
 
@@ -60,10 +66,15 @@ def check(ctx: Context) -> Iterator[Finding]:
                       "write it as 'N (F fine-tuned + C controls)'")
     if total is not None and plan.finetune_count is not None and plan.control_count is not None:
         if total.value != plan.finetune_count + plan.control_count:
+            want = plan.finetune_count + plan.control_count
+            agree = plan.runs_line and (plan.finetune_count, plan.control_count) == (ft, ctl)
+            fix = (replace_in_line(doc, total.line, str(total.value), str(want),
+                                   after=total.column)
+                   if agree and doc.line_text(total.line)[total.column - 1:]
+                   .startswith(str(total.value)) else None)
             yield Finding(total.line, total.column,
                           f"Total Runs {total.value} is not {plan.finetune_count} fine-tuned + "
-                          f"{plan.control_count} controls = "
-                          f"{plan.finetune_count + plan.control_count}")
+                          f"{plan.control_count} controls = {want}", None, fix)
         if plan.runs_line and plan.finetune_count != ft:
             yield Finding(total.line, total.column,
                           f"Overview says {plan.finetune_count} fine-tuned runs; "
