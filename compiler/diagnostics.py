@@ -14,10 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .fix import Fix
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -48,7 +45,8 @@ class Diagnostic:
     message: str
     name: str = ""
     fix: str | None = None
-    autofix: Fix | None = field(default=None, compare=False)
+    # A compiler.fix.Fix; typed Any so this leaf module imports nothing of planc's.
+    autofix: Any = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, object]:
         data = {k: getattr(self, k) for k in

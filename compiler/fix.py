@@ -1,4 +1,7 @@
-"""``planc lint --fix``: apply the structured fixes rules attach to their findings.
+"""Structured fixes: what a rule attaches to a finding for ``planc lint --fix``.
+
+This module is a leaf (it imports nothing of planc's), so rules can import it; applying
+fixes to files (lint, fix, lint again) is :mod:`compiler.fixer`.
 
 Shape (after ruff's fix model, "fixes are represented as a list of edits", ruff 0.0.260):
 a :class:`Fix` is a tuple of :class:`Edit` (a span of :attr:`Document.text`, the decoded
@@ -13,24 +16,18 @@ Guarantees:
   endings, a BOM, comments, front-matter formatting) is unchanged. Offsets into the
   normalised text are mapped back to the file's own lines, so a CRLF file stays CRLF;
 - overlapping fixes: the non-overlapping ones are applied, then the file is linted again,
-  at most :data:`MAX_PASSES` times, until no fix applies (so a second ``--fix`` is a no-op);
+  at most ``compiler.fixer.MAX_PASSES`` times, until no fix applies (so a second ``--fix`` is a no-op);
 - a pass whose result would no longer parse is undone and fixing that file stops.
 """
 
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-MAX_PASSES = 10
-_UNPARSEABLE = ("CM000", "CM001")
-_BOM = "\ufeff"
 _EOL = re.compile(r"\r\n|\r|\n")
 
 
@@ -146,78 +143,3 @@ def apply_fixes(raw: str, norm: str, fixes: Sequence[Fix]) -> tuple[str, list[Fi
         pos = b
     out.append(raw[pos:])
     return "".join(out), taken
-
-
-@dataclass
-class FileFix:
-    """The outcome of fixing one file: its bytes ``before`` and ``after`` (equal when
-    nothing applied), and the number of fixes applied per rule code."""
-
-    path: str
-    before: bytes
-    after: bytes
-    fixed: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def changed(self) -> bool:
-        return self.before != self.after
-
-    def diff(self) -> str:
-        """A unified diff (``--- path`` / ``+++ path``) of the change, '' when none."""
-        if not self.changed:
-            return ""
-        a = self.before.decode("utf-8").splitlines(keepends=True)
-        b = self.after.decode("utf-8").splitlines(keepends=True)
-        lines = difflib.unified_diff(a, b, self.path, self.path)
-        return "".join(x if x.endswith(("\n", "\r")) else x + "\n\\ No newline at end of file\n"
-                       for x in lines)
-
-
-def fix_file(path: str | Path, settings: Any, unsafe: bool = False) -> FileFix:
-    """Lint ``path`` and apply its fixes in memory, pass after pass (at most
-    :data:`MAX_PASSES`), until none applies. Never writes; see :func:`write`."""
-    from .document import load, read_bounded
-    from .lint import lint_document
-
-    p = str(path)
-    raw_bytes, _ = read_bounded(Path(path))
-    result = FileFix(p, raw_bytes or b"", raw_bytes or b"")
-    if raw_bytes is None:
-        return result
-    try:
-        raw = raw_bytes.decode("utf-8")
-    except UnicodeDecodeError:
-        return result
-    bom = raw.startswith(_BOM)
-    body = raw[1:] if bom else raw
-    for _ in range(MAX_PASSES):
-        doc = load(p, text=body)
-        if any(d.code in _UNPARSEABLE for d in doc.diagnostics):
-            break
-        diags = lint_document(doc, settings)
-        fixes = {d.autofix: d.code for d in diags
-                 if d.autofix is not None and (unsafe or d.autofix.applicability == "safe")}
-        new_body, taken = apply_fixes(body, doc.text, list(fixes))
-        if not taken or new_body == body:
-            break
-        check = load(p, text=new_body)
-        if any(d.code in _UNPARSEABLE for d in check.diagnostics):
-            break  # a fix must never make a file unparseable: drop this pass, stop
-        body = new_body
-        result.fixed.update(fixes[f] for f in taken)
-    result.after = ((_BOM if bom else "") + body).encode("utf-8")
-    if not result.changed:
-        result.fixed.clear()
-    return result
-
-
-def fix_files(files: Iterable[str | Path], settings: Any, unsafe: bool = False
-              ) -> list[FileFix]:
-    """:func:`fix_file` for each of ``files``, in order."""
-    return [fix_file(f, settings, unsafe) for f in files]
-
-
-def write(result: FileFix) -> None:
-    """Write ``result.after`` over the file when it changed (bytes, no newline translation)."""
-    if result.changed:
-        Path(result.path).write_bytes(result.after)

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 def _fix(files: list[Path], settings: object, args: argparse.Namespace) -> int:
     """``--fix``: write the fixes and say how many; ``--diff``: print them as a unified diff.
     Returns the number of fixes applied (or that would be)."""
-    from ..fix import fix_files, write
+    from ..fixer import fix_files, write
 
     results = fix_files(files, settings, unsafe=args.unsafe_fixes)
     total = sum(sum(r.fixed.values()) for r in results)

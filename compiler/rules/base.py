@@ -13,12 +13,10 @@ A rule is a module (yamllint style) with:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from ..document import Document
-
-if TYPE_CHECKING:
-    from ..fix import Fix
+from ..fix import Fix
 
 
 class Finding(NamedTuple):
