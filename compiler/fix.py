@@ -16,7 +16,8 @@ Guarantees:
   endings, a BOM, comments, front-matter formatting) is unchanged. Offsets into the
   normalised text are mapped back to the file's own lines, so a CRLF file stays CRLF;
 - overlapping fixes: the non-overlapping ones are applied, then the file is linted again,
-  at most ``compiler.fixer.MAX_PASSES`` times, until no fix applies (so a second ``--fix`` is a no-op);
+  at most ``compiler.fixer.MAX_PASSES`` times, until no fix applies (so a second
+  ``--fix`` is a no-op);
 - a pass whose result would no longer parse is undone and fixing that file stops.
 """
 

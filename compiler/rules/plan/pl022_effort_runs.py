@@ -35,8 +35,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ...models.plan import sweep_size
 from ...fix import Fix, replace_in_line
+from ...models.plan import sweep_size
 from ..base import Context, Finding
 from ._shared import plan
 

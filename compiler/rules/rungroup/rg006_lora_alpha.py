@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ...models.rungroup_doc import parse_int
 from ...fix import replace_in_line
+from ...models.rungroup_doc import parse_int
 from ..base import Context, Finding
 from ._shared import plan_of
 

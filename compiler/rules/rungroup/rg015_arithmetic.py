@@ -39,8 +39,8 @@ import re
 from collections.abc import Iterator
 
 from ...document import Document, ListItem
-from ...models.rungroup_doc import gib, strip_md
 from ...fix import Fix, replace_in_line
+from ...models.rungroup_doc import gib, strip_md
 from ..base import Context, Finding
 from ._shared import fmt, plan_of
 
