@@ -265,3 +265,43 @@ def test_planted_errors_fixed(sizes: list[int], off: int, moji: bool, crlf: bool
     assert not planted & set(_codes(path))
     assert (b"\r\n" in r.after) is crlf
     assert not fix_file(path, _settings(path), unsafe=True).changed
+
+
+_GOOD_GROUP = FIXTURES / "rungroup" / "good" / "three_factor.md"
+# A planted contradiction per code: (code, line text in the good fixture, format with k).
+_PLANTS = {
+    "RG003": ("- **Total Runs**: 10 (8 fine-tuned", "- **Total Runs**: {v} (8 fine-tuned"),
+    "RG006": ("- **LoRA alpha**: 8 (rank 4)", "- **LoRA alpha**: {v} (rank 4)"),
+    "RG015": ("- Steps per epoch: 8,000/4 = 2,000 steps",
+              "- Steps per epoch: 8,000/4 = {v:,} steps"),
+}
+_RIGHT = {"RG003": 10, "RG006": 8, "RG015": 2000}
+
+
+@hsettings(max_examples=10, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    plants=st.dictionaries(st.sampled_from(sorted(_PLANTS)), st.integers(1, 9000), min_size=1),
+    crlf=st.booleans(),
+)
+def test_planted_run_group_errors_fixed(plants: dict[str, int], crlf: bool,
+                                        tmp_path: Path) -> None:
+    text = _GOOD_GROUP.read_text()
+    planted = set()
+    for code, v in plants.items():
+        if v == _RIGHT[code] or (code == "RG015" and abs(v - 2000) <= 40):
+            continue  # within RG015's tolerance: not an error
+        old, new = _PLANTS[code]
+        assert old in text
+        text = text.replace(old, new.format(v=v), 1)
+        planted.add(code)
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    path = tmp_path / "runs_plan.md"
+    path.write_bytes(text.encode())
+    assert planted <= set(_codes(path))
+    r = fix_file(path, _settings(path))
+    path.write_bytes(r.after)
+    assert not planted & set(_codes(path)), _codes(path)
+    assert r.after == _GOOD_GROUP.read_bytes().replace(b"\n", b"\r\n" if crlf else b"\n")
+    assert not fix_file(path, _settings(path), unsafe=True).changed
