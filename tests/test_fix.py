@@ -134,6 +134,16 @@ def test_unparseable_file_untouched(text: str, tmp_path: Path) -> None:
     assert proc.returncode == 1
 
 
+def test_ignored_and_suppressed_findings_are_not_fixed(tmp_path: Path) -> None:
+    path = _copy("pl022", tmp_path)
+    settings = _settings(path)
+    settings.ignore = (*settings.ignore, "PL022")
+    assert not fix_file(path, settings).changed
+    text = path.read_text().replace("- **Runs**: 8", "<!-- planc: ignore PL022 -->\n- **Runs**: 8")
+    path.write_text(text)
+    assert not fix_file(path, _settings(path)).changed
+
+
 def test_not_utf8_untouched(tmp_path: Path) -> None:
     path = tmp_path / "plan.md"
     raw = _before("cm004").read_bytes() + b"\xff\xfe bad\n"
