@@ -315,3 +315,33 @@ def test_planted_run_group_errors_fixed(plants: dict[str, int], crlf: bool,
     assert not planted & set(_codes(path)), _codes(path)
     assert r.after == _GOOD_GROUP.read_bytes().replace(b"\n", b"\r\n" if crlf else b"\n")
     assert not fix_file(path, _settings(path), unsafe=True).changed
+
+
+def test_rg006_table_cell_fix_edits_the_alpha_cell_not_the_rank(tmp_path: Path) -> None:
+    """An alpha cell that reads like the rank (``| 4 | 4 |``) is found by its column, so the
+    fix changes the alpha cell and leaves the LoRA Rank cell alone."""
+    lines = _GOOD_GROUP.read_text().split("\n")
+    out = []
+    for line in lines:
+        if line.startswith("| Run Name |"):
+            line = line.replace("| LoRA Rank |", "| LoRA Rank | LoRA Alpha |")
+        elif line.startswith("|----------|"):
+            line = line.replace("|-----------|", "|-----------|---|", 1)
+        elif line.startswith("| Llama") and "Fine-tuned" in line:
+            parts = line.split(" | ")
+            rank = int(parts[3])
+            alpha = rank if line.startswith("| Llama-3.2-1B-Instruct_5L_rank4 ") else 2 * rank
+            parts.insert(4, str(alpha))
+            line = " | ".join(parts)
+        elif line.startswith("| Llama") and "Control" in line:
+            line = line.replace("| - | - |", "| - | - | - |", 1)
+        out.append(line)
+    path = tmp_path / "runs_plan.md"
+    path.write_text("\n".join(out))
+    assert _codes(path).count("RG006") == 1
+    r = fix_file(path, _settings(path))
+    assert r.fixed["RG006"] == 1
+    fixed = r.after.decode().split("\n")
+    row = next(x for x in fixed if x.startswith("| Llama-3.2-1B-Instruct_5L_rank4 "))
+    assert "| 5L | 4 | 8 | 4 | Fine-tuned |" in row
+    assert sum(a != b for a, b in zip(out, fixed, strict=True)) == 1

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ...fix import replace_in_line
+from ...fix import Edit, Fix, edit_at, replace_in_line
 from ...models.rungroup_doc import parse_int
 from ..base import Context, Finding
 from ._shared import plan_of
@@ -52,11 +52,10 @@ def check(ctx: Context) -> Iterator[Finding]:
         alpha = parse_int(cell) if cell else None
         if alpha is not None and row.lora_rank is not None and alpha != 2 * row.lora_rank:
             col = doc.col_of(row.line, f"| {cell}") + 2
-            fix = (replace_in_line(doc, row.line, cell, str(2 * row.lora_rank), after=col)
-                   if cell.isdigit() else None)
             yield Finding(row.line, col,
                           f"run {row.name!r}: LoRA alpha {alpha} is not 2 × rank "
-                          f"{row.lora_rank} = {2 * row.lora_rank}", None, fix)
+                          f"{row.lora_rank} = {2 * row.lora_rank}", None,
+                          _cell_fix(ctx, row, cell, 2 * row.lora_rank))
     stated = plan.config.get("lora alpha")
     if stated is None:
         return
@@ -100,3 +99,25 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield Finding(stated.line, stated.column,
                       f"LoRA alpha {alpha} is not 2 × rank {ranks[0]} = {2 * ranks[0]}",
                       None, fix)
+
+
+def _cell_fix(ctx: Context, row: object, cell: str, want: int) -> Fix | None:
+    """Replace the ``LoRA Alpha`` cell of ``row`` (found by its column index among the
+    row's ``|``-separated cells, never by searching for its text, which may also be the
+    rank's) by ``want``; ``None`` unless the cell is a bare number."""
+    cells = list(row.cells)  # type: ignore[attr-defined]
+    if not cell.isdigit() or "lora alpha" not in cells:
+        return None
+    index = cells.index("lora alpha")
+    line = row.line  # type: ignore[attr-defined]
+    text = ctx.doc.line_text(line)
+    pipes = [m.start() for m in re.finditer(r"(?<!\\)\|", text)]
+    if not text.lstrip().startswith("|") or index + 1 >= len(pipes):
+        return None
+    seg_start, seg_end = pipes[index] + 1, pipes[index + 1]
+    seg = text[seg_start:seg_end]
+    if seg.strip() != cell:
+        return None
+    edit: Edit | None = edit_at(ctx.doc, line, seg_start + len(seg) - len(seg.lstrip()) + 1,
+                                cell, str(want))
+    return Fix((edit,)) if edit else None
