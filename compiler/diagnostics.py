@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -32,7 +33,8 @@ class Diagnostic:
     """A finding at a 1-based ``line`` and ``column`` of the file at ``path``.
 
     ``code`` is a rule code such as ``PL003``; ``name`` is the rule's readable name;
-    ``fix`` is an optional one-line suggestion shown after the message.
+    ``fix`` is an optional one-line suggestion shown after the message; ``autofix`` the
+    structured fix ``planc lint --fix`` applies (:class:`compiler.fix.Fix`), if any.
     """
 
     path: str
@@ -43,10 +45,15 @@ class Diagnostic:
     message: str
     name: str = ""
     fix: str | None = None
+    # A compiler.fix.Fix; typed Any so this leaf module imports nothing of planc's.
+    autofix: Any = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, object]:
-        data = asdict(self)
+        data = {k: getattr(self, k) for k in
+                ("path", "line", "column", "code", "severity", "message", "name", "fix")}
         data["severity"] = self.severity.value
+        if self.autofix is not None:  # only with a fix: the JSON of other findings is unchanged
+            data["autofix"] = self.autofix.to_json()
         return data
 
 
@@ -130,6 +137,8 @@ def format_sarif(diagnostics: Sequence[Diagnostic], rules: Iterable[object] = ()
         }
         if d.code in index:
             result["ruleIndex"] = index[d.code]
+        if d.autofix is not None:
+            result["fixes"] = [_sarif_fix(d)]
         results.append(result)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -149,6 +158,24 @@ def format_sarif(diagnostics: Sequence[Diagnostic], rules: Iterable[object] = ()
         ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sarif_fix(d: Diagnostic) -> dict[str, object]:
+    """A SARIF 2.1.0 ``fix`` object (§3.55): one ``artifactChange`` whose ``replacements``
+    delete a line/column region and insert the new text."""
+    assert d.autofix is not None
+    return {
+        "description": {"text": (d.fix or "apply the fix") + f" ({d.autofix.applicability})"},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": d.path.replace("\\", "/")},
+            "replacements": [
+                {"deletedRegion": {"startLine": e.line, "startColumn": e.column,
+                                   "endLine": e.end_line, "endColumn": e.end_column},
+                 "insertedContent": {"text": e.content}}
+                for e in d.autofix.edits
+            ],
+        }],
+    }
 
 
 def format_gitlab(diagnostics: Sequence[Diagnostic]) -> str:

@@ -130,7 +130,7 @@ def _lint_document(doc: Document, settings: Settings, plan: _Plan, enabled: dict
         try:
             for f in rule.check(ctx):
                 diags.append(Diagnostic(path, max(1, f.line), max(1, f.column), code,
-                                        severity, f.message, name, f.fix))
+                                        severity, f.message, name, f.fix, f.autofix))
         except Exception as exc:  # a rule bug must not hide the other findings
             diags.append(Diagnostic(path, 1, 1, INTERNAL_ERROR, Severity.ERROR,
                                     f"internal error in rule {code}: {type(exc).__name__}: {exc}",

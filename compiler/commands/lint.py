@@ -23,6 +23,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        "[tool.planc] cache is off")
     cache.add_argument("--no-cache", action="store_true", help="ignore the content-hash cache")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
+    p.add_argument("--fix", action="store_true",
+                   help="apply safe fixes in place, then report what remains")
+    p.add_argument("--unsafe-fixes", action="store_true",
+                   help="with --fix or --diff, also apply fixes marked unsafe")
+    p.add_argument("--diff", action="store_true",
+                   help="print a unified diff of what --fix would change; write nothing "
+                   "(exit 1 when there is a change)")
 
 
 def _unknown_codes(patterns: tuple[str, ...]) -> list[str]:
@@ -67,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"planc: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     files = discover(paths, settings)
+    if args.diff or args.fix:
+        fixed = _fix(files, settings, args)
+        if args.diff:
+            return 1 if fixed else 0
     if (settings.cache or args.cache) and not args.no_cache:
         from ..cache import lint_cached
 
@@ -81,3 +92,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)",
               file=sys.stderr)
     return exit_code(diags, strict)
+
+
+def _fix(files: list[Path], settings: object, args: argparse.Namespace) -> int:
+    """``--fix``: write the fixes and say how many; ``--diff``: print them as a unified diff.
+    Returns the number of fixes applied (or that would be)."""
+    from ..fixer import fix_files, write
+
+    results = fix_files(files, settings, unsafe=args.unsafe_fixes)
+    total = sum(sum(r.fixed.values()) for r in results)
+    if args.diff:
+        sys.stdout.write("".join(r.diff() for r in results))
+        if not args.quiet:
+            print(f"would fix {total} finding(s) in {sum(r.changed for r in results)} file(s)",
+                  file=sys.stderr)
+        return total
+    for r in results:
+        write(r)
+    if not args.quiet and args.format == "text":
+        print(f"fixed {total} finding(s) in {sum(r.changed for r in results)} file(s)",
+              file=sys.stderr)
+    return total

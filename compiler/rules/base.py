@@ -16,15 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..document import Document
+from ..fix import Fix
 
 
 class Finding(NamedTuple):
-    """A rule's finding at a 1-based ``line``/``column``; ``fix`` is an optional suggestion."""
+    """A rule's finding at a 1-based ``line``/``column``; ``fix`` is an optional one-line
+    suggestion for the reader; ``autofix`` is the structured, machine-applied form of it
+    (:class:`compiler.fix.Fix`: span edits plus safe/unsafe), applied by ``planc lint --fix``."""
 
     line: int
     column: int
     message: str
     fix: str | None = None
+    autofix: Fix | None = None
 
 
 @dataclass

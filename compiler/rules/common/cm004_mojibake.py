@@ -7,6 +7,11 @@ from ftfy's ``fix_encoding``; lines are pre-filtered cheaply so clean files cost
 Severity: error — mojibake changes what the author wrote (names, arrows, the 📋 title that
 marks a plan), so the text states something else; ``planc lint --fix`` repairs it.
 
+Fix (safe): the line's differing span (from the first to the last character ftfy's
+``fix_encoding`` changes) is replaced by ftfy's repair; the rest of the line and file stay
+as they are. Safe because the finding already is ftfy's judgement that the span is
+mis-decoded UTF-8, and the repair restores the characters the author typed.
+
 Failing::
 
     ## ðŸ“‹ Plan: LoRA rank sweep
@@ -21,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ...fix import Edit, Fix, edit_at
 from ..base import Context, Finding
 
 CODE = "CM004"
@@ -53,7 +59,22 @@ def check(ctx: Context) -> Iterator[Finding]:
             col,
             f"mojibake {bad!r} (UTF-8 read as cp1252)",
             f"replace with {good!r}; re-save the file as UTF-8",
+            _repair(ctx, n, line, fixed),
         )
+
+
+def _repair(ctx: Context, n: int, line: str, fixed: str) -> Fix | None:
+    """Replace only the span of ``line`` that differs from ``fixed`` (common prefix and
+    suffix kept)."""
+    a = 0
+    while a < min(len(line), len(fixed)) and line[a] == fixed[a]:
+        a += 1
+    b = 0
+    while b < min(len(line), len(fixed)) - a and line[-1 - b] == fixed[-1 - b]:
+        b += 1
+    edit: Edit | None = edit_at(ctx.doc, n, a + 1, line[a : len(line) - b],
+                                fixed[a : len(fixed) - b])
+    return Fix((edit,)) if edit else None
 
 
 def _first_run(line: str, start: int) -> str:

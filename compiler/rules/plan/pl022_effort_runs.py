@@ -8,6 +8,11 @@ the number ``planc compile`` writes. Without either, a front-matter ``sweep:`` t
 ``grid`` (with ``seeds``/``repeats``) is counted as a product. A Runs note that adds extra
 runs to the sweep size (``13 (12 sweep + 1 baseline)``) is accepted.
 
+Fix: the stated number becomes the sweep's size (``**Runs**: 8`` → ``**Runs**: 12``), written
+with thousands commas when it had them. Safe when the value is the number alone: the count
+restates the sweep, and compile runs the sweep whatever the count says. Unsafe when a note
+follows (``8 (4 ranks × 2 seeds)``): the note may restate the old count and is not rewritten.
+
 Severity: error — a stated run count that differs from the plan's own sweep is a
 contradiction inside the document (severity policy in the README).
 
@@ -30,6 +35,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ...fix import Fix, replace_in_line
 from ...models.plan import sweep_size
 from ..base import Context, Finding
 from ._shared import plan
@@ -93,4 +99,21 @@ def check(ctx: Context) -> Iterator[Finding]:
         return
     yield Finding(item.line, item.value_column,
                   f"Runs is {effort.runs} but {source} = {size} runs",
-                  f"write '**Runs**: {size}' or explain the extra runs as '{size} sweep + N …'")
+                  f"write '**Runs**: {size}' or explain the extra runs as '{size} sweep + N …'",
+                  _count_fix(ctx, item, effort.runs, size))
+
+
+_COUNT = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d,.])|\d+(?![\d,.])")
+
+
+def _count_fix(ctx: Context, item: Any, stated: int, size: int) -> Fix | None:
+    """Replace the stated count at the item's value column by ``size`` (see docstring)."""
+    text = ctx.doc.line_text(item.line)[item.value_column - 1:]
+    m = _COUNT.match(text.lstrip("*` "))
+    if m is None or int(m.group(0).replace(",", "")) != stated:
+        return None
+    lead = len(text) - len(text.lstrip("*` "))
+    new = f"{size:,}" if "," in m.group(0) else str(size)
+    unsafe = bool(text[lead + m.end():].strip(" *`"))
+    return replace_in_line(ctx.doc, item.line, m.group(0), new,
+                           after=item.value_column + lead, unsafe=unsafe)

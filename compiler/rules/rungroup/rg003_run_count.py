@@ -9,6 +9,11 @@ fine-tuning runs + 2 control runs = 6 total runs").
 Severity: error — the counts contradict each other or the run table: the document states two
 numbers of runs.
 
+Fix (safe): when the fine-tuned and control counts agree with the All Runs table but the
+total is not their sum, the total ``N`` is replaced by ``F + C``. Safe because the total
+only restates the two counts and the table; no run changes. Other mismatches (a count
+against the table, the factor product) have no fix: which side is wrong is not known.
+
 Failing::
 
     - **Total Runs**: 6 (4 fine-tuned + 1 controls)
@@ -29,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from math import prod
 
+from ...fix import replace_in_line
 from ..base import Context, Finding
 from ._shared import plan_of
 
@@ -63,10 +69,15 @@ def check(ctx: Context) -> Iterator[Finding]:
                       "write it as 'N (F fine-tuned + C controls)'")
     if total is not None and plan.finetune_count is not None and plan.control_count is not None:
         if total.value != plan.finetune_count + plan.control_count:
+            want = plan.finetune_count + plan.control_count
+            agree = plan.runs_line and (plan.finetune_count, plan.control_count) == (ft, ctl)
+            fix = (replace_in_line(doc, total.line, str(total.value), str(want),
+                                   after=total.column)
+                   if agree and doc.line_text(total.line)[total.column - 1:]
+                   .startswith(str(total.value)) else None)
             yield Finding(total.line, total.column,
                           f"Total Runs {total.value} is not {plan.finetune_count} fine-tuned + "
-                          f"{plan.control_count} controls = "
-                          f"{plan.finetune_count + plan.control_count}")
+                          f"{plan.control_count} controls = {want}", None, fix)
         if plan.runs_line and plan.finetune_count != ft:
             yield Finding(total.line, total.column,
                           f"Overview says {plan.finetune_count} fine-tuned runs; "

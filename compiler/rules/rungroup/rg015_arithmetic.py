@@ -13,6 +13,13 @@ A statement is wrong when it differs by more than ``tolerance`` (fraction, defau
 by more than half a unit of its last written digit. Source: seed 004 "Resource Estimation"
 formulas and the template's worked figures.
 
+Fix (safe): a wrong result of a written-out statement (``8,000/16 = 400``) is replaced by the
+value computed from the statement's own inputs, in the stated number's style (as many
+decimals; thousands commas when it or the inputs have them): ``= 500``. Safe because the
+result is derived from the numbers written beside it and nothing reads the result back: the
+inputs stay as written. Summary-table and scenario totals have no fix (which cell is wrong
+is not known).
+
 Severity: error — a written-out calculation that does not hold is a false statement in the
 document (``12,000 / 16 = 800`` must not pass pre-commit; README "Severity policy").
 
@@ -33,6 +40,7 @@ import re
 from collections.abc import Iterator
 
 from ...document import Document, ListItem
+from ...fix import Fix, replace_in_line
 from ...models.rungroup_doc import gib, strip_md
 from ..base import Context, Finding
 from ._shared import fmt, plan_of
@@ -121,6 +129,27 @@ def iter_statements(text: str) -> Iterator[tuple[int, str, float, str]]:
         yield off, left.strip(), computed, r.group(1)
 
 
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|\d+(?:\.\d+)?")
+
+
+def restate(number: str, value: float, commas: bool = False) -> str:
+    """``value`` written in the style of ``number``: as many decimals, thousands commas when
+    ``number`` has them or ``commas`` (the statement's inputs have them):
+    ``restate("1,200", 1500.0)`` → ``"1,500"``, ``restate("1", 2000.0, True)`` → ``"2,000"``."""
+    decimals = len(number.split(".", 1)[1]) if "." in number else 0
+    comma = "," if "," in number or commas else ""
+    return f"{value:{comma}.{decimals}f}"
+
+
+def _result_fix(doc: Document, line: int, col: int, rest: str, computed: float,
+                commas: bool) -> Fix | None:
+    m = _NUMBER.match(rest)
+    if m is None or not doc.line_text(line)[col - 1:].startswith(m.group(0)):
+        return None  # the stated number is not where the finding points: no guess
+    return replace_in_line(doc, line, m.group(0), restate(m.group(0), computed, commas),
+                           after=col)
+
+
 def _amount(cell: str) -> tuple[float, str] | None:
     """(value, kind) of a summary cell: minutes for times, GiB for sizes, else plain."""
     cell = strip_md(cell).replace(",", "")
@@ -158,7 +187,9 @@ def check(ctx: Context) -> Iterator[Finding]:
                     raw = doc.line_text(line)
                     col = raw.find(text[off:off + 12]) + 1 if text[off:off + 12] in raw else \
                         doc.col_of(line)
-                    yield Finding(line, col, f"{left} is {fmt(computed)}, not {stated}")
+                    yield Finding(line, col, f"{left} is {fmt(computed)}, not {stated}", None,
+                                  _result_fix(doc, line, col, text[off:], computed,
+                                              bool(_THOUSANDS.search(left))))
         if sec.title.strip().lower() == "compute estimates":
             yield from _scenarios(ctx, plan.estimates.items, tol)
     for key, (line, cells) in plan.estimates.summary.items():
