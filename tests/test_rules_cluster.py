@@ -105,3 +105,34 @@ def test_shipped_profiles_load() -> None:
         ("debug", "01:00:00", 2)]
     _, diags = load_profile("../etc/passwd", settings)
     assert diags and diags[0].code == "CP001"
+
+
+def test_qos_cap_names_its_remedies_and_the_drip_profile_is_quiet() -> None:
+    bad = CASES / "bad" / "cl011_jobs.md"
+    [d] = lint_paths([bad], Settings(root=CROOT, select=("CL011",)))
+    assert d.message == ("the group submits 4 jobs at once; QoS 'normal' allows 3 per user "
+                         "(MaxSubmitJobsPerUser)")
+    assert "planc submit --max-queued 3" in d.fix and "array_throttle (%N)" in d.fix
+    assert lint_paths([CASES / "good" / "drip.md"], Settings(root=CROOT, select=("CL",))) == []
+
+
+def test_node_limits_messages() -> None:
+    [m] = lint_paths([CASES / "bad" / "cl008_mem.md"], Settings(root=CROOT, select=("CL008",)))
+    assert m.severity.value == "error" and "mem 4000G" in m.message and "1000G" in m.message
+    [c] = lint_paths([CASES / "bad" / "cl009_cpus.md"], Settings(root=CROOT, select=("CL009",)))
+    assert "500 CPUs" in c.message and "has 64" in c.message
+
+
+def test_parse_mem_and_queue_cap() -> None:
+    from compiler.models.cluster import ClusterProfile, parse_mem_mib
+
+    assert parse_mem_mib("4000G") == 4000 * 1024
+    assert parse_mem_mib("512") == 512 and parse_mem_mib("1T") == 1024 * 1024
+    assert parse_mem_mib("22899M") == 22899
+    with pytest.raises(ValueError):
+        parse_mem_mib("lots")
+    prof = ClusterProfile.model_validate({"type": "slurm", "qos_limits": {
+        "normal": {"max_submit_jobs_per_user": 25}}})
+    assert prof.queue_cap() == 25
+    assert prof.model_copy(update={"max_queued": 10}).queue_cap() == 10
+    assert prof.model_copy(update={"qos": "long"}).queue_cap() is None

@@ -17,6 +17,10 @@ from . import (
     cl005_gpus_per_node,
     cl006_batch_memory,
     cl007_estimates,
+    cl008_node_memory,
+    cl009_node_cpus,
+    cl010_qos_wall,
+    cl011_qos_jobs,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -27,4 +31,8 @@ RULES: tuple[ModuleType, ...] = (
     cl005_gpus_per_node,
     cl006_batch_memory,
     cl007_estimates,
+    cl008_node_memory,
+    cl009_node_cpus,
+    cl010_qos_wall,
+    cl011_qos_jobs,
 )
