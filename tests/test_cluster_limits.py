@@ -57,3 +57,83 @@ def test_detect_qos_asks_sacctmgr_for_the_fields_and_degrades() -> None:
         raise SlurmError("sacctmgr not found: is this a SLURM login node?")
 
     assert detect_qos(missing)[0] == {}
+
+
+# sacct -n --parsable2 -j 41,42 -o JobID,State,Elapsed,Timelimit,TotalCPU,AllocCPUS,MaxRSS,ReqMem
+SACCT = ("41|COMPLETED|00:10:00|01:00:00|00:15:00|2||8G\n"
+         "41.batch|COMPLETED|00:10:00||00:15:00|2|1536000K|\n"
+         "41.extern|COMPLETED|00:10:00||00:00:00.002|2|1024K|\n"
+         "42_3|CANCELLED by 0|1-00:00:00|UNLIMITED|12:00:00.500|1||2048M\n"
+         "short|line\n")
+
+
+def test_sacct_durations_and_sizes() -> None:
+    from compiler.efficiency import parse_duration, parse_size_mib
+
+    assert parse_duration("1-02:03:04") == 93784 and parse_duration("00:01.500") == 1.5
+    assert parse_duration("UNLIMITED") is None and parse_duration("") is None
+    assert parse_size_mib("1536000K") == 1500 and parse_size_mib("8G") == 8192
+    assert parse_size_mib("4000Mn") == 4000 and parse_size_mib("") is None
+
+
+def test_parse_sacct_usage_merges_steps_and_computes_efficiency() -> None:
+    from compiler.efficiency import over_requests, parse_sacct_usage
+
+    usage = parse_sacct_usage(SACCT)
+    assert sorted(usage) == ["41", "42_3"]
+    r = usage["41"].report()
+    assert (r["elapsed_s"], r["time_limit_s"], r["max_rss_mib"], r["req_mem_mib"]) == \
+        (600, 3600, 1500, 8192)
+    assert r["time_used"] == round(600 / 3600, 4) and r["mem_used"] == round(1500 / 8192, 4)
+    assert r["cpu_efficiency"] == 0.75  # 900 s of CPU over 600 s × 2 CPUs
+    c = usage["42_3"].report()
+    assert c["state"] == "CANCELLED" and c["time_used"] is None and c["mem_used"] is None
+    assert c["cpu_efficiency"] == round(43200.5 / 86400, 4)
+    rows = [dict(r, run="a", stage="fine-tune")]
+    assert over_requests(rows) == [
+        "a fine-tune: requested time 3600 s is 6.0 × the 600 s used",
+        "a fine-tune: requested memory 8192 MiB is 5.5 × the 1500 MiB used"]
+
+
+def test_query_usage_without_accounting_says_so() -> None:
+    from compiler.efficiency import SACCT_FIELDS, query_usage
+
+    seen: list[list[str]] = []
+
+    def runner(argv: list[str], cwd: Any) -> subprocess.CompletedProcess[str]:
+        seen.append(argv)
+        return _proc(0, SACCT)
+
+    usage, note = query_usage(["42_3", "41", "41"], runner)
+    assert seen == [["sacct", "-n", "--parsable2", "-j", "41,42_3", "-o", ",".join(SACCT_FIELDS)]]
+    assert note == "2 job(s) read from sacct" and usage["41"].alloc_cpus == 2
+    off = query_usage(["1"], lambda a, c: _proc(0, "Slurm accounting storage is disabled\n"))
+    assert off == ({}, "no accounting: Slurm accounting storage is disabled")
+
+
+def test_group_report_reads_the_tracker_sacct_and_torchtune_peak(tmp_path: Any) -> None:
+    from compiler.efficiency import format_report, group_report
+
+    (tmp_path / "logs").mkdir()
+    # torchtune 0.6.1 training.log_memory_stats (DEBUG lines as the console shows them)
+    (tmp_path / "logs" / "ft-41.out").write_text(
+        "INFO:torchtune.utils._logging:Memory stats after model init:\n"
+        "\tGPU peak memory allocation: 2.47 GiB\n"
+        "\tGPU peak memory reserved: 2.50 GiB\n"
+        "\tGPU peak memory active: 2.47 GiB\n", "utf-8")
+    (tmp_path / "runs_status.yaml").write_text(
+        "runs:\n"
+        "  r1:\n"
+        "    finetune: {status: completed, job_id: '41', output: logs/ft-41.out}\n"
+        "    evaluations:\n"
+        "      cap_epoch_0: {status: completed, job_id: '42_3'}\n"
+        "      cap_epoch_1: {status: pending}\n", "utf-8")
+    rep = group_report(tmp_path, lambda a, c: _proc(0, SACCT))
+    assert rep["note"] == "2 job(s) read from sacct"
+    assert [(r["run"], r["stage"], r["job_id"]) for r in rep["stages"]] == [
+        ("r1", "finetune", "41"), ("r1", "evaluations/cap_epoch_0", "42_3")]
+    assert rep["stages"][0]["gpu_peak_gib"] == 2.47 and rep["stages"][0]["cpu_efficiency"] == 0.75
+    text = format_report(rep)
+    assert text[1] == ("  r1 finetune (job 41): time 17%, memory 18%, CPU 75%, "
+                       "GPU peak 2.47 GiB")
+    assert text[-1].startswith("  over-request: r1 finetune: requested memory 8192 MiB")
