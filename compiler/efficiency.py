@@ -215,3 +215,29 @@ def format_report(report: dict[str, Any]) -> list[str]:
                      f", memory {pct(r['mem_used'])}, CPU {pct(r['cpu_efficiency'])}{gpu}")
     lines += [f"  over-request: {s}" for s in over_requests(report["stages"])]
     return lines
+
+
+REPORT_FILE = "efficiency.json"
+
+
+def store_report(group: Path | str, report: dict[str, Any]) -> Path:
+    """Write ``report`` to ``<group>/efficiency.json`` atomically (the tracker's writer); the
+    next compile's CL012 reads it. Returns the path."""
+    import json
+
+    from .tracker import atomic_write
+
+    path = Path(group) / REPORT_FILE
+    atomic_write(path, (json.dumps(report, indent=2, sort_keys=True) + "\n").encode())
+    return path
+
+
+def load_report(group: Path | str) -> dict[str, Any] | None:
+    """The stored report of ``group``, ``None`` when absent or unreadable."""
+    import json
+
+    try:
+        data = json.loads((Path(group) / REPORT_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("stages"), list) else None

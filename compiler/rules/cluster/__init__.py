@@ -21,6 +21,7 @@ from . import (
     cl009_node_cpus,
     cl010_qos_wall,
     cl011_qos_jobs,
+    cl012_over_request,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -35,4 +36,5 @@ RULES: tuple[ModuleType, ...] = (
     cl009_node_cpus,
     cl010_qos_wall,
     cl011_qos_jobs,
+    cl012_over_request,
 )
