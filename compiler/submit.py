@@ -26,6 +26,14 @@ Only ``pending`` stages are submitted (never ``submitted``, ``running``, ``compl
 refused job stops the submission with sbatch's message; nothing is recorded for it. One
 ``planc submit`` per group at a time (``runs_status.yaml.submit.lock``).
 
+**Drip-feeding** (``max_queued`` N, issue 14: a QoS ``MaxSubmitJobsPerUser`` cap): at most N of
+the group's jobs are pending or running at once (counting the tracker's ``submitted`` and
+``running`` stages). Due stages past the cap stay ``pending`` with ``queued: <timestamp>``,
+and the tracker's top-level ``max_queued`` keeps the cap, so the next ``planc submit`` or
+``planc status --sync`` submits more as jobs finish. An evaluation is held with its fine-tune
+and never submitted before the fine-tune's job id is known (``afterok`` as above).
+Per-run layout only; an array group limits itself with its throttle.
+
 Jobs get ``PLANC_GROUP_DIR`` (the group folder) and ``PLANC_PROJECT_ROOT`` (the current
 folder unless already set) in their environment, as ``submit_all.sh`` exports them.
 File names and folders come from :mod:`compiler.layout`; the entry point is
@@ -44,8 +52,14 @@ from typing import Any
 
 from . import layout, tracker
 from .backends import slurm
+from .models.status import iter_stages
 
 STATUS_FILE = layout.STATUS_FILE
+QUEUED = "queued"
+"""Stage field: when ``--max-queued`` held the (still ``pending``) stage back."""
+MAX_QUEUED = "max_queued"
+"""Tracker top-level field: the cap a drip-fed group is submitted under."""
+HELD = "held back by --max-queued"
 EVAL_DIRS = layout.EVAL_DIRS
 PER_RUN_ARRAY_LOG = layout.PER_RUN_ARRAY_LOG
 
@@ -73,6 +87,8 @@ class SubmitReport:
     # jobs the scheduler accepted that could not be written to runs_status.yaml (disk
     # full, read-only): (run, stage key, job id, why). Never empty silently: printed.
     unrecorded: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # stages held back by max_queued: (run, stage key); still pending, marked queued
+    queued: list[tuple[str, str]] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -122,8 +138,12 @@ class _Submitter:
     """Walks a group's tracker and submits what is due (see the module docstring)."""
 
     def __init__(self, group: Path, *, dry_run: bool, retry: bool, only: set[str],
-                 runner: slurm.Runner, env: dict[str, str]) -> None:
+                 runner: slurm.Runner, env: dict[str, str],
+                 max_queued: int | None = None) -> None:
         self.group = group
+        self.max_queued = max_queued
+        self.in_flight = 0
+        self.held: list[tuple[str, str]] = []
         self.path = group / STATUS_FILE
         self.dry_run = dry_run
         self.retry = retry
@@ -156,7 +176,7 @@ class _Submitter:
                     st["previous_job_ids"] = ([*prev] if isinstance(prev, list) else []) + [old]
                 st.update(status="submitted", job_id=job_id, output=output,
                           last_updated=stamp, submitted=stamp)
-                for stale in ("reason", "exit_code"):
+                for stale in ("reason", "exit_code", QUEUED):
                     st.pop(stale, None)
 
         apply(self.data)
@@ -180,6 +200,40 @@ class _Submitter:
             raise _Refused(f"submitted job(s) could not be recorded in {self.path} ({why}); "
                            "their ids are printed above: record them (or cancel them with "
                            "scancel) before submitting again") from exc
+
+    def full(self, jobs: int = 1) -> bool:
+        """True when ``jobs`` more would put more than ``max_queued`` of this group's jobs in
+        the queue (pending or running on the cluster)."""
+        return self.max_queued is not None and self.in_flight + jobs > self.max_queued
+
+    def hold(self, run: str, key: str) -> None:
+        """Keep a due stage for a later ``planc submit``/``planc status --sync``: it stays
+        ``pending`` (not submitted) and gets ``queued: <timestamp>`` (written once, at the
+        end, by :meth:`write_held`)."""
+        self.held.append((run, key))
+        self.report.queued.append((run, key))
+
+    def write_held(self) -> None:
+        """Record the held stages and the cap (top-level ``max_queued``) in the tracker, in
+        one :func:`compiler.tracker.update`; with nothing held, drop the cap and stale marks."""
+        if self.max_queued is None or self.dry_run:
+            return
+        stamp = tracker.now()
+        held = set(self.held)
+
+        def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+            if cur is None:
+                raise tracker.TrackerError(f"{self.path} disappeared during submit")
+            for run, key, st in iter_stages(cur):
+                if (run, key) in held and st.get("status", "pending") in ("pending", "failed"):
+                    st.setdefault(QUEUED, stamp)
+            if held:
+                cur[MAX_QUEUED] = self.max_queued
+            else:
+                cur.pop(MAX_QUEUED, None)
+            return cur
+
+        tracker.update(self.path, change, stamp)
 
     def sbatch(self, script: Path, *, dependency: str | None = None,
                array: str | None = None) -> str | None:
@@ -226,6 +280,7 @@ class _Submitter:
                                       f"{script} does not exist (compile the group again)")
             return None
         job_id = self.sbatch(script, dependency=dependency)
+        self.in_flight += 1
         output = None
         if job_id is not None:
             output = slurm.output_path(script, script.read_text("utf-8", "replace"), job_id)
@@ -247,7 +302,9 @@ class _Submitter:
     def per_run(self) -> None:
         for run, rec in self.runs():
             if isinstance(rec.get("run"), dict):
-                if self.due(rec["run"]):
+                if self.due(rec["run"]) and self.full():
+                    self.hold(run, "run")
+                elif self.due(rec["run"]):
                     self.submit_one(run, "run", layout.stage_script(self.group, run, "run"),
                                     None)
                 continue
@@ -257,6 +314,9 @@ class _Submitter:
                 if not isinstance(ev, dict) or not self.due(ev):
                     continue
                 key = layout.eval_stage(str(ek))
+                if why == HELD or (evals_ok and self.full()):
+                    self.hold(run, key)  # never before its fine-tune's job id is known
+                    continue
                 if not evals_ok:
                     self.skip(run, key, why)
                     continue
@@ -272,6 +332,9 @@ class _Submitter:
         ft = rec.get("finetune")
         if not isinstance(ft, dict):
             return None, True, ""
+        if self.due(ft) and self.full():
+            self.hold(run, "finetune")
+            return None, False, HELD
         if self.due(ft):
             job = self.submit_one(run, "finetune",
                                   layout.stage_script(self.group, run, "finetune"), None)
@@ -382,6 +445,11 @@ class _Submitter:
         if data is None:
             raise tracker.TrackerError(f"{self.path} does not exist: compile the group first")
         self.data = data
+        if self.max_queued is None and isinstance(data.get(MAX_QUEUED), int) and \
+                data[MAX_QUEUED] > 0:
+            self.max_queued = data[MAX_QUEUED]  # a drip-fed group keeps its cap
+        self.in_flight = sum(1 for _r, _k, st in iter_stages(data)
+                             if st.get("status") in ("submitted", "running"))
         runs = data.get("runs")
         known = set(runs) if isinstance(runs, dict) else set()
         unknown = sorted(self.only - known)
@@ -400,9 +468,13 @@ class _Submitter:
             ctx = contextlib.nullcontext() if self.dry_run else _submit_lock(self.path)
             with ctx:
                 if array_layout:
+                    if self.max_queued is not None:
+                        raise _Refused("--max-queued drip-feeds the per-run layout; an array "
+                                       "group limits itself with its throttle (%N)")
                     self.arrays()
                 else:
                     self.per_run()
+                self.write_held()
         except _Refused as exc:
             if str(exc) not in self.report.errors:
                 self.report.errors.append(str(exc))
@@ -411,8 +483,13 @@ class _Submitter:
 
 def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = False,
                  only: list[str] | None = None, runner: slurm.Runner = slurm.run_command,
-                 env: dict[str, str] | None = None) -> SubmitReport:
+                 env: dict[str, str] | None = None,
+                 max_queued: int | None = None) -> SubmitReport:
     """Submit the due stages of the group folder ``group`` (module docstring has the rules).
+
+    ``max_queued`` (``--max-queued N``, e.g. a QoS ``MaxSubmitJobsPerUser``): at most N of
+    the group's jobs pending or running at once; the rest are held (``queued``) and
+    submitted by the next call, which reuses the cap stored in the tracker.
 
     Raises :class:`compiler.tracker.TrackerError` when ``runs_status.yaml`` is missing or
     unreadable, :class:`NotSlurmGroup` when the folder has no ``.slurm`` script at all. sbatch
@@ -423,5 +500,5 @@ def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = Fal
     job_env["PLANC_GROUP_DIR"] = str(group)
     job_env.setdefault("PLANC_PROJECT_ROOT", os.getcwd())
     sub = _Submitter(group, dry_run=dry_run, retry=retry_failed, only=set(only or ()),
-                     runner=runner, env=job_env)
+                     runner=runner, env=job_env, max_queued=max_queued)
     return sub.run()

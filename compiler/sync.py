@@ -178,6 +178,7 @@ def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
     :class:`compiler.research_agent.ServerError`."""
     path = status_path(group)
     report = sync_group(path, runner)
+    continue_queued(path.parent, report, runner)
     urls = research_agent.tracked_urls(path.parent)
     if url:
         urls = [u for u in urls if u == url.rstrip("/")]
@@ -211,3 +212,29 @@ def stage_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
              "reason": st.get("reason"), "exit_code": st.get("exit_code"),
              "output": st.get("output"), "last_updated": st.get("last_updated")}
             for run, key, st in iter_stages(data)]
+
+
+def continue_queued(group: Path, report: SyncReport,
+                    runner: slurm.Runner = slurm.run_command) -> None:
+    """After a sync, submit more of a drip-fed group (tracker ``max_queued``, stages held
+    ``queued`` by ``planc submit --max-queued``) as slots freed; notes and sbatch commands
+    join ``report``. Cheap when nothing is queued: one pass over the stages already read."""
+    data = report.data
+    if not isinstance(data, dict) or not data.get("max_queued"):
+        return
+    if not any(st.get("queued") and st.get("status", "pending") == "pending"
+               for _r, _k, st in iter_stages(data)):
+        return
+    from .submit import NotSlurmGroup, submit_group
+
+    try:
+        sub = submit_group(group, runner=runner)
+    except (tracker.TrackerError, NotSlurmGroup) as exc:
+        report.notes.append(f"queued stages not submitted: {exc}")
+        return
+    report.commands += sub.commands
+    n = sum(len(j.stages) for j in sub.jobs)
+    report.notes.append(f"submitted {n} queued stage(s); {len(sub.queued)} still queued "
+                        f"(max_queued {data['max_queued']})")
+    report.notes += [f"queued stages: {e}" for e in sub.errors]
+    report.data = tracker.read(status_path(group))
