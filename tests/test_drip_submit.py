@@ -89,3 +89,23 @@ def test_max_queued_must_be_positive(tmp_path: Path, fake_slurm: Path) -> None:
     proc = run_planc("submit", str(group), "--max-queued", "0")
     assert proc.returncode == 2 and "--max-queued must be at least 1" in proc.stderr
     assert calls(fake_slurm, "sbatch") == []
+
+
+def test_a_journal_left_by_a_crash_is_recorded_first(tmp_path: Path, fake_slurm: Path) -> None:
+    import json
+
+    group = make_group(tmp_path, STANDARD)
+    journal = group / "runs_status.yaml.submitted.jsonl"
+    journal.write_text(json.dumps({"run": "r1", "stage": "finetune", "job_id": "77",
+                                   "output": None, "submitted": "2026-01-02 03:04:05"})
+                       + "\n{\"torn")
+    submit_cmd.submit_group(group, max_queued=2)
+    data = load(group)
+    ft = stage_of(data, "r1", "finetune")
+    assert (ft["status"], ft["job_id"], ft["submitted"]) == ("submitted", "77",
+                                                             "2026-01-02 03:04:05")
+    assert not journal.exists()
+    # r1's evaluation chains on the journaled id; the cap (2) then holds the rest
+    assert _submitted(fake_slurm, group)[0] == ("r1/eval/t_epoch_0", [
+        "--parsable", "--dependency=afterok:77", "--kill-on-invalid-dep=yes", "eval.slurm"])
+    assert len(calls(fake_slurm, "sbatch")) == 1
