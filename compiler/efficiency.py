@@ -167,8 +167,8 @@ def group_report(group: Path | str, runner: Any = None) -> dict[str, Any]:
     fields (absent ones ``None``), plus ``gpu_peak_gib`` for ``finetune`` stages. Reads
     ``runs_status.yaml`` (an unreadable tracker gives no rows and says so)."""
     from . import tracker
-    from .sync import status_path
     from .models.status import iter_stages
+    from .sync import status_path
 
     group = Path(group)
     data = tracker.read(status_path(group))

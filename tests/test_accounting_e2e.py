@@ -63,7 +63,8 @@ def test_detect_reads_a_real_qos(cap_qos: str) -> None:
 def _wait(ids: list[str], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _run("squeue", "-h", "-j", ",".join(ids), "-t", "PD,R,CG,CF", "-o", "%i").stdout.strip():
+        active = _run("squeue", "-h", "-j", ",".join(ids), "-t", "PD,R,CG,CF", "-o", "%i")
+        if not active.stdout.strip():
             return
         time.sleep(0.5)
     raise AssertionError(f"jobs {ids} still queued after {timeout} s")

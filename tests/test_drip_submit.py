@@ -25,7 +25,7 @@ def _submitted(state: Path, group: Path) -> list[tuple[str, list[str]]]:
 
 
 def test_max_queued_submits_what_fits_and_holds_the_rest(tmp_path: Path,
-                                                         fake_slurm: Path) -> None:
+                                                         fake_slurm: Path) -> None:  # noqa: F811
     group = make_group(tmp_path, STANDARD)  # 6 jobs: r1 ft + 2 evals, r2 ft + 1 eval, base 1
     proc = run_planc("submit", str(group), "--max-queued", "4")
     assert proc.returncode == 0, proc.stderr
@@ -43,7 +43,7 @@ def test_max_queued_submits_what_fits_and_holds_the_rest(tmp_path: Path,
     assert len(calls(fake_slurm, "sbatch")) == 4
 
 
-def test_sync_continues_and_dependencies_hold(tmp_path: Path, fake_slurm: Path) -> None:
+def test_sync_continues_and_dependencies_hold(tmp_path: Path, fake_slurm: Path) -> None:  # noqa: F811
     group = make_group(tmp_path, STANDARD)
     submit_cmd.submit_group(group, max_queued=1)  # only r1's fine-tune (job 100)
     assert [d for d, _a in _submitted(fake_slurm, group)] == ["r1"]
@@ -65,7 +65,7 @@ def test_sync_continues_and_dependencies_hold(tmp_path: Path, fake_slurm: Path) 
 
 
 def test_held_fine_tune_then_its_evaluations_chain_on_its_id(tmp_path: Path,
-                                                              fake_slurm: Path) -> None:
+                                                              fake_slurm: Path) -> None:  # noqa: F811
     group = make_group(tmp_path, {"r1": {"evals": ["t_epoch_0"]}, "r2": {"evals": ["t"]}})
     submit_cmd.submit_group(group, max_queued=3)
     # r1 ft (100), r1 eval afterok:100, r2 ft (102); r2's eval waits for a slot
@@ -84,14 +84,14 @@ def test_held_fine_tune_then_its_evaluations_chain_on_its_id(tmp_path: Path,
         ("r1", "finetune"), ("r2", "evaluations/t")))
 
 
-def test_max_queued_must_be_positive(tmp_path: Path, fake_slurm: Path) -> None:
+def test_max_queued_must_be_positive(tmp_path: Path, fake_slurm: Path) -> None:  # noqa: F811
     group = make_group(tmp_path, STANDARD)
     proc = run_planc("submit", str(group), "--max-queued", "0")
     assert proc.returncode == 2 and "--max-queued must be at least 1" in proc.stderr
     assert calls(fake_slurm, "sbatch") == []
 
 
-def test_a_journal_left_by_a_crash_is_recorded_first(tmp_path: Path, fake_slurm: Path) -> None:
+def test_a_journal_left_by_a_crash_is_recorded_first(tmp_path: Path, fake_slurm: Path) -> None:  # noqa: F811
     import json
 
     group = make_group(tmp_path, STANDARD)

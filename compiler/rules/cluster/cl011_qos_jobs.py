@@ -2,8 +2,10 @@
 
 Submitting every job at once (fine-tunes plus dependent evaluations, all pending) over the
 QoS cap makes sbatch refuse the rest (``QOSMaxSubmitJobPerUserLimit``) half-way through.
-The rule is quiet when the profile sets ``max_queued`` (at most the cap): ``planc submit``
-then drip-feeds the group (``--max-queued``), submitting more as jobs finish.
+The rule is quiet when the profile sets ``max_queued`` (at most the cap): the profile then
+states that its groups are drip-fed with ``planc submit --max-queued N`` (held stages are
+submitted by later ``planc submit``/``planc status --sync`` calls as jobs finish). Jobs are
+counted in the per-run layout: each fine-tune and each evaluation is one job.
 
 Severity: error — the group cannot be submitted as written: sbatch refuses the jobs over
 the cap.
