@@ -3,6 +3,7 @@ efficiency report read from sacct and torchtune's log."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from typing import Any
 
@@ -137,3 +138,24 @@ def test_group_report_reads_the_tracker_sacct_and_torchtune_peak(tmp_path: Any) 
     assert text[1] == ("  r1 finetune (job 41): time 17%, memory 18%, CPU 75%, "
                        "GPU peak 2.47 GiB")
     assert text[-1].startswith("  over-request: r1 finetune: requested memory 8192 MiB")
+
+
+def test_site_shows_the_stored_efficiency_report(tmp_path: Any) -> None:
+    from compiler.efficiency import store_report
+
+    from .site_project import GROUP, build_project, build_site
+
+    proj = build_project(tmp_path)
+    store_report(proj / "build" / "plans" / GROUP, {"note": "1 job(s) read from sacct",
+                                                    "stages": [{
+        "run": "Llama-3.2-1B-Instruct_rank4", "stage": "finetune", "job_id": "41",
+        "time_used": 0.1667, "mem_used": 0.1831, "cpu_efficiency": 0.75,
+        "gpu_peak_gib": 2.47}]})
+    proc = build_site(proj)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = (proj / "build" / "site" / "plans" / f"{GROUP}--runs_plan" / "index.html"
+            ).read_text("utf-8")
+    assert "Resource efficiency" in html
+    row = re.search(r"<td>41</td>\s*<td>17%</td>\s*<td>18%</td>\s*<td>75%</td>\s*"
+                    r"<td>2.47 GiB</td>", html)
+    assert row is not None, html[html.find("Resource efficiency"):][:1500]
