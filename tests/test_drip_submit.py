@@ -109,3 +109,23 @@ def test_a_journal_left_by_a_crash_is_recorded_first(tmp_path: Path, fake_slurm:
     assert _submitted(fake_slurm, group)[0] == ("r1/eval/t_epoch_0", [
         "--parsable", "--dependency=afterok:77", "--kill-on-invalid-dep=yes", "eval.slurm"])
     assert len(calls(fake_slurm, "sbatch")) == 1
+
+
+def test_results_efficiency_reads_sacct_and_stores_the_report(tmp_path: Path,
+                                                              fake_slurm: Path) -> None:  # noqa: F811
+    import json
+
+    group = make_group(tmp_path, {"r1": {"evals": ["t"]}})
+    submit_cmd.submit_group(group)  # r1 finetune 100, evaluation 101
+    (fake_slurm / "sacct.txt").write_text(
+        "100|COMPLETED|00:10:00|01:00:00|00:15:00|2||8G\n"
+        "100.batch|COMPLETED|00:10:00||00:15:00|2|1536000K|\n"
+        "101|COMPLETED|00:01:00|01:00:00|00:00:30|1||4G\n")
+    proc = run_planc("results", str(group), "--efficiency")
+    assert "  r1 finetune (job 100): time 17%, memory 18%, CPU 75%" in proc.stdout, \
+        proc.stdout + proc.stderr
+    assert "  r1 evaluations/t (job 101): time 2%, memory -, CPU 50%" in proc.stdout
+    sacct = [c["argv"] for c in calls(fake_slurm, "sacct")]
+    assert ["-n", "--parsable2", "-j", "100,101"] == sacct[-1][:4]
+    stored = json.loads((group / "efficiency.json").read_text())
+    assert stored["note"] == "2 job(s) read from sacct" and len(stored["stages"]) == 2
