@@ -127,11 +127,51 @@ def best(fn, repeat: int, before=None) -> tuple[float, float, object]:
     return min(walls), min(cpus), result
 
 
+def drip(root: Path, group: Path, args: argparse.Namespace, command, status_file: Path
+         ) -> tuple[float, float, int]:
+    """The drip-fed case (issue 14): the tracker also holds ``--queued`` pending sweep runs
+    marked ``queued`` and ``max_queued`` = the jobs still in flight after the sync + 25, so
+    one ``planc status --sync`` syncs the 10,000 jobs and submits 25 held runs (fake sbatch)
+    with one more tracker write. Returns (wall, CPU, stages submitted)."""
+    import yaml
+
+    data = tracker.read(status_file)
+    assert data is not None
+    in_flight = sum(1 for i in range(args.jobs) if STATES[i % len(STATES)] in
+                    ("RUNNING", "PENDING"))
+    data["max_queued"] = in_flight + 25
+    for i in range(args.queued):
+        run = f"queued_seed{i}"
+        data["runs"][run] = {"run": {"status": "pending", "job_id": None,
+                                     "queued": "2025-10-18 14:03:22"}}
+        (group / run).mkdir(exist_ok=True)
+        (group / run / "run.slurm").write_text("#!/bin/bash\n#SBATCH --output=slurm-%j.out\n"
+                                                "echo hi\n")
+    pristine = tracker.dump(data, "2025-10-18 14:03:22").encode()
+    counter = root / "next_id"
+    counter.write_text("9000000")
+    sbatch = root / "bin" / "sbatch"
+    sbatch.write_text(f"#!/bin/sh\nn=$(cat {counter}); echo $((n+1)) > {counter}; echo $n\n")
+    sbatch.chmod(0o755)
+
+    def restore() -> None:
+        status_file.write_bytes(pristine)
+
+    wall, cpu, _proc = best(command, args.repeat, restore)
+    after = yaml.safe_load(status_file.read_text())
+    n_sub = sum(1 for i in range(args.queued)
+                if after["runs"][f"queued_seed{i}"]["run"]["status"] == "submitted")
+    assert n_sub == 25, n_sub
+    return wall, cpu, n_sub
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--check", action="store_true", help="exit 1 when the floor is missed")
+    ap.add_argument("--queued", type=int, default=1000,
+                    help="drip-fed case: runs held by --max-queued beside the jobs (0: skip)")
     args = ap.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="planc-sync-bench-"))
     try:
@@ -208,9 +248,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{t_sync - t_dump + t_cdump:.3f} s wall, {c_sync - c_dump + c_cdump:.3f} s CPU")
         print(f"{len(rep.changes)} stage(s) changed per sync; load average "
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s)")
-        ok = t_cmd < FLOOR_S
-        print(f"floor {FLOOR_S:.1f} s (command, wall): " + ("met" if ok else
-              f"MISSED ({t_cmd:.3f} s; CPU {c_cmd:.3f} s)"))
+        t_drip = None
+        if args.queued:
+            t_drip, c_drip, n_sub = drip(root, group, args, command, status_file)
+            print(f"{'drip-fed: status --sync + submit ' + str(n_sub) + ' queued':46s} "
+                  f"{t_drip:8.3f} {c_drip:8.3f}")
+        ok = t_cmd < FLOOR_S and (t_drip is None or t_drip < FLOOR_S)
+        print(f"floor {FLOOR_S:.1f} s (command, wall; and the drip-fed command): " +
+              ("met" if ok else f"MISSED ({t_cmd:.3f} s; CPU {c_cmd:.3f} s; drip {t_drip})"))
         return 0 if ok or not args.check else 1
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -103,3 +103,70 @@ def available(settings: Any) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+# --- QoS limits (sacctmgr) -------------------------------------------------------------------
+QOS_FIELDS = ("Name", "MaxSubmitJobsPerUser", "MaxWall", "MaxTRESPerUser", "GrpTRES")
+"""The ``format=`` fields asked of ``sacctmgr show qos`` (sacctmgr(1) "LIST/SHOW QOS FORMAT
+OPTIONS"). Its header spells some shorter (``MaxSubmitPU``, ``MaxTRESPU``); the columns come
+back in this order either way."""
+
+
+def parse_tres(text: str) -> dict[str, int]:
+    """A TRES list (``cpu=64,gres/gpu=8,mem=500G``) → ``{"cpu": 64, "gres/gpu": 8,
+    "mem": 512000}``; memory in MiB (a size suffix is read with
+    :func:`~compiler.models.cluster.parse_mem_mib`), others as integers; unreadable items are
+    left out. Source: sacctmgr(1) "TRES" (``name=count`` pairs, comma-separated)."""
+    from .models.cluster import parse_mem_mib
+
+    out: dict[str, int] = {}
+    for item in (text or "").split(","):
+        key, sep, value = item.strip().partition("=")
+        if not sep or not key:
+            continue
+        try:
+            out[key] = int(parse_mem_mib(value)) if key == "mem" else int(value)
+        except ValueError:
+            continue
+    return out
+
+
+def parse_qos(text: str) -> dict[str, Any]:
+    """``sacctmgr -n --parsable2 show qos format=<QOS_FIELDS>`` output → ``{qos name:
+    QosLimits}``. Empty columns mean "no limit"; a line with too few columns or an unreadable
+    MaxWall is skipped rather than guessed."""
+    from .models.cluster import QosLimits
+
+    out: dict[str, Any] = {}
+    for line in text.splitlines():
+        cols = line.split("|")
+        if len(cols) < len(QOS_FIELDS) or not cols[0].strip():
+            continue
+        name, submit, wall, per_user, grp = (c.strip() for c in cols[:len(QOS_FIELDS)])
+        try:
+            out[name] = QosLimits(
+                max_submit_jobs_per_user=int(submit) if submit.isdigit() else None,
+                max_wall=wall or None, max_tres_per_user=parse_tres(per_user),
+                grp_tres=parse_tres(grp))
+        except ValueError:
+            continue
+    return out
+
+
+def detect_qos(runner: Any = None) -> tuple[dict[str, Any], str]:
+    """QoS limits of this cluster from ``sacctmgr`` and a one-line note on how that went
+    (accounting disabled, sacctmgr missing, or how many QoS were read). Never raises."""
+    from .backends.slurm import SlurmError, run_command
+
+    runner = runner or run_command
+    argv = ["sacctmgr", "-n", "--parsable2", "show", "qos",
+            "format=" + ",".join(QOS_FIELDS)]
+    try:
+        proc = runner(argv, None)
+    except SlurmError as exc:
+        return {}, f"no QoS limits: {exc}"
+    if proc.returncode != 0:
+        why = (proc.stderr or proc.stdout or "").strip().splitlines()
+        return {}, "no QoS limits: " + (why[0] if why else f"sacctmgr exited {proc.returncode}")
+    limits = parse_qos(proc.stdout)
+    return limits, f"{len(limits)} QoS read from sacctmgr"

@@ -193,6 +193,7 @@ class PlanView:
     totals: dict[str, float] = field(default_factory=dict)
     outcome: Any = None  # compiler.outcome.Outcome once the group has runs
     data_files: dict[str, str] = field(default_factory=dict)  # site name -> text
+    efficiency: dict[str, Any] | None = None  # compiler.efficiency.group_report, stored
 
     def run_counts(self) -> dict[str, int]:
         """Runs by their main status (a run counts once, whatever its stages)."""
@@ -352,6 +353,10 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path,
     if not names:
         return
     view.group, view.group_dir = group, group_dir
+    if group_dir is not None:
+        from .efficiency import load_report  # efficiency.json of planc results --efficiency
+
+        view.efficiency = load_report(group_dir)
     view.results_meta = {k: v for k, v in results.items() if k != "runs"}
     allowed = _allowed_roots(group_dir, view) if group_dir is not None else ()
     for name in names:

@@ -26,6 +26,17 @@ Only ``pending`` stages are submitted (never ``submitted``, ``running``, ``compl
 refused job stops the submission with sbatch's message; nothing is recorded for it. One
 ``planc submit`` per group at a time (``runs_status.yaml.submit.lock``).
 
+**Drip-feeding** (``max_queued`` N, issue 14: a QoS ``MaxSubmitJobsPerUser`` cap): at most N of
+the group's jobs are pending or running at once (counting the tracker's ``submitted`` and
+``running`` stages). Due stages past the cap stay ``pending`` with ``queued: <timestamp>``,
+and the tracker's top-level ``max_queued`` keeps the cap, so the next ``planc submit`` or
+``planc status --sync`` submits more as jobs finish. An evaluation is held with its fine-tune
+and never submitted before the fine-tune's job id is known (``afterok`` as above).
+Per-run layout only; an array group limits itself with its throttle. Drip-fed, each
+accepted job id is appended (fsync) to ``runs_status.yaml.submitted.jsonl`` at once and the
+tracker is written once at the end (a 10,000-run tracker costs ~0.6 s a write); a journal
+left by a crash is recorded by the next submit or sync before anything else.
+
 Jobs get ``PLANC_GROUP_DIR`` (the group folder) and ``PLANC_PROJECT_ROOT`` (the current
 folder unless already set) in their environment, as ``submit_all.sh`` exports them.
 File names and folders come from :mod:`compiler.layout`; the entry point is
@@ -44,8 +55,15 @@ from typing import Any
 
 from . import layout, tracker
 from .backends import slurm
+from .models.status import iter_stages
 
 STATUS_FILE = layout.STATUS_FILE
+QUEUED = "queued"
+"""Stage field: when ``--max-queued`` held the (still ``pending``) stage back."""
+MAX_QUEUED = "max_queued"
+"""Tracker top-level field: the cap a drip-fed group is submitted under."""
+HELD = "held back by --max-queued"
+JOURNAL_SUFFIX = ".submitted.jsonl"
 EVAL_DIRS = layout.EVAL_DIRS
 PER_RUN_ARRAY_LOG = layout.PER_RUN_ARRAY_LOG
 
@@ -73,6 +91,8 @@ class SubmitReport:
     # jobs the scheduler accepted that could not be written to runs_status.yaml (disk
     # full, read-only): (run, stage key, job id, why). Never empty silently: printed.
     unrecorded: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # stages held back by max_queued: (run, stage key); still pending, marked queued
+    queued: list[tuple[str, str]] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -118,12 +138,90 @@ def read_array_index(path: Path) -> list[tuple[int, str, str]]:
     return rows
 
 
+def _apply_submitted(data: dict[str, Any], stages: list[tuple[str, str, tuple[str, str | None]]],
+                     stamp: str) -> None:
+    """Mark ``stages`` ``(run, key, (job id, output))`` submitted in the mapping ``data``
+    (a failed stage's old id moves to ``previous_job_ids``)."""
+    for run, key, (job_id, output) in stages:
+        st = _stage(data, run, key)
+        if st is None:
+            continue
+        old = st.get("job_id")
+        if old and st.get("status") == "failed":
+            prev = st.get("previous_job_ids")
+            st["previous_job_ids"] = ([*prev] if isinstance(prev, list) else []) + [old]
+        st.update(status="submitted", job_id=job_id, output=output,
+                  last_updated=stamp, submitted=stamp)
+        for stale in ("reason", "exit_code", QUEUED):
+            st.pop(stale, None)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """``(inode, mtime_ns, size)`` of ``path``; ``None`` when absent."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _in_flight(data: dict[str, Any]) -> int:
+    """The group's jobs pending or running on the cluster (``submitted``/``running``)."""
+    return sum(1 for _r, _k, st in iter_stages(data)
+               if st.get("status") in ("submitted", "running"))
+
+
+def _journal_path(status: Path) -> Path:
+    """``runs_status.yaml.submitted.jsonl``: job ids a drip-fed submit has not yet written
+    to the tracker (one JSON object a line)."""
+    return status.with_name(status.name + JOURNAL_SUFFIX)
+
+
+def _journal_append(status: Path, stages: list[tuple[str, str, tuple[str, str | None]]],
+                    stamp: str) -> None:
+    """Append ``stages`` to the journal and fsync, before anything else happens."""
+    import json
+
+    with open(_journal_path(status), "a", encoding="utf-8") as fh:
+        for run, key, (job_id, output) in stages:
+            fh.write(json.dumps({"run": run, "stage": key, "job_id": job_id,
+                                 "output": output, "submitted": stamp}) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _journal_read(status: Path) -> list[tuple[str, str, str, str | None, str]]:
+    """Entries of the journal; a torn last line (a crash mid-write) is skipped."""
+    import json
+
+    out = []
+    try:
+        lines = _journal_path(status).read_text("utf-8").splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        try:
+            e = json.loads(line)
+            out.append((str(e["run"]), str(e["stage"]), str(e["job_id"]), e.get("output"),
+                        str(e.get("submitted") or tracker.now())))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
 class _Submitter:
     """Walks a group's tracker and submits what is due (see the module docstring)."""
 
     def __init__(self, group: Path, *, dry_run: bool, retry: bool, only: set[str],
-                 runner: slurm.Runner, env: dict[str, str]) -> None:
+                 runner: slurm.Runner, env: dict[str, str],
+                 max_queued: int | None = None) -> None:
         self.group = group
+        self.max_queued = max_queued
+        self.in_flight = 0
+        self.held: list[tuple[str, str]] = []
+        self.unflushed: list[tuple[str, str, str, str | None, str]] = []
+        self.preloaded: tuple[dict[str, Any], Any] | None = None
+        self.identity: Any = None
         self.path = group / STATUS_FILE
         self.dry_run = dry_run
         self.retry = retry
@@ -142,27 +240,26 @@ class _Submitter:
 
     def record(self, stages: list[tuple[str, str, tuple[str, str | None]]]) -> None:
         """Mark stages ``(run, stage key, (job id, output))`` submitted, in memory and on
-        disk (one :func:`compiler.tracker.update`, under the tracker lock)."""
+        disk (one :func:`compiler.tracker.update`, under the tracker lock). Drip-fed
+        (``max_queued``), each id goes to the journal at once and the tracker is written
+        once by :meth:`flush`: a 10,000-run tracker costs ~0.6 s a write."""
         stamp = tracker.now()
+        if self.max_queued is not None and not self.dry_run:
+            _apply_submitted(self.data, stages, stamp)
+            self.unflushed += [(r, k, j, o, stamp) for r, k, (j, o) in stages]
+            _journal_append(self.path, stages, stamp)
+            return
 
         def apply(cur: dict[str, Any]) -> None:
-            for run, key, (job_id, output) in stages:
-                st = _stage(cur, run, key)
-                if st is None:
-                    continue
-                old = st.get("job_id")
-                if old and st.get("status") == "failed":
-                    prev = st.get("previous_job_ids")
-                    st["previous_job_ids"] = ([*prev] if isinstance(prev, list) else []) + [old]
-                st.update(status="submitted", job_id=job_id, output=output,
-                          last_updated=stamp, submitted=stamp)
-                for stale in ("reason", "exit_code"):
-                    st.pop(stale, None)
+            _apply_submitted(cur, stages, stamp)
 
         apply(self.data)
         if self.dry_run:
             return
+        self._write(apply, stages, stamp)
 
+    def _write(self, apply: Any, stages: list[tuple[str, str, tuple[str, str | None]]],
+               stamp: str) -> None:
         def change(cur: dict[str, Any] | None) -> dict[str, Any]:
             if cur is None:
                 raise tracker.TrackerError(f"{self.path} disappeared during submit")
@@ -180,6 +277,82 @@ class _Submitter:
             raise _Refused(f"submitted job(s) could not be recorded in {self.path} ({why}); "
                            "their ids are printed above: record them (or cancel them with "
                            "scancel) before submitting again") from exc
+
+    def full(self, jobs: int = 1) -> bool:
+        """True when ``jobs`` more would put more than ``max_queued`` of this group's jobs in
+        the queue (pending or running on the cluster)."""
+        return self.max_queued is not None and self.in_flight + jobs > self.max_queued
+
+    def hold(self, run: str, key: str) -> None:
+        """Keep a due stage for a later ``planc submit``/``planc status --sync``: it stays
+        ``pending`` (not submitted) and gets ``queued: <timestamp>`` (written once, at the
+        end, by :meth:`flush`)."""
+        self.held.append((run, key))
+        self.report.queued.append((run, key))
+
+    def flush(self) -> None:
+        """Drip-fed: write the journaled submissions, the held stages' ``queued`` marks and
+        the cap (top-level ``max_queued``; dropped when nothing is held) in one
+        :func:`compiler.tracker.update`, then remove the journal. Skipped when it would
+        change nothing (a sync with no free slot costs no write)."""
+        if self.max_queued is None or self.dry_run:
+            return
+        held = set(self.held)
+        cap = self.max_queued if held else None
+        marks_missing = any(not (_stage(self.data, r, k) or {}).get(QUEUED) for r, k in held)
+        if not self.unflushed and not marks_missing and self.data.get(MAX_QUEUED) == cap:
+            return
+        stamp = tracker.now()
+        done = [(r, k, (j, o)) for r, k, j, o, _t in self.unflushed]
+
+        def apply(cur: dict[str, Any]) -> None:
+            for r, k, j, o, t in self.unflushed:
+                _apply_submitted(cur, [(r, k, (j, o))], t)
+            for run, key, st in iter_stages(cur):
+                if (run, key) in held and st.get("status", "pending") in ("pending", "failed"):
+                    st.setdefault(QUEUED, stamp)
+            if cap is None:
+                cur.pop(MAX_QUEUED, None)
+            else:
+                cur[MAX_QUEUED] = cap
+
+        if not self._write_unchanged(apply, stamp):
+            self._write(apply, done, stamp)
+        self.unflushed = []
+        _journal_path(self.path).unlink(missing_ok=True)
+
+    def _write_unchanged(self, apply: Any, stamp: str) -> bool:
+        """Under the tracker lock, when the file is still the one read at the start (same
+        inode, mtime and size: every planc write replaces it), apply to the mapping in
+        memory and write it (one YAML dump, no re-read). ``False``: the file changed, so the
+        caller merges with :func:`compiler.tracker.update` instead. Errors propagate as
+        :meth:`_write`'s do."""
+        try:
+            with tracker.locked(self.path):
+                if self.identity is None or _identity(self.path) != self.identity:
+                    return False
+                apply(self.data)
+                tracker.atomic_write(self.path, tracker.dump(self.data, stamp).encode("utf-8"))
+                return True
+        except OSError:
+            return False
+
+    def replay_journal(self) -> None:
+        """Record submissions a crashed drip-fed ``planc submit`` journaled but never wrote
+        to the tracker (one update; the journal is removed after)."""
+        entries = _journal_read(self.path)
+        if not entries:
+            _journal_path(self.path).unlink(missing_ok=True)
+            return
+
+        def apply(cur: dict[str, Any]) -> None:
+            for r, k, j, o, t in entries:
+                _apply_submitted(cur, [(r, k, (j, o))], t)
+
+        self._write(apply, [(r, k, (j, o)) for r, k, j, o, _t in entries], tracker.now())
+        _journal_path(self.path).unlink(missing_ok=True)
+        self.data = tracker.read(self.path) or self.data
+        self.in_flight = _in_flight(self.data)
 
     def sbatch(self, script: Path, *, dependency: str | None = None,
                array: str | None = None) -> str | None:
@@ -226,6 +399,7 @@ class _Submitter:
                                       f"{script} does not exist (compile the group again)")
             return None
         job_id = self.sbatch(script, dependency=dependency)
+        self.in_flight += 1
         output = None
         if job_id is not None:
             output = slurm.output_path(script, script.read_text("utf-8", "replace"), job_id)
@@ -247,7 +421,9 @@ class _Submitter:
     def per_run(self) -> None:
         for run, rec in self.runs():
             if isinstance(rec.get("run"), dict):
-                if self.due(rec["run"]):
+                if self.due(rec["run"]) and self.full():
+                    self.hold(run, "run")
+                elif self.due(rec["run"]):
                     self.submit_one(run, "run", layout.stage_script(self.group, run, "run"),
                                     None)
                 continue
@@ -257,6 +433,9 @@ class _Submitter:
                 if not isinstance(ev, dict) or not self.due(ev):
                     continue
                 key = layout.eval_stage(str(ek))
+                if why == HELD or (evals_ok and self.full()):
+                    self.hold(run, key)  # never before its fine-tune's job id is known
+                    continue
                 if not evals_ok:
                     self.skip(run, key, why)
                     continue
@@ -272,6 +451,9 @@ class _Submitter:
         ft = rec.get("finetune")
         if not isinstance(ft, dict):
             return None, True, ""
+        if self.due(ft) and self.full():
+            self.hold(run, "finetune")
+            return None, False, HELD
         if self.due(ft):
             job = self.submit_one(run, "finetune",
                                   layout.stage_script(self.group, run, "finetune"), None)
@@ -378,10 +560,19 @@ class _Submitter:
 
     # -- entry --------------------------------------------------------------------------
     def run(self) -> SubmitReport:
-        data = tracker.read(self.path)
+        self.identity = _identity(self.path)
+        if self.preloaded is not None and self.identity is not None and \
+                self.preloaded[1] == self.identity:
+            data: dict[str, Any] | None = self.preloaded[0]
+        else:
+            data = tracker.read(self.path)
         if data is None:
             raise tracker.TrackerError(f"{self.path} does not exist: compile the group first")
         self.data = data
+        if self.max_queued is None and isinstance(data.get(MAX_QUEUED), int) and \
+                data[MAX_QUEUED] > 0:
+            self.max_queued = data[MAX_QUEUED]  # a drip-fed group keeps its cap
+        self.in_flight = _in_flight(data)
         runs = data.get("runs")
         known = set(runs) if isinstance(runs, dict) else set()
         unknown = sorted(self.only - known)
@@ -399,10 +590,18 @@ class _Submitter:
         try:
             ctx = contextlib.nullcontext() if self.dry_run else _submit_lock(self.path)
             with ctx:
+                if not self.dry_run and _journal_path(self.path).exists():
+                    self.replay_journal()
                 if array_layout:
+                    if self.max_queued is not None:
+                        raise _Refused("--max-queued drip-feeds the per-run layout; an array "
+                                       "group limits itself with its throttle (%N)")
                     self.arrays()
                 else:
-                    self.per_run()
+                    try:
+                        self.per_run()
+                    finally:
+                        self.flush()
         except _Refused as exc:
             if str(exc) not in self.report.errors:
                 self.report.errors.append(str(exc))
@@ -411,8 +610,17 @@ class _Submitter:
 
 def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = False,
                  only: list[str] | None = None, runner: slurm.Runner = slurm.run_command,
-                 env: dict[str, str] | None = None) -> SubmitReport:
+                 env: dict[str, str] | None = None,
+                 max_queued: int | None = None,
+                 preloaded: tuple[dict[str, Any], Any] | None = None) -> SubmitReport:
     """Submit the due stages of the group folder ``group`` (module docstring has the rules).
+
+    ``max_queued`` (``--max-queued N``, e.g. a QoS ``MaxSubmitJobsPerUser``): at most N of
+    the group's jobs pending or running at once; the rest are held (``queued``) and
+    submitted by the next call, which reuses the cap stored in the tracker.
+    ``preloaded`` ``(mapping, identity)``: the tracker as a caller (``planc status --sync``)
+    just left it, with the file's ``(inode, mtime_ns, size)`` then; used only while the file
+    is unchanged, so a 10,000-run tracker is not parsed twice.
 
     Raises :class:`compiler.tracker.TrackerError` when ``runs_status.yaml`` is missing or
     unreadable, :class:`NotSlurmGroup` when the folder has no ``.slurm`` script at all. sbatch
@@ -423,5 +631,6 @@ def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = Fal
     job_env["PLANC_GROUP_DIR"] = str(group)
     job_env.setdefault("PLANC_PROJECT_ROOT", os.getcwd())
     sub = _Submitter(group, dry_run=dry_run, retry=retry_failed, only=set(only or ()),
-                     runner=runner, env=job_env)
+                     runner=runner, env=job_env, max_queued=max_queued)
+    sub.preloaded = preloaded
     return sub.run()

@@ -54,6 +54,8 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)
     data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     """The tracker mapping as this sync left it (not part of the JSON output)."""
+    identity: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
+    """The tracker file's (inode, mtime, size) when ``data`` matched it (under the lock)."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "data"}
@@ -139,7 +141,7 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncRep
     data = tracker.read(path)
     if data is None:
         raise tracker.TrackerError(f"{path} does not exist")
-    report = SyncReport(data=data)
+    report = SyncReport(data=data, identity=before)
     ids = active_job_ids(data)
     report.queried = len(ids)
     others = _other_active(data)
@@ -165,6 +167,7 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncRep
         report.data = current
         if report.changes or filled:
             tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
+        report.identity = _identity(path)
     return report
 
 
@@ -178,6 +181,7 @@ def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
     :class:`compiler.research_agent.ServerError`."""
     path = status_path(group)
     report = sync_group(path, runner)
+    continue_queued(path.parent, report, runner)
     urls = research_agent.tracked_urls(path.parent)
     if url:
         urls = [u for u in urls if u == url.rstrip("/")]
@@ -211,3 +215,30 @@ def stage_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
              "reason": st.get("reason"), "exit_code": st.get("exit_code"),
              "output": st.get("output"), "last_updated": st.get("last_updated")}
             for run, key, st in iter_stages(data)]
+
+
+def continue_queued(group: Path, report: SyncReport,
+                    runner: slurm.Runner = slurm.run_command) -> None:
+    """After a sync, submit more of a drip-fed group (tracker ``max_queued``, stages held
+    ``queued`` by ``planc submit --max-queued``) as slots freed; notes and sbatch commands
+    join ``report``. Cheap when nothing is queued: one pass over the stages already read."""
+    data = report.data
+    if not isinstance(data, dict) or not data.get("max_queued"):
+        return
+    if not any(st.get("queued") and st.get("status", "pending") == "pending"
+               for _r, _k, st in iter_stages(data)):
+        return
+    from .submit import NotSlurmGroup, submit_group
+
+    cap = data["max_queued"]
+    try:
+        sub = submit_group(group, runner=runner, preloaded=(data, report.identity))
+    except (tracker.TrackerError, NotSlurmGroup) as exc:
+        report.notes.append(f"queued stages not submitted: {exc}")
+        return
+    report.commands += sub.commands
+    n = sum(len(j.stages) for j in sub.jobs)
+    report.notes.append(f"submitted {n} queued stage(s); {len(sub.queued)} still queued "
+                        f"(max_queued {cap})")
+    report.notes += [f"queued stages: {e}" for e in sub.errors]
+    report.data = data  # the submitter applied its submissions to this same mapping

@@ -43,7 +43,7 @@ def test_bad_cluster_fixture(path: Path) -> None:
 
 
 def test_every_cl_rule_has_a_failing_fixture() -> None:
-    covered = {p.name.split("_", 1)[0].upper() for p in _cases("bad")} | {"CL007"}
+    covered = {p.name.split("_", 1)[0].upper() for p in _cases("bad")} | {"CL007", "CL012"}
     assert {r.CODE for r in RULES} <= covered
     for r in RULES:
         assert BY_CODE[r.CODE] is r
@@ -105,3 +105,60 @@ def test_shipped_profiles_load() -> None:
         ("debug", "01:00:00", 2)]
     _, diags = load_profile("../etc/passwd", settings)
     assert diags and diags[0].code == "CP001"
+
+
+def test_qos_cap_names_its_remedies_and_the_drip_profile_is_quiet() -> None:
+    bad = CASES / "bad" / "cl011_jobs.md"
+    [d] = lint_paths([bad], Settings(root=CROOT, select=("CL011",)))
+    assert d.message == ("the group submits 4 jobs at once; QoS 'normal' allows 3 per user "
+                         "(MaxSubmitJobsPerUser)")
+    assert "planc submit --max-queued 3" in d.fix and "array_throttle (%N)" in d.fix
+    assert lint_paths([CASES / "good" / "drip.md"], Settings(root=CROOT, select=("CL",))) == []
+
+
+def test_node_limits_messages() -> None:
+    [m] = lint_paths([CASES / "bad" / "cl008_mem.md"], Settings(root=CROOT, select=("CL008",)))
+    assert m.severity.value == "error" and "mem 4000G" in m.message and "1000G" in m.message
+    [c] = lint_paths([CASES / "bad" / "cl009_cpus.md"], Settings(root=CROOT, select=("CL009",)))
+    assert "500 CPUs" in c.message and "has 64" in c.message
+
+
+def test_parse_mem_and_queue_cap() -> None:
+    from compiler.models.cluster import ClusterProfile, parse_mem_mib
+
+    assert parse_mem_mib("4000G") == 4000 * 1024
+    assert parse_mem_mib("512") == 512 and parse_mem_mib("1T") == 1024 * 1024
+    assert parse_mem_mib("22899M") == 22899
+    with pytest.raises(ValueError):
+        parse_mem_mib("lots")
+    prof = ClusterProfile.model_validate({"type": "slurm", "qos_limits": {
+        "normal": {"max_submit_jobs_per_user": 25}}})
+    assert prof.queue_cap() == 25
+    assert prof.model_copy(update={"max_queued": 10}).queue_cap() == 10
+    assert prof.model_copy(update={"qos": "long"}).queue_cap() is None
+
+
+def test_cl012_request_over_four_times_measured_use(tmp_path: Path) -> None:
+    """CL012's failing case needs an efficiency.json beside the run group, so it is built
+    here rather than in the shared bad/ folder."""
+    import shutil
+
+    from compiler.efficiency import store_report
+
+    shutil.copytree(CROOT / "clusters", tmp_path / "clusters")
+    plan = tmp_path / "runs_plan.md"
+    plan.write_text((CASES / "bad" / "cl005_gpus.md").read_text("utf-8").replace(
+        "  gpus: 8\n", "  gpus: 1\n  mem: 32G\n"), "utf-8")
+    settings = Settings(root=tmp_path, select=("CL012",))
+    assert lint_paths([plan], settings) == []  # nothing measured yet
+    run = "Llama-3.2-1B-Instruct_rank4"
+    store_report(tmp_path, {"note": "1 job(s) read from sacct", "stages": [
+        {"run": run, "stage": "finetune", "elapsed_s": 600, "max_rss_mib": 1536},
+        {"run": run, "stage": "evaluations/cap_epoch_0", "elapsed_s": None,
+         "max_rss_mib": None}]})
+    got = [(d.line, d.column, d.severity.value, d.message) for d in lint_paths([plan], settings)]
+    assert got == [
+        (16, 3, "warning", f"time 02:00:00 is 12.0 × what finetune of run {run} used last "
+         "time (600 s, efficiency.json)"),
+        (18, 3, "warning", f"mem 32G is 21.3 × what finetune of run {run} used last time "
+         "(1536 MiB, efficiency.json)")]

@@ -3,7 +3,9 @@
 Prints the research-agent cluster record (``type`` slurm / local_gpu / cpu_only, GPUs, nodes,
 partitions and GRES; shape in :mod:`compiler.gpus`). ``--json`` prints
 ``{"cluster": {...}, "profile": {...}}``; ``--profile`` prints a starting
-``clusters/<name>.yaml`` (a :class:`~compiler.models.cluster.ClusterProfile`) instead.
+``clusters/<name>.yaml`` (a :class:`~compiler.models.cluster.ClusterProfile`) instead. On
+SLURM the profile carries ``qos_limits`` from ``sacctmgr show qos`` where accounting exists
+(:func:`compiler.clusters.detect_qos`).
 Exit code 0 (detection degrades, it does not fail), 2 on usage errors.
 """
 
@@ -25,12 +27,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..clusters import detect_qos
     from ..gpus import detect_cluster, profile_from_cluster
 
     cluster = detect_cluster()
     profile = profile_from_cluster(cluster, args.name)
+    qos_note = "no QoS limits: not a SLURM cluster"
+    if profile.type == "slurm":
+        limits, qos_note = detect_qos()
+        profile = profile.model_copy(update={"qos_limits": limits})
     if args.json:
-        json.dump({"cluster": cluster, "profile": profile.model_dump(mode="json")},
+        json.dump({"cluster": cluster, "profile": profile.model_dump(mode="json"),
+                   "qos": qos_note},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
@@ -63,5 +71,11 @@ def run(args: argparse.Namespace) -> int:
     mem = d["memory_gib"]
     print(f"this host: {d['cpus']} CPUs, {mem if mem is not None else '?'} GiB memory; "
           f"NVML: {d['nvml']['reason']}")
+    for name, q in profile.qos_limits.items():
+        tres = ",".join(f"{k}={v}" for k, v in q.max_tres_per_user.items()) or "-"
+        grp = ",".join(f"{k}={v}" for k, v in q.grp_tres.items()) or "-"
+        print(f"  qos {name}: MaxSubmitJobsPerUser {q.max_submit_jobs_per_user or '-'}, "
+              f"MaxWall {q.max_wall or '-'}, MaxTRESPerUser {tres}, GrpTRES {grp}")
+    print(qos_note)
     print("signals: " + "; ".join(d["signals"]))
     return 0

@@ -40,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-store", action="store_true",
                    help="harvest and print without writing results.json or the tracker")
     _common.add_out(p)
+    p.add_argument("--efficiency", action="store_true",
+                   help="add each stage's efficiency from sacct (time, MaxRSS, CPU) and "
+                   "torchtune's peak GPU memory; stored as efficiency.json")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,11 +60,28 @@ def run(args: argparse.Namespace) -> int:
     except (HarvestError, tracker.TrackerError) as exc:
         print(f"planc results: {exc}", file=sys.stderr)
         return 2
+    eff = _efficiency(Path(args.group_dir), store=not args.no_store) \
+        if args.efficiency else None
     if args.json:
-        print(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+        print(json.dumps(results if eff is None else {**results, "efficiency": eff},
+                         indent=2, ensure_ascii=False, default=str))
     else:
         outcome = group_outcome(group, results, status)
         print(render_summary(results, status, outcome), end="")
+        if eff is not None:
+            from ..efficiency import format_report
+
+            print("\n".join(format_report(eff)))
     for problem in results.get("problems", []):
         print(f"warning: {problem}", file=sys.stderr)
     return 1 if results.get("problems") else 0
+
+
+def _efficiency(group: Path, *, store: bool) -> dict:
+    """:func:`compiler.efficiency.group_report`, written to ``<group>/efficiency.json``."""
+    from ..efficiency import group_report, store_report
+
+    report = group_report(group)
+    if store:
+        store_report(group, report)
+    return report

@@ -57,6 +57,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retry-failed", action="store_true",
                    help="also resubmit failed stages (and the evaluations of a failed fine-tune)")
     _common.add_only(p)
+    p.add_argument("--max-queued", type=int, metavar="N", default=None,
+                   help="at most N of the group's jobs pending or running at once (a QoS "
+                   "MaxSubmitJobsPerUser); the rest are held and submitted by the next "
+                   "planc submit or planc status --sync")
     p.add_argument("--tracker", choices=("slurm", "research-agent"), default="slurm",
                    help="where to submit: SLURM (default), or a research-agent tracking "
                    "server (creates the plan, sweep and runs there once)")
@@ -85,8 +89,11 @@ def run(args: argparse.Namespace) -> int:
     if only is None:
         return 2
     try:
+        if args.max_queued is not None and args.max_queued < 1:
+            print("planc submit: --max-queued must be at least 1", file=sys.stderr)
+            return 2
         report = submit_group(group, dry_run=args.dry_run, retry_failed=args.retry_failed,
-                              only=only)
+                              only=only, max_queued=args.max_queued)
     except NotSlurmGroup as exc:
         if (group / layout.LAUNCH_LOCAL).is_file():
             return _here(group, args, only)
@@ -105,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"submitted {job.job_id}: {stages}{dep}")
     for run_name, key, job_id, _why in report.unrecorded:
         print(f"submitted {job_id}: {run_name}/{key} (NOT RECORDED in runs_status.yaml)")
+    if report.queued:
+        print(f"queued {len(report.queued)} stage(s) for later (--max-queued): planc submit "
+              "or planc status --sync submits them as jobs finish")
     for run_name, key, why in report.skipped:
         print(f"not submitted {run_name}/{key}: {why}", file=sys.stderr)
     for err in report.errors:

@@ -59,6 +59,20 @@ def format_slurm_time(seconds: float) -> str:
     return f"{days}-{hms}" if days else hms
 
 
+_MEM = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)B?\s*$", re.I)
+
+
+def parse_mem_mib(value: str) -> float:
+    """A SLURM memory size (``--mem``: a number with an optional ``K``/``M``/``G``/``T``
+    suffix; no suffix means megabytes) → MiB. Raises ``ValueError`` for other forms.
+    Source: sbatch(1) ``--mem``."""
+    m = _MEM.match(str(value))
+    if not m:
+        raise ValueError(f"not a SLURM memory size: {value!r} (use e.g. 32G or 4000M)")
+    scale = {"K": 1 / 1024, "": 1, "M": 1, "G": 1024, "T": 1024 * 1024}
+    return float(m.group(1)) * scale[m.group(2).upper()]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -85,6 +99,28 @@ class Partition(Strict):
     def _name(cls, v: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", v):
             raise ValueError(f"partition name {v!r} has characters SLURM does not allow")
+        return v
+
+
+class QosLimits(Strict):
+    """The limits of one SLURM QoS as ``sacctmgr show qos --parsable2`` states them.
+
+    ``max_submit_jobs_per_user`` (``MaxSubmitJobsPerUser``: jobs pending or running per
+    user), ``max_wall`` (``MaxWall``, a SLURM time), ``max_tres_per_user`` (``MaxTRESPerUser``)
+    and ``grp_tres`` (``GrpTRES``) as TRES mappings like ``{"cpu": 64, "gres/gpu": 8}``.
+    ``None``/empty: no limit stated. Source: sacctmgr(1) "SPECIFICATIONS FOR QOS".
+    """
+
+    max_submit_jobs_per_user: int | None = None
+    max_wall: str | None = None
+    max_tres_per_user: dict[str, int] = Field(default_factory=dict)
+    grp_tres: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("max_wall")
+    @classmethod
+    def _wall(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_slurm_time(v)
         return v
 
 
@@ -118,6 +154,21 @@ class ClusterProfile(Strict):
     gpu_type: str | None = None
     models_dir: str | None = None
     scratch_dir: str | None = None
+    qos_limits: dict[str, QosLimits] = Field(default_factory=dict)
+    max_queued: int | None = Field(default=None, ge=1)
+
+    def qos_limit(self) -> QosLimits | None:
+        """The limits of the QoS jobs are submitted under (``qos``, else ``normal``, the
+        SLURM default QoS); ``None`` when the profile states none."""
+        return self.qos_limits.get(self.qos or "normal")
+
+    def queue_cap(self) -> int | None:
+        """Jobs one user may have pending or running: ``max_queued`` if stated, else the
+        QoS ``MaxSubmitJobsPerUser``; ``None`` without either."""
+        if self.max_queued:
+            return self.max_queued
+        q = self.qos_limit()
+        return q.max_submit_jobs_per_user if q is not None else None
 
     def partition(self, name: str | None = None) -> Partition | None:
         """The named partition, else the default one, else the first; ``None`` without any."""

@@ -17,6 +17,11 @@ from . import (
     cl005_gpus_per_node,
     cl006_batch_memory,
     cl007_estimates,
+    cl008_node_memory,
+    cl009_node_cpus,
+    cl010_qos_wall,
+    cl011_qos_jobs,
+    cl012_over_request,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -27,4 +32,9 @@ RULES: tuple[ModuleType, ...] = (
     cl005_gpus_per_node,
     cl006_batch_memory,
     cl007_estimates,
+    cl008_node_memory,
+    cl009_node_cpus,
+    cl010_qos_wall,
+    cl011_qos_jobs,
+    cl012_over_request,
 )

@@ -1,0 +1,133 @@
+"""Issue 14 on the real local SLURM with accounting (``PLANC_SLURM_ACCOUNTING=1 bash
+scripts/slurm-local.sh start``: slurmdbd + MariaDB): QoS limits read by sacctmgr, a QoS
+``MaxSubmitJobsPerUser`` cap met by ``planc submit --max-queued``, and sacct efficiency
+fields of a finished job. Skipped (failed in CI) without accounting."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from compiler import submit as submit_cmd
+from compiler import sync as status_cmd
+from compiler import tracker
+from compiler.clusters import detect_qos
+from compiler.efficiency import query_usage
+from tests.conftest import need_or_skip
+
+pytestmark = [pytest.mark.slurm, pytest.mark.e2e]
+QOS = "planc_test_cap"
+
+
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
+
+
+def _dbd_up() -> bool:
+    return bool(shutil.which("sacctmgr")) and _run("sacctmgr", "-n", "-P", "show",
+                                                     "cluster").returncode == 0
+
+
+def _ctld_accounting() -> bool:
+    if not shutil.which("scontrol") or "is UP" not in _run("scontrol", "ping").stdout:
+        return False
+    return "accounting_storage/slurmdbd" in _run("scontrol", "show", "config").stdout
+
+
+NEED = ("no SLURM accounting: run `PLANC_SLURM_ACCOUNTING=1 bash scripts/slurm-local.sh "
+        "install && PLANC_SLURM_ACCOUNTING=1 bash scripts/slurm-local.sh restart` (as root)")
+
+
+@pytest.fixture
+def cap_qos() -> object:
+    need_or_skip(_dbd_up(), NEED)
+    _run("sacctmgr", "-i", "delete", "qos", QOS)
+    add = _run("sacctmgr", "-i", "add", "qos", QOS, "MaxSubmitJobsPerUser=2", "MaxWall=06:00:00")
+    assert add.returncode == 0, add.stderr
+    yield QOS
+    _run("sacctmgr", "-i", "modify", "user", "root", "set", f"qos-={QOS}")
+    _run("sacctmgr", "-i", "delete", "qos", QOS)
+
+
+def test_detect_reads_a_real_qos(cap_qos: str) -> None:
+    limits, note = detect_qos()
+    assert note.endswith("QoS read from sacctmgr")
+    q = limits[cap_qos]
+    assert (q.max_submit_jobs_per_user, q.max_wall) == (2, "06:00:00")
+
+
+def _wait(ids: list[str], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = _run("squeue", "-h", "-j", ",".join(ids), "-t", "PD,R,CG,CF", "-o", "%i")
+        if not active.stdout.strip():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"jobs {ids} still queued after {timeout} s")
+
+
+def test_max_queued_meets_a_real_qos_cap(cap_qos: str, tmp_path: Path) -> None:
+    need_or_skip(_ctld_accounting(), NEED)
+    assert _run("sacctmgr", "-i", "modify", "user", "root", "set",
+                f"qos+={cap_qos}").returncode == 0
+    group = tmp_path / "grp"
+    runs = {}
+    for i in range(5):
+        (group / f"r{i}").mkdir(parents=True)
+        (group / f"r{i}" / "run.slurm").write_text(
+            f"#!/bin/bash\n#SBATCH --job-name=planc-cap-{i}\n#SBATCH --qos={cap_qos}\n"
+            "#SBATCH --output=slurm-%j.out\n#SBATCH --time=00:05:00\nsleep 2\n")
+        runs[f"r{i}"] = {"run": tracker.stage()}
+    (group / "runs_status.yaml").write_text(tracker.dump(
+        {"schema_version": 1, "run_group": "grp", "runs": runs}))
+    # the cap is real: a third job over it is refused by sbatch
+    rep = submit_cmd.submit_group(group, max_queued=2)
+    assert len(rep.jobs) == 2 and len(rep.queued) == 3 and not rep.errors, rep.errors
+    over = _run("sbatch", "--parsable", f"--qos={cap_qos}", "--wrap", "true",
+                "--output=/dev/null")
+    assert over.returncode != 0 and "QOSMaxSubmitJobPerUserLimit" in over.stderr, over.stderr
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        report = status_cmd.sync_all(group)
+        data = report.data or {}
+        states = [r["run"]["status"] for r in data["runs"].values()]
+        assert sum(s in ("submitted", "running") for s in states) <= 2
+        assert not any("refused" in n or "error" in n.lower() for n in report.notes), report.notes
+        if all(s == "completed" for s in states):
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"not all completed: {states}")
+    assert "max_queued" not in (tracker.read(group / "runs_status.yaml") or {})
+
+
+def test_sacct_efficiency_of_a_real_job(tmp_path: Path) -> None:
+    need_or_skip(_ctld_accounting(), NEED)
+    # --acctg-freq=task=1: the node samples memory every 30 s (slurm.conf), and a job
+    # shorter than one sample has no MaxRSS at all in sacct
+    proc = _run("sbatch", "--parsable", "--job-name=planc-eff", "--mem=200M", "-c", "1",
+                "--acctg-freq=task=1",
+                "--time=00:05:00", f"--output={tmp_path}/eff-%j.out", "--wrap",
+                "python3 -c 'import time; t=time.time(); x=bytearray(50<<20)\n"
+                "while time.time()-t<3: pass'")
+    assert proc.returncode == 0, proc.stderr
+    job = proc.stdout.strip().split(";")[0]
+    _wait([job])
+    deadline = time.monotonic() + 60
+    while True:  # slurmdbd records the end a moment after the job leaves squeue
+        usage, note = query_usage([job])
+        u = usage.get(job)
+        if (u is not None and u.state == "COMPLETED" and u.max_rss_mib is not None) or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert u is not None, note
+    r = u.report()
+    assert r["state"] == "COMPLETED" and r["alloc_cpus"] >= 1, r
+    assert r["req_mem_mib"] == 200 and r["time_limit_s"] == 300, r
+    assert r["elapsed_s"] >= 2 and r["max_rss_mib"] is not None and r["max_rss_mib"] > 0, r
+    assert r["cpu_efficiency"] is not None and 0 < r["cpu_efficiency"] <= 1.05, r

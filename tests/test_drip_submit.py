@@ -1,0 +1,131 @@
+"""``planc submit --max-queued N``: drip-fed submission under a QoS cap (issue 14), against
+the fake SLURM commands of ``tests/test_submit_status.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compiler import submit as submit_cmd
+from compiler import sync as status_cmd
+from tests.conftest import run_planc
+from tests.test_submit_status import (  # noqa: F401 (fake_slurm is a fixture)
+    STANDARD,
+    calls,
+    fake_slurm,
+    load,
+    make_group,
+    scontrol_line,
+    stage_of,
+)
+
+
+def _submitted(state: Path, group: Path) -> list[tuple[str, list[str]]]:
+    return [(Path(c["cwd"]).relative_to(group.resolve()).as_posix(), c["argv"])
+            for c in calls(state, "sbatch")]
+
+
+def test_max_queued_submits_what_fits_and_holds_the_rest(tmp_path: Path,
+                                                         fake_slurm: Path) -> None:  # noqa: F811
+    group = make_group(tmp_path, STANDARD)  # 6 jobs: r1 ft + 2 evals, r2 ft + 1 eval, base 1
+    proc = run_planc("submit", str(group), "--max-queued", "4")
+    assert proc.returncode == 0, proc.stderr
+    assert "queued 2 stage(s) for later (--max-queued)" in proc.stdout
+    assert [d for d, _a in _submitted(fake_slurm, group)] == [
+        "r1", "r1/eval/t_epoch_0", "r1/eval/t_epoch_1", "r2"]
+    data = load(group)
+    assert data["max_queued"] == 4
+    held = stage_of(data, "r2", "evaluations/t_epoch_0")
+    assert held["status"] == "pending" and held.get("queued") and held.get("job_id") is None
+    assert stage_of(data, "base", "evaluations/t")["queued"]
+    assert "queued" not in stage_of(data, "r2", "finetune")
+    # nothing finished: a second submit adds nothing
+    assert submit_cmd.submit_group(group).jobs == []
+    assert len(calls(fake_slurm, "sbatch")) == 4
+
+
+def test_sync_continues_and_dependencies_hold(tmp_path: Path, fake_slurm: Path) -> None:  # noqa: F811
+    group = make_group(tmp_path, STANDARD)
+    submit_cmd.submit_group(group, max_queued=1)  # only r1's fine-tune (job 100)
+    assert [d for d, _a in _submitted(fake_slurm, group)] == ["r1"]
+    data = load(group)
+    # an evaluation is never submitted before its fine-tune's job id is known
+    assert stage_of(data, "r1", "evaluations/t_epoch_0")["queued"]
+    (fake_slurm / "scontrol.txt").write_text(scontrol_line("100", "RUNNING"))
+    rep = status_cmd.sync_all(group)
+    assert any("submitted 0 queued stage(s); 5 still queued" in n for n in rep.notes)
+    (fake_slurm / "scontrol.txt").write_text(scontrol_line("100", "COMPLETED"))
+    rep = status_cmd.sync_all(group)
+    # a slot freed: the next stage in order (r1's first evaluation, fine-tune done → no dep)
+    assert _submitted(fake_slurm, group)[1] == ("r1/eval/t_epoch_0",
+                                                ["--parsable", "eval.slurm"])
+    data = load(group)
+    ev = stage_of(data, "r1", "evaluations/t_epoch_0")
+    assert ev["status"] == "submitted" and ev["job_id"] == "101" and "queued" not in ev
+    assert data["max_queued"] == 1
+
+
+def test_held_fine_tune_then_its_evaluations_chain_on_its_id(tmp_path: Path,
+                                                              fake_slurm: Path) -> None:  # noqa: F811
+    group = make_group(tmp_path, {"r1": {"evals": ["t_epoch_0"]}, "r2": {"evals": ["t"]}})
+    submit_cmd.submit_group(group, max_queued=3)
+    # r1 ft (100), r1 eval afterok:100, r2 ft (102); r2's eval waits for a slot
+    sub = _submitted(fake_slurm, group)
+    assert [d for d, _a in sub] == ["r1", "r1/eval/t_epoch_0", "r2"]
+    (fake_slurm / "scontrol.txt").write_text(
+        scontrol_line("100", "COMPLETED") + scontrol_line("101", "RUNNING")
+        + scontrol_line("102", "RUNNING"))
+    status_cmd.sync_all(group)
+    last = _submitted(fake_slurm, group)[-1]
+    assert last == ("r2/eval/t", ["--parsable", "--dependency=afterok:102",
+                                  "--kill-on-invalid-dep=yes", "eval.slurm"])
+    data = load(group)
+    assert "max_queued" not in data  # nothing left to hold: the cap is dropped
+    assert not any("queued" in stage_of(data, r, k) for r, k in (
+        ("r1", "finetune"), ("r2", "evaluations/t")))
+
+
+def test_max_queued_must_be_positive(tmp_path: Path, fake_slurm: Path) -> None:  # noqa: F811
+    group = make_group(tmp_path, STANDARD)
+    proc = run_planc("submit", str(group), "--max-queued", "0")
+    assert proc.returncode == 2 and "--max-queued must be at least 1" in proc.stderr
+    assert calls(fake_slurm, "sbatch") == []
+
+
+def test_a_journal_left_by_a_crash_is_recorded_first(tmp_path: Path, fake_slurm: Path) -> None:  # noqa: F811
+    import json
+
+    group = make_group(tmp_path, STANDARD)
+    journal = group / "runs_status.yaml.submitted.jsonl"
+    journal.write_text(json.dumps({"run": "r1", "stage": "finetune", "job_id": "77",
+                                   "output": None, "submitted": "2026-01-02 03:04:05"})
+                       + "\n{\"torn")
+    submit_cmd.submit_group(group, max_queued=2)
+    data = load(group)
+    ft = stage_of(data, "r1", "finetune")
+    assert (ft["status"], ft["job_id"], ft["submitted"]) == ("submitted", "77",
+                                                             "2026-01-02 03:04:05")
+    assert not journal.exists()
+    # r1's evaluation chains on the journaled id; the cap (2) then holds the rest
+    assert _submitted(fake_slurm, group)[0] == ("r1/eval/t_epoch_0", [
+        "--parsable", "--dependency=afterok:77", "--kill-on-invalid-dep=yes", "eval.slurm"])
+    assert len(calls(fake_slurm, "sbatch")) == 1
+
+
+def test_results_efficiency_reads_sacct_and_stores_the_report(tmp_path: Path,
+                                                              fake_slurm: Path) -> None:  # noqa: F811
+    import json
+
+    group = make_group(tmp_path, {"r1": {"evals": ["t"]}})
+    submit_cmd.submit_group(group)  # r1 finetune 100, evaluation 101
+    (fake_slurm / "sacct.txt").write_text(
+        "100|COMPLETED|00:10:00|01:00:00|00:15:00|2||8G\n"
+        "100.batch|COMPLETED|00:10:00||00:15:00|2|1536000K|\n"
+        "101|COMPLETED|00:01:00|01:00:00|00:00:30|1||4G\n")
+    proc = run_planc("results", str(group), "--efficiency")
+    assert "  r1 finetune (job 100): time 17%, memory 18%, CPU 75%" in proc.stdout, \
+        proc.stdout + proc.stderr
+    assert "  r1 evaluations/t (job 101): time 2%, memory -, CPU 50%" in proc.stdout
+    sacct = [c["argv"] for c in calls(fake_slurm, "sacct")]
+    assert ["-n", "--parsable2", "-j", "100,101"] == sacct[-1][:4]
+    stored = json.loads((group / "efficiency.json").read_text())
+    assert stored["note"] == "2 job(s) read from sacct" and len(stored["stages"]) == 2
