@@ -22,8 +22,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "tasks": ("tasks",),
     "rungroup": ("run-group",),
     "status": ("status",),
-    "cluster": ("run-group", "plan"),
-    "compile": ("run-group", "plan"),
+    "cluster": ("run-group", "experiment-summary", "plan"),
+    "compile": ("run-group", "experiment-summary", "plan"),
     "esum": ("experiment-summary",),
 }
 _loaded: dict[str, tuple[ModuleType, ...]] = {}

@@ -24,7 +24,7 @@ from ._shared import cluster_context
 CODE = "CL007"
 NAME = "estimate-mismatch"
 SEVERITY = "warning"
-KINDS = ("run-group",)
+KINDS = ("run-group", "experiment-summary")
 OPTIONS: dict[str, object] = {"tolerance": 0.25}
 
 
