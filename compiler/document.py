@@ -152,6 +152,9 @@ class Document:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     yaml_data: Any = None  # for kind "status": the whole YAML document
     yaml_node: yaml.Node | None = None
+    # 0-based file line where ``yaml_node``'s text starts: 0 for a YAML file, ``fm_line``
+    # for an experiment summary given as markdown front-matter
+    yaml_line: int = 0
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- positions -----------------------------------------------------------------
@@ -607,6 +610,24 @@ def yaml_kind_by_shape(data: Any) -> str | None:
     return None
 
 
+#: front-matter keys every kind shares (compiler.models.frontmatter.CommonFrontMatter); an
+#: experiment summary in front-matter may carry them beside its own schema
+_COMMON_FM_KEYS = frozenset({"kind", "title", "id", "description", "author", "created",
+                             "updated", "tags", "status", "primary_metric", "direction",
+                             "criteria"})
+
+
+def _esum_front_matter(fm: Any) -> bool:
+    """Whether front-matter ``fm`` is cruijff_kit's experiment_summary schema rather than
+    planc's run-group front-matter: summary-shaped (:func:`yaml_kind_by_shape`) and using
+    a key only that schema has (``controls`` or ``models`` as a mapping, ``tools``,
+    ``output``)."""
+    if not isinstance(fm, dict) or yaml_kind_by_shape(fm) != ESUM_KIND:
+        return False
+    return (isinstance(fm.get("controls"), dict) or isinstance(fm.get("models"), dict)
+            or "tools" in fm or "output" in fm)
+
+
 def _load_yaml_document(doc: Document, forced: str | None = None) -> None:
     """Compose a YAML file and decide its kind: ``forced``, else its file name
     (:func:`yaml_kind_by_name`), else its shape (:func:`yaml_kind_by_shape`); a YAML file
@@ -714,6 +735,13 @@ def _load_markdown(doc: Document, forced_kind: str | None) -> None:
     doc.sections = _sections(doc)
     if forced_kind:
         doc.kind, doc.kind_source = forced_kind, "argument"
+    elif _esum_front_matter(doc.front_matter):
+        # cruijff_kit's experiment_summary.yaml pasted as front-matter (issue 10): the
+        # ES rules and the compile read it as they read the YAML file, at file lines
+        doc.kind, doc.kind_source = ESUM_KIND, "front-matter"
+        doc.yaml_node, doc.yaml_line = doc.fm_node, doc.fm_line
+        doc.yaml_data = {k: v for k, v in doc.front_matter.items()  # type: ignore[union-attr]
+                         if k not in _COMMON_FM_KEYS}
     else:
         fm_kind = doc.front_matter.get("kind") if isinstance(doc.front_matter, dict) else None
         if isinstance(fm_kind, str) and fm_kind in KINDS:

@@ -239,7 +239,7 @@ def spec_from_experiment_summary(doc: Any, settings: Any = None) -> tuple[Any, l
 
     def p(*loc: Any) -> tuple[int, int]:
         line0, col0, _ = node_position(doc.yaml_node, loc)
-        return line0 + 1, col0 + 1
+        return line0 + 1 + doc.yaml_line, col0 + 1
 
     def err(pos: tuple[int, int], msg: str) -> Any:
         return Diagnostic(doc.path, pos[0], pos[1], "RG900", Severity.ERROR, msg,
@@ -261,7 +261,7 @@ def spec_from_experiment_summary(doc: Any, settings: Any = None) -> tuple[Any, l
             return None, out
         es = _validated_ignoring_extras(raw)  # only unknown keys: validate the rest
     diags: list[Any] = []
-    pos: dict[str, tuple[int, int]] = {"": (1, 1)}
+    pos: dict[str, tuple[int, int]] = {"": (doc.yaml_line + 1, 1)}
     for top in ("experiment", "variables", "models", "data", "controls", "runs",
                 "evaluation", "output"):
         if top in raw:

@@ -12,7 +12,7 @@ from ..base import Context
 def key_pos(ctx: Context, loc: Sequence[Any]) -> tuple[int, int]:
     """1-based (line, column) of the key at ``loc`` (nearest existing parent otherwise)."""
     line, col, _ = node_position(ctx.doc.yaml_node, loc)
-    return line + 1, col + 1
+    return line + 1 + ctx.doc.yaml_line, col + 1
 
 
 def _validate(doc: Any) -> tuple[Any, list[dict[str, Any]]]:
