@@ -205,7 +205,8 @@ _DATASET_TYPES = {"chat_completion": "chat_dataset",
                   "text_completion": "text_completion_dataset"}
 #: keys planc's compile does not carry into its outputs (EX014 info where stated).
 _UNUSED = {
-    ("evaluation", "scorers"): "planc's eval.yaml runs the task script's own scorer",
+    ("evaluation", "scorers"): "planc's evaluations pass no scorer (the task script's "
+                                "own applies)",
     ("evaluation", "do_sample"): "planc's evaluations always decode greedily "
                                  "(-M do_sample=false)",
     ("evaluation", "max_tokens"): "the task's own default applies in planc's evaluations",
@@ -287,6 +288,7 @@ def spec_from_experiment_summary(doc: Any, settings: Any = None) -> tuple[Any, l
     explicit: list[dict[str, Any]] = []
     for i, run in enumerate(es.runs):
         pos[f"runs.{run.name}"] = p("runs", i, "name")
+        pos.setdefault(f"models.{run.model}", p("runs", i, "model"))  # not in models.base
         if run.type == "eval-only":
             diags.append(err(p("runs", i, "type"), f"run {run.name!r} is eval-only (a "
                              "pre-existing checkpoint); planc compiles fine-tuned and control "

@@ -56,8 +56,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         params = run.get("parameters") if isinstance(run.get("parameters"), dict) else {}
         trained = _int(params.get("epochs")) or default
-        if trained is None:
-            continue
+        if trained is None or trained < 1:
+            continue  # no or a non-positive epoch count: ES001's
         for j, n in enumerate(epochs):
             if _int(n) is not None and not 0 <= n < trained:
                 yield Finding(*key_pos(ctx, ["evaluation", "matrix", i, "epochs", j]),
