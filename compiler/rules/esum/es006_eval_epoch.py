@@ -1,5 +1,7 @@
-"""Evaluation epochs exist: a fine-tuned run evaluated at epoch N (0-indexed) trains more
-than N epochs; a control or eval-only run has no training epochs (``epochs: null``).
+"""The evaluation matrix asks only for epochs that training writes.
+
+A fine-tuned run evaluated at epoch N (0-indexed) trains more than N epochs; a control or
+eval-only run has no training epochs (``epochs: null``).
 
 cruijff_kit's design template: ``epochs: [int]`` "List of epoch numbers (0-indexed)",
 "Use null for control AND eval-only runs"; training runs ``controls.epochs`` epochs (or the
