@@ -90,6 +90,8 @@ PLANTED = [
     ("lora_rank: 8\n\nevaluation", "lora_rank: 16\n\nevaluation", "ES007", 62, 7),
     ("      epochs: [0]\n\n    - run", "      epochs: [0, 1]\n\n    - run", "ES006", 80, 19),
     ("  epochs: 1\n", "  epochs: 0\n", "ES001", 27, 3),
+    ("      lora_rank: 8\n\nevaluation", "      lora_rank: 8\n      lora_alpha: 8\n\nevaluation",
+     "ES008", 63, 7),
     ('  wandb_project: "cruijff_kit_tests"', '  wandb_projcet: "cruijff_kit_tests"',
      "ES002", 49, 3),
 ]

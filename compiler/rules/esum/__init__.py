@@ -13,6 +13,7 @@ from . import (
     es005_dataset_label,
     es006_eval_epoch,
     es007_variables,
+    es008_lora_alpha,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -23,4 +24,5 @@ RULES: tuple[ModuleType, ...] = (
     es005_dataset_label,
     es006_eval_epoch,
     es007_variables,
+    es008_lora_alpha,
 )
