@@ -142,6 +142,15 @@ def test_the_real_fixture_compiles_like_a_run_group(tmp_path: Path) -> None:
     assert {("EX014", 25), ("EX014", 67), ("EX014", 78), ("EX014", 83)} <= infos
 
 
+def test_a_varied_model_is_checked_against_the_run_model() -> None:
+    text = _REAL_TEXT.replace("  lora_rank: [4, 8]\n",
+                              '  lora_rank: [4, 8]\n  model: ["Llama-3.2-1B-Instruct"]\n')
+    assert _diags("experiment_summary.yaml", text) == [(1, 1, "EX013", "info")]
+    text = text.replace('model: ["Llama-3.2-1B-Instruct"]', 'model: ["Qwen2.5-0.5B-Instruct"]')
+    assert [d for d in _diags("experiment_summary.yaml", text) if d[2] == "ES007"] == [
+        (55, 5, "ES007", "error"), (61, 5, "ES007", "error")]
+
+
 def test_an_eval_only_run_is_a_located_compile_error() -> None:
     text = _REAL_TEXT.replace('type: "fine-tuned"\n    model: "Llama-3.2-1B-Instruct"\n'
                               '    parameters:\n      lora_rank: 8',

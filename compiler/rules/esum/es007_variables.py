@@ -47,6 +47,12 @@ def check(ctx: Context) -> Iterator[Finding]:
         for name, levels in variables.items():
             if not isinstance(levels, list):
                 continue
+            if name == "model" and "model" not in params:  # the run's own model key
+                if isinstance(run.get("model"), str) and run["model"] not in levels:
+                    yield Finding(*key_pos(ctx, ["runs", i, "model"]),
+                                  f"run {run.get('name')!r} has model {run['model']!r}, not "
+                                  f"one of variables.model {levels}")
+                continue
             if name not in params:
                 yield Finding(*key_pos(ctx, ["runs", i, "parameters"]),
                               f"run {run.get('name')!r} does not set the varied parameter "
