@@ -2,7 +2,8 @@
 
 Every source form — seed 004's ``runs_plan.md`` (with optional front-matter for compute and
 layout), a front-matter run group, cruijff_kit's ``experiment_summary.yaml``
-(:func:`compiler.models.experiment_summary.spec_from_experiment_summary`), a plan with a ``command:`` template (a sweep) —
+(:func:`compiler.models.experiment_summary.spec_from_experiment_summary`), a plan with a
+``command:`` template (a sweep) —
 normalises here into a spec (:class:`compiler.models.rungroup.RunGroupSpec` or
 :class:`compiler.expand.SweepSpec`) and expands into one typed
 :class:`compiler.matrix.RunMatrix` (runs with :class:`~compiler.matrix.FineTune`
