@@ -3,8 +3,8 @@
 Codes are grouped by document kind: ``CM`` common to every kind, ``PL`` plan (seed 000),
 ``TK`` task plan (seeds 002/003), ``RG`` run group (seed 004 ``runs_plan.md``), ``RS``
 ``runs_status.yaml``, ``ES`` cruijff_kit's ``experiment_summary.yaml``, ``CL`` resources
-against a cluster profile. ``CF`` codes are configuration problems and ``CM000``/``CM001`` come from loading, not from a rule
-module. A code is never reused.
+against a cluster profile. ``CF`` codes are configuration problems and ``CM000``/``CM001``
+come from loading, not from a rule module. A code is never reused.
 """
 
 from __future__ import annotations
