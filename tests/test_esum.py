@@ -252,3 +252,8 @@ def test_generated_summaries_lint_clean_compile_and_catch_a_plant(
     line = _line_of(text, needle, nth)
     errors = [(ln, cd) for ln, _c, cd, sev in _diags(path, text) if sev == "error"]
     assert (line, code) in errors, (which, line, errors)
+    # the same document as markdown front-matter: the same finding, one line further down
+    md = tmp_path / "plan.md"
+    errors = [(ln, cd) for ln, _c, cd, sev in _diags(md, "---\n" + text + "---\n# Notes\n")
+              if sev == "error"]
+    assert (line + 1, code) in errors, (which, line + 1, errors)
