@@ -34,6 +34,8 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader  # type: ignore[assignment]
 
 KINDS = ("plan", "tasks", "run-group", "status")
+#: cruijff_kit's ``experiment_summary.yaml`` (compiler.models.experiment_summary)
+ESUM_KIND = "experiment-summary"
 MAX_BYTES = 4 * 1024 * 1024  # a plan over 4 MiB is not a plan
 MAX_YAML_NODES = 200_000  # plus the text's length: bounds alias expansion ("billion laughs")
 # markdown-it's time and memory grow with structure, not only bytes (100,000 task lines:
@@ -150,6 +152,9 @@ class Document:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     yaml_data: Any = None  # for kind "status": the whole YAML document
     yaml_node: yaml.Node | None = None
+    # 0-based file line where ``yaml_node``'s text starts: 0 for a YAML file, ``fm_line``
+    # for an experiment summary given as markdown front-matter
+    yaml_line: int = 0
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- positions -----------------------------------------------------------------
@@ -478,8 +483,8 @@ def load(path: str | Path, text: str | None = None, kind: str | None = None) -> 
     doc = Document(path=p, text=text, lines=text.split("\n"))
     if problem:
         doc.diagnostics.append(doc.diag(1, 1, "CM000", Severity.ERROR, problem, "unreadable"))
-    if kind == "status" or (kind is None and p.endswith((".yaml", ".yml"))):
-        _load_yaml_document(doc)
+    if kind in ("status", ESUM_KIND) or (kind is None and p.endswith((".yaml", ".yml"))):
+        _load_yaml_document(doc, kind)
         return doc
     _load_markdown(doc, forced_kind=kind)
     return doc
@@ -573,8 +578,63 @@ def _yaml_error(doc: Document, exc: Exception, line0: int, text: str) -> None:
     )
 
 
-def _load_yaml_document(doc: Document) -> None:
-    doc.kind, doc.kind_source = "status", "filename"
+def yaml_kind_by_name(name: str) -> str | None:
+    """The kind a YAML file's name states: ``runs_status*.yaml`` → ``status``,
+    ``experiment_summary*.yaml`` → ``experiment-summary`` (cruijff_kit's plan), else None."""
+    stem = name.lower().rsplit(".", 1)[0]
+    if stem.startswith("runs_status"):
+        return "status"
+    if stem.startswith("experiment_summary"):
+        return ESUM_KIND
+    return None
+
+
+def yaml_kind_by_shape(data: Any) -> str | None:
+    """The kind a YAML document's top level shows: a tracker (``runs`` mapping beside
+    ``run_group``/``schema_version``, or a ``runs`` mapping of mappings — seed 004's
+    template) → ``status``; an ``experiment`` mapping with at least two of ``runs``,
+    ``evaluation``, ``controls``, ``models`` (cruijff_kit's design template) →
+    ``experiment-summary``; else None."""
+    if not isinstance(data, dict):
+        return None
+    runs = data.get("runs")
+    if isinstance(runs, dict) and (
+        "run_group" in data or "schema_version" in data
+        or (runs and all(isinstance(v, dict) for v in runs.values()))
+    ):
+        return "status"
+    if isinstance(data.get("experiment"), dict) and sum(
+        k in data for k in ("runs", "evaluation", "controls", "models")
+    ) >= 2:
+        return ESUM_KIND
+    return None
+
+
+#: front-matter keys every kind shares (compiler.models.frontmatter.CommonFrontMatter); an
+#: experiment summary in front-matter may carry them beside its own schema
+_COMMON_FM_KEYS = frozenset({"kind", "title", "id", "description", "author", "created",
+                             "updated", "tags", "status", "primary_metric", "direction",
+                             "criteria"})
+
+
+def _esum_front_matter(fm: Any) -> bool:
+    """Whether front-matter ``fm`` is cruijff_kit's experiment_summary schema rather than
+    planc's run-group front-matter: summary-shaped (:func:`yaml_kind_by_shape`) and using
+    a key only that schema has (``controls`` or ``models`` as a mapping, ``tools``,
+    ``output``)."""
+    if not isinstance(fm, dict) or yaml_kind_by_shape(fm) != ESUM_KIND:
+        return False
+    return (isinstance(fm.get("controls"), dict) or isinstance(fm.get("models"), dict)
+            or "tools" in fm or "output" in fm)
+
+
+def _load_yaml_document(doc: Document, forced: str | None = None) -> None:
+    """Compose a YAML file and decide its kind: ``forced``, else its file name
+    (:func:`yaml_kind_by_name`), else its shape (:func:`yaml_kind_by_shape`); a YAML file
+    that is neither is kind ``unknown`` (CM007 says it is not a planc document) rather
+    than a tracker with a cascade of schema errors (issue 10, item 2)."""
+    by_name = forced or yaml_kind_by_name(Path(doc.path).name)
+    doc.kind, doc.kind_source = by_name or "status", "argument" if forced else "filename"
     try:
         doc.yaml_node, doc.yaml_data = compose_yaml(doc.text)
     except yaml.YAMLError as exc:
@@ -583,6 +643,9 @@ def _load_yaml_document(doc: Document) -> None:
         doc.diagnostics.append(
             doc.diag(1, 1, "CM001", Severity.ERROR, str(exc), "front-matter-yaml")
         )
+    if by_name is None and not doc.diagnostics:
+        shaped = yaml_kind_by_shape(doc.yaml_data)
+        doc.kind, doc.kind_source = (shaped, "structure") if shaped else ("unknown", "yaml")
 
 
 def plan_block(text: str) -> tuple[int, int] | None:
@@ -672,6 +735,13 @@ def _load_markdown(doc: Document, forced_kind: str | None) -> None:
     doc.sections = _sections(doc)
     if forced_kind:
         doc.kind, doc.kind_source = forced_kind, "argument"
+    elif _esum_front_matter(doc.front_matter):
+        # cruijff_kit's experiment_summary.yaml pasted as front-matter (issue 10): the
+        # ES rules and the compile read it as they read the YAML file, at file lines
+        doc.kind, doc.kind_source = ESUM_KIND, "front-matter"
+        doc.yaml_node, doc.yaml_line = doc.fm_node, doc.fm_line
+        doc.yaml_data = {k: v for k, v in doc.front_matter.items()  # type: ignore[union-attr]
+                         if k not in _COMMON_FM_KEYS}
     else:
         fm_kind = doc.front_matter.get("kind") if isinstance(doc.front_matter, dict) else None
         if isinstance(fm_kind, str) and fm_kind in KINDS:

@@ -38,7 +38,8 @@ _PARALLEL_MIN_FILES = 24
 
 
 def discover(paths: Sequence[str | Path], settings: Settings | None = None) -> list[Path]:
-    """Files to lint under ``paths``: ``*.md`` and ``runs_status.yaml`` in folders (recursive,
+    """Files to lint under ``paths``: ``*.md``, ``runs_status.yaml`` and cruijff_kit's
+    ``experiment_summary*.yaml`` in folders (recursive,
     hidden folders skipped), any file named explicitly. Sorted, de-duplicated, minus
     ``exclude`` globs."""
     found: set[Path] = set()
@@ -48,7 +49,8 @@ def discover(paths: Sequence[str | Path], settings: Settings | None = None) -> l
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in files:
-                    if name.endswith(".md") or name in STATUS_NAMES:
+                    if (name.endswith(".md") or name in STATUS_NAMES
+                            or _is_experiment_summary(name)):
                         found.add(Path(root) / name)
         else:
             found.add(p)
@@ -56,6 +58,11 @@ def discover(paths: Sequence[str | Path], settings: Settings | None = None) -> l
     if settings and settings.exclude:
         out = [f for f in out if not any(fnmatch.fnmatch(str(f), g) for g in settings.exclude)]
     return out
+
+
+def _is_experiment_summary(name: str) -> bool:
+    """cruijff_kit's plan file: ``experiment_summary*.yaml`` (or ``.yml``)."""
+    return name.startswith("experiment_summary") and name.endswith((".yaml", ".yml"))
 
 
 def _suppressions(doc: Document) -> tuple[set[str], dict[int, set[str]]]:

@@ -1,7 +1,9 @@
 """One plan → one typed spec: the only road from a document to its runs.
 
 Every source form — seed 004's ``runs_plan.md`` (with optional front-matter for compute and
-layout), a front-matter run group, a plan with a ``command:`` template (a sweep) —
+layout), a front-matter run group, cruijff_kit's ``experiment_summary.yaml``
+(:func:`compiler.models.experiment_summary.spec_from_experiment_summary`), a plan with a
+``command:`` template (a sweep) —
 normalises here into a spec (:class:`compiler.models.rungroup.RunGroupSpec` or
 :class:`compiler.expand.SweepSpec`) and expands into one typed
 :class:`compiler.matrix.RunMatrix` (runs with :class:`~compiler.matrix.FineTune`
@@ -45,7 +47,7 @@ class Built:
 def compilable(doc: Any) -> bool:
     """Whether ``doc`` describes runs: a run group, or a plan with a front-matter
     ``command:``. Cheap (no imports)."""
-    if doc.kind == "run-group":
+    if doc.kind in ("run-group", "experiment-summary"):
         return True
     fm = doc.front_matter
     return doc.kind == "plan" and isinstance(fm, dict) and bool(fm.get("command"))
@@ -99,6 +101,14 @@ def _build(doc: Any, settings: Any, options: Any) -> Built:
         if spec is None:
             return Built(None, tuple(diags))
         matrix, diags = expand_rungroup(spec, settings, options, sha)
+    elif doc.kind == "experiment-summary":
+        from .models.experiment_summary import spec_from_experiment_summary
+
+        spec, infos = spec_from_experiment_summary(doc, settings)
+        if spec is None:
+            return Built(None, tuple(infos))
+        matrix, diags = expand_rungroup(spec, settings, options, sha)
+        diags = [*infos, *diags]
     elif compilable(doc):
         spec, diags = sweep_spec_from_document(doc)
         if spec is None:
@@ -142,6 +152,11 @@ def _plan_text(doc: Any, spec: Any) -> dict[str, str]:
     fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
     out = {"plan_status": str(fm.get("status") or ""),
            "command_template": str(fm.get("command") or "")}
+    if doc.kind == "experiment-summary":
+        exp = (doc.yaml_data or {}).get("experiment") or {}
+        goal = spec.question or spec.purpose or spec.hypothesis
+        out.update(goal=str(goal or ""), raw_markdown=doc.text, title=str(exp.get("name") or ""))
+        return out
     if doc.kind == "run-group":
         from .models.rungroup_doc import parse_run_plan
 

@@ -33,10 +33,10 @@ NOTES_ONLY = "# Notes\n\nJust notes, no kind.\n"  # one CM007 warning
 TEXT_LINE = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]{2}\d{3}) "
                        r"\[(?P<sev>error|warning|info)\] (?P<msg>.+)$")
 FAMILY = {"common": ("CM",), "plan": ("PL",), "tasks": ("TK",), "rungroup": ("RG",),
-          "status": ("RS",), "cluster": ("CL",),
+          "status": ("RS",), "cluster": ("CL",), "esum": ("ES",),
           # compile checks keep the codes compile always had (EX, RG900, MR001)
           "compile": ("EX", "RG", "MR")}
-KINDS = {"plan", "tasks", "run-group", "status", "unknown"}
+KINDS = {"plan", "tasks", "run-group", "status", "experiment-summary", "unknown"}
 
 
 def _no_traceback(proc) -> None:  # type: ignore[no-untyped-def]

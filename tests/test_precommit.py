@@ -26,9 +26,10 @@ from .conftest import ROOT, need_or_skip, run_planc
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 CONFIG = ROOT / ".pre-commit-config.yaml"
 SHOULD_MATCH = ["plans/lr-sweep.md", "a/b/runs_plan.md", "runs_status.yaml",
-                "build/plans/g/runs_status.yml", "README.md", "docs/x y.md"]
+                "build/plans/g/runs_status.yml", "README.md", "docs/x y.md",
+                "ck/exp/experiment_summary.yaml", "experiment_summary_v2.yml"]
 SHOULD_NOT = ["pyproject.toml", "config.yaml", "runs_status.yaml.bak", "plan.mdx", "x.md.txt",
-              "other_status.yaml", "plans/fig.png"]
+              "other_status.yaml", "plans/fig.png", "experiment_summary.yaml/x.txt"]
 
 
 def _hook() -> dict:
@@ -56,7 +57,7 @@ def test_published_hook() -> None:
     assert hook["entry"] == "planc lint"
     assert hook["language"] == "python"
     assert hook["require_serial"] is False
-    assert hook["files"] == r"(\.md|runs_status\.ya?ml)$"
+    assert hook["files"] == r"(\.md|runs_status\.ya?ml|experiment_summary[^/]*\.ya?ml)$"
     assert hook.get("pass_filenames", True) is True  # planc lint takes the staged files
 
 

@@ -100,11 +100,12 @@ def test_expected_findings(entry: dict[str, Any]) -> None:
     assert (unexpected, absent) == ([], []), f"unexpected {unexpected}; absent {absent}"
 
 
-@pytest.mark.parametrize("entry", _marked(KNOWN), ids=_ids(KNOWN))
-def test_known_discrepancy(entry: dict[str, Any]) -> None:
-    """Strict xfail: planc today gives the false finding named in ``xfail_reason``."""
-    unexpected, absent = _compare(entry)
-    assert (unexpected, absent) == ([], []), f"unexpected {unexpected}; absent {absent}"
+if KNOWN:  # none left today: a parameter-less test would only be reported as skipped
+    @pytest.mark.parametrize("entry", _marked(KNOWN), ids=_ids(KNOWN))
+    def test_known_discrepancy(entry: dict[str, Any]) -> None:
+        """Strict xfail: planc today gives the false finding named in ``xfail_reason``."""
+        unexpected, absent = _compare(entry)
+        assert (unexpected, absent) == ([], []), f"unexpected {unexpected}; absent {absent}"
 
 
 def test_cli_exit_codes_and_no_tracebacks() -> None:
@@ -124,7 +125,7 @@ def test_cli_exit_codes_and_no_tracebacks() -> None:
         assert sorted(by_file[name]) == sorted((d.code, d.line) for d in diags), name
 
 
-COMPILABLE = ("plan", "run-group")
+COMPILABLE = ("plan", "run-group", "experiment-summary")
 COMPILES = [e for e in MANIFEST if e.get("compiles")]
 
 

@@ -17,7 +17,7 @@ def test_every_rule_runs_only_on_kinds_its_family_declares() -> None:
 
 
 def test_rules_for_kind_is_every_rule_of_that_kind_in_registry_order() -> None:
-    for kind in ("plan", "tasks", "run-group", "status", "unknown"):
+    for kind in ("plan", "tasks", "run-group", "status", "experiment-summary", "unknown"):
         want = tuple(r for r in rules.RULES if kind in r.KINDS)
         assert rules.rules_for_kind(kind) == want
 

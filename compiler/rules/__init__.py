@@ -2,9 +2,9 @@
 
 Codes are grouped by document kind: ``CM`` common to every kind, ``PL`` plan (seed 000),
 ``TK`` task plan (seeds 002/003), ``RG`` run group (seed 004 ``runs_plan.md``), ``RS``
-``runs_status.yaml``, ``CL`` resources against a cluster profile. ``CF`` codes are
-configuration problems and ``CM000``/``CM001`` come from loading, not from a rule
-module. A code is never reused.
+``runs_status.yaml``, ``ES`` cruijff_kit's ``experiment_summary.yaml``, ``CL`` resources
+against a cluster profile. ``CF`` codes are configuration problems and ``CM000``/``CM001``
+come from loading, not from a rule module. A code is never reused.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from typing import Any
 # lists its modules explicitly. A family is imported the first time a document of one of
 # its kinds is linted, so `planc lint one_plan.md` (pre-commit) loads only what it needs.
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "common": ("plan", "tasks", "run-group", "status", "unknown"),
+    "common": ("plan", "tasks", "run-group", "status", "experiment-summary", "unknown"),
     "plan": ("plan",),
     "tasks": ("tasks",),
     "rungroup": ("run-group",),
     "status": ("status",),
-    "cluster": ("run-group", "plan"),
-    "compile": ("run-group", "plan"),
+    "cluster": ("run-group", "experiment-summary", "plan"),
+    "compile": ("run-group", "experiment-summary", "plan"),
+    "esum": ("experiment-summary",),
 }
 _loaded: dict[str, tuple[ModuleType, ...]] = {}
 _by_kind: dict[str, tuple[ModuleType, ...]] = {}

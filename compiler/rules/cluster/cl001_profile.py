@@ -24,7 +24,7 @@ from ._shared import cluster_context
 CODE = "CL001"
 NAME = "cluster-profile"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

@@ -21,7 +21,7 @@ from ._shared import cluster_context, time_pos
 CODE = "CL002"
 NAME = "cluster-partition"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

@@ -25,7 +25,7 @@ from ._shared import cluster_context, time_pos
 CODE = "CL003"
 NAME = "cluster-time-limit"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

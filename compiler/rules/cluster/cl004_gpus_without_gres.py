@@ -25,7 +25,7 @@ from ._shared import cluster_context, time_pos
 CODE = "CL004"
 NAME = "cluster-gpus-unavailable"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

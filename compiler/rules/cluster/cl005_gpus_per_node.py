@@ -24,7 +24,7 @@ from ._shared import cluster_context, time_pos
 CODE = "CL005"
 NAME = "cluster-gpus-per-node"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

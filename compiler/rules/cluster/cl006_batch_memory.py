@@ -30,7 +30,7 @@ from ._shared import cluster_context, time_pos
 CODE = "CL006"
 NAME = "cluster-batch-memory"
 SEVERITY = "warning"
-KINDS = ("run-group",)
+KINDS = ("run-group", "experiment-summary")
 OPTIONS: dict[str, object] = {"factor": 1.0}
 
 

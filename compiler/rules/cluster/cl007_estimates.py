@@ -31,7 +31,7 @@ from ._shared import cluster_context
 CODE = "CL007"
 NAME = "estimate-mismatch"
 SEVERITY = "info"
-KINDS = ("run-group",)
+KINDS = ("run-group", "experiment-summary")
 OPTIONS: dict[str, object] = {"tolerance": 0.25}
 
 

@@ -27,7 +27,7 @@ from ._shared import cluster_context
 CODE = "CL008"
 NAME = "cluster-node-memory"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

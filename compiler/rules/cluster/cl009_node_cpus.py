@@ -25,7 +25,7 @@ from ._shared import cluster_context
 CODE = "CL009"
 NAME = "cluster-node-cpus"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

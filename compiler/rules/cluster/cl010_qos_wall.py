@@ -27,7 +27,7 @@ from ._shared import cluster_context
 CODE = "CL010"
 NAME = "cluster-qos-wall"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

@@ -30,7 +30,7 @@ from ._shared import cluster_context
 CODE = "CL011"
 NAME = "cluster-qos-jobs"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

@@ -30,7 +30,7 @@ from ._shared import cluster_context
 CODE = "CL012"
 NAME = "cluster-over-request"
 SEVERITY = "warning"
-KINDS = ("run-group",)
+KINDS = ("run-group", "experiment-summary")
 OPTIONS: dict[str, object] = {"factor": 4.0}
 
 

@@ -32,7 +32,7 @@ from ..base import Context, Finding
 CODE = "CM004"
 NAME = "mojibake"
 SEVERITY = "error"
-KINDS = ("plan", "tasks", "run-group", "status", "unknown")
+KINDS = ("plan", "tasks", "run-group", "status", "experiment-summary", "unknown")
 OPTIONS: dict[str, object] = {}
 
 # A Latin-1 letter followed by another non-ASCII character: how cp1252-decoded UTF-8 looks.

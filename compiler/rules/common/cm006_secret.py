@@ -35,7 +35,7 @@ from ..base import Context, Finding
 CODE = "CM006"
 NAME = "secret-in-plan"
 SEVERITY = "error"
-KINDS = ("plan", "tasks", "run-group", "status", "unknown")
+KINDS = ("plan", "tasks", "run-group", "status", "experiment-summary", "unknown")
 OPTIONS: dict[str, object] = {"min_length": 8}
 
 

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from ...spec import build, compilable
 from ..base import Context, Finding
 
-# Front-matter schema errors come back from the spec as RG900/EX005 too; CM002/CM003 report
+# Front-matter (and experiment_summary.yaml) schema errors come back from the spec as RG900/EX005
+# too; CM002/CM003 (ES001) report
 # them already (same model, same location), so they are not reported twice.
-_SCHEMA_PREFIXES = ("front-matter ",)
+_SCHEMA_PREFIXES = ("front-matter ", "experiment_summary ")
 
 
 def compile_findings(ctx: Context, code: str) -> Iterator[Finding]:

@@ -25,7 +25,7 @@ from ._shared import compile_findings
 CODE = "EX001"
 NAME = "expand-zip-length"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

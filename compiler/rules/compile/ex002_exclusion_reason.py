@@ -25,7 +25,7 @@ from ._shared import compile_findings
 CODE = "EX002"
 NAME = "expand-exclusion-reason"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

@@ -28,7 +28,7 @@ from ._shared import compile_findings
 CODE = "EX006"
 NAME = "expand-model"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

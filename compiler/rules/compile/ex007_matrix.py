@@ -25,7 +25,7 @@ from ._shared import compile_findings
 CODE = "EX007"
 NAME = "expand-matrix"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

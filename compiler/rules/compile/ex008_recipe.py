@@ -26,7 +26,7 @@ from ._shared import compile_findings
 CODE = "EX008"
 NAME = "expand-recipe"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

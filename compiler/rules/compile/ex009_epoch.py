@@ -26,7 +26,7 @@ from ._shared import compile_findings
 CODE = "EX009"
 NAME = "expand-epoch"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

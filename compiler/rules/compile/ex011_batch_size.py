@@ -24,7 +24,7 @@ from ._shared import compile_findings
 CODE = "EX011"
 NAME = "expand-batch-size"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

@@ -25,7 +25,7 @@ from ._shared import compile_findings
 CODE = "EX012"
 NAME = "compile-render"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

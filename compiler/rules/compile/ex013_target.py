@@ -29,7 +29,7 @@ from ._shared import compile_findings
 CODE = "EX013"
 NAME = "compile-target"
 SEVERITY = "info"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

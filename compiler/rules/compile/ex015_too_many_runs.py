@@ -30,7 +30,7 @@ from ._shared import compile_findings
 CODE = "EX015"
 NAME = "expand-too-many-runs"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

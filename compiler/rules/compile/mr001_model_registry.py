@@ -24,7 +24,7 @@ from ._shared import compile_findings
 CODE = "MR001"
 NAME = "model-registry"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

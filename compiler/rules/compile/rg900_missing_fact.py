@@ -28,7 +28,7 @@ from ._shared import compile_findings
 CODE = "RG900"
 NAME = "rungroup-missing-fact"
 SEVERITY = "error"
-KINDS = ("run-group", "plan")
+KINDS = ("run-group", "experiment-summary", "plan")
 OPTIONS: dict[str, object] = {}
 
 

@@ -1,0 +1,259 @@
+"""cruijff_kit's ``experiment_summary.yaml`` (issue 10): kind routing by name and shape,
+the ES rules on the real fixture and on single planted contradictions (hypothesis), the
+same schema as markdown front-matter, and compile through ``spec.build``."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler.config import Settings
+from compiler.document import load
+from compiler.expand import Options
+from compiler.lint import discover, lint_document
+from compiler.pipeline import compile_plan
+from compiler.spec import build
+
+from .conftest import FIXTURES, ROOT
+
+SETTINGS = Settings(root=ROOT)
+REAL = FIXTURES / "esum" / "experiment_summary.yaml"
+
+
+def _diags(path: Path | str, text: str | None = None) -> list[tuple[int, int, str, str]]:
+    return [(d.line, d.column, d.code, d.severity.value)
+            for d in lint_document(load(path, text=text), SETTINGS)]
+
+
+def _line_of(text: str, needle: str, nth: int = 1) -> int:
+    hits = [n for n, line in enumerate(text.split("\n"), 1) if needle in line]
+    return hits[nth - 1]
+
+
+# -- routing ---------------------------------------------------------------------------------
+def test_the_real_fixture_is_an_experiment_summary_with_no_error_or_warning() -> None:
+    doc = load(REAL)
+    assert doc.kind == "experiment-summary"
+    # EX013: the info every run group without a cluster profile gets (generic-slurm)
+    assert _diags(REAL) == [(1, 1, "EX013", "info")]
+
+
+def test_kind_by_shape_when_the_name_says_nothing(tmp_path: Path) -> None:
+    other = tmp_path / "design.yaml"
+    other.write_text(REAL.read_text("utf-8"), "utf-8")
+    assert load(other).kind == "experiment-summary"
+    tracker = tmp_path / "tracker.yaml"
+    tracker.write_text("run_group: g\nruns:\n  r1:\n    finetune: {status: pending}\n", "utf-8")
+    assert load(tracker).kind == "status"
+
+
+def test_other_yaml_is_one_cm007_not_a_tracker_cascade(tmp_path: Path) -> None:
+    other = tmp_path / "config.yaml"
+    other.write_text("learning_rate: 0.1\nlayers: [1, 2]\n", "utf-8")
+    assert _diags(other) == [(1, 1, "CM007", "warning")]
+
+
+def test_a_named_file_keeps_its_kind_even_when_broken(tmp_path: Path) -> None:
+    status = tmp_path / "runs_status.yaml"
+    status.write_text("foo: 1\n", "utf-8")
+    assert load(status).kind == "status"
+    esum = tmp_path / "experiment_summary.yaml"
+    esum.write_text("foo: 1\n", "utf-8")
+    codes = {c for _l, _c, c, _s in _diags(esum)}
+    assert load(esum).kind == "experiment-summary" and "ES001" in codes and "RS001" not in codes
+
+
+def test_discover_finds_experiment_summaries_in_folders(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    for name in ("a/experiment_summary.yaml", "a/experiment_summary_v2.yml", "a/other.yaml"):
+        (tmp_path / name).write_text("x: 1\n", "utf-8")
+    assert [p.name for p in discover([tmp_path])] == ["experiment_summary.yaml",
+                                                      "experiment_summary_v2.yml"]
+
+
+# -- planted contradictions in the real fixture ---------------------------------------------
+_REAL_TEXT = REAL.read_text("utf-8")
+PLANTED = [
+    # (old, new, code, line, column)
+    ('dataset_label: "words_5L_80P_10"', 'dataset_label: "words_8L_80P_10"', "ES005", 40, 5),
+    ('    model: "Llama-3.2-1B-Instruct"\n    parameters:\n      lora_rank: 8',
+     '    model: "Llama-3.2-3B-Instruct"\n    parameters:\n      lora_rank: 8', "ES003", 60, 5),
+    ('- run: "Llama-3.2-1B-Instruct_rank8"', '- run: "Llama-3.2-1B-Instruct_rank16"',
+     "ES003", 82, 7),
+    ('- name: "Llama-3.2-1B-Instruct_rank8"', '- name: "Llama-3.2-1B-Instruct_rank4"',
+     "ES004", 58, 5),
+    ("lora_rank: 8\n\nevaluation", "lora_rank: 16\n\nevaluation", "ES007", 62, 7),
+    ("      epochs: [0]\n\n    - run", "      epochs: [0, 1]\n\n    - run", "ES006", 80, 19),
+    ("  epochs: 1\n", "  epochs: 0\n", "ES001", 27, 3),
+    ("      lora_rank: 8\n\nevaluation", "      lora_rank: 8\n      lora_alpha: 8\n\nevaluation",
+     "ES008", 63, 7),
+    ('  wandb_project: "cruijff_kit_tests"', '  wandb_projcet: "cruijff_kit_tests"',
+     "ES002", 49, 3),
+]
+
+
+def test_each_planted_contradiction_is_reported_at_its_key() -> None:
+    for old, new, code, line, col in PLANTED:
+        assert _REAL_TEXT.count(old) == 1, old
+        text = _REAL_TEXT.replace(old, new)
+        found = [(ln, c, cd) for ln, c, cd, _s in _diags("experiment_summary.yaml", text)]
+        assert (line, col, code) in found, (code, found)
+
+
+def test_the_fixture_as_front_matter_lints_at_file_lines(tmp_path: Path) -> None:
+    md = tmp_path / "plan.md"
+    md.write_text("---\n" + _REAL_TEXT + "---\n\n# Notes\n\nWhy we run it.\n", "utf-8")
+    assert load(md).kind == "experiment-summary"
+    assert _diags(md) == [(2, 1, "EX013", "info")]
+    md.write_text("---\nkind: run-group\ntitle: t\n" + _REAL_TEXT.replace(
+        'dataset_label: "words_5L_80P_10"', 'dataset_label: "x"') + "---\n", "utf-8")
+    # 40 in the YAML file; here 3 lines of front-matter come before it
+    assert (43, 5, "ES005", "error") in _diags(md)
+    assert not [d for d in _diags(md) if d[2].startswith(("CM002", "CM003"))]
+
+
+# -- compile -----------------------------------------------------------------------------------
+def test_the_real_fixture_compiles_like_a_run_group(tmp_path: Path) -> None:
+    res = compile_plan(REAL, SETTINGS, out=tmp_path, options=Options())
+    assert res.report is not None, res.diagnostics
+    group = tmp_path / "workflow_test_2026-03-16"
+    for run, rank in (("Llama-3.2-1B-Instruct_rank4", 4), ("Llama-3.2-1B-Instruct_rank8", 8)):
+        setup = yaml.safe_load((group / run / "setup_finetune.yaml").read_text("utf-8"))
+        assert setup["lora_rank"] == rank
+        assert setup["batch_size"] == 4 and setup["epochs"] == 1
+        assert setup["my_wandb_project"] == "cruijff_kit_tests"
+        assert setup["dataset_label"] == "words_5L_80P_10"
+        assert setup["dataset_type"] == "chat_completion"
+        assert setup["system_prompt"] == "You are a helpful assistant."
+        assert setup["seed"] == 14  # cruijff_kit's default training seed
+        assert setup["output_dir_base"] == (
+            "__SCRATCH__/ck-projects/capitalization/workflow_test_2026-03-16/")
+        ev = yaml.safe_load((group / run / "eval" / "capitalization_epoch_0" / "eval.yaml")
+                            .read_text("utf-8"))
+        assert ev["data_path"] == "__REPO__/tests/fixtures/data/words_5L_80P_10.json"
+        assert ev["epoch"] == 0
+    infos = {(d.code, d.line) for d in build(load(REAL), SETTINGS).diagnostics}
+    # what planc's outputs do not carry, said where it is stated
+    assert {("EX014", 25), ("EX014", 67), ("EX014", 78), ("EX014", 83)} <= infos
+
+
+def test_a_varied_model_is_checked_against_the_run_model() -> None:
+    text = _REAL_TEXT.replace("  lora_rank: [4, 8]\n",
+                              '  lora_rank: [4, 8]\n  model: ["Llama-3.2-1B-Instruct"]\n')
+    assert _diags("experiment_summary.yaml", text) == [(1, 1, "EX013", "info")]
+    text = text.replace('model: ["Llama-3.2-1B-Instruct"]', 'model: ["Qwen2.5-0.5B-Instruct"]')
+    assert [d for d in _diags("experiment_summary.yaml", text) if d[2] == "ES007"] == [
+        (55, 5, "ES007", "error"), (61, 5, "ES007", "error")]
+
+
+def test_an_eval_only_run_is_a_located_compile_error() -> None:
+    text = _REAL_TEXT.replace('type: "fine-tuned"\n    model: "Llama-3.2-1B-Instruct"\n'
+                              '    parameters:\n      lora_rank: 8',
+                              'type: "eval-only"\n    model: "Llama-3.2-1B-Instruct"\n'
+                              '    parameters:\n      lora_rank: 8')
+    found = _diags("experiment_summary.yaml", text)
+    # and its matrix epochs must be null (design template): ES006
+    assert found == [(59, 5, "RG900", "error"), (85, 7, "ES006", "error")]
+
+
+# -- hypothesis: a consistent generated summary, then one planted contradiction -------------
+MODELS = ["Llama-3.2-1B-Instruct", "Llama-3.2-3B-Instruct", "Qwen2.5-0.5B-Instruct"]
+
+
+@st.composite
+def summaries(draw: st.DrawFn) -> dict[str, Any]:
+    models = draw(st.lists(st.sampled_from(MODELS), min_size=1, max_size=2, unique=True))
+    ranks = draw(st.lists(st.sampled_from([4, 8, 16, 32]), min_size=1, max_size=3, unique=True))
+    lrs = draw(st.lists(st.sampled_from([1e-5, 5e-5, 1e-4]), min_size=1, max_size=2,
+                        unique=True))
+    epochs = draw(st.integers(1, 3))
+    label = draw(st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True))
+    variables: dict[str, list[Any]] = {"lora_rank": ranks}
+    if len(lrs) > 1:
+        variables["lr"] = lrs
+    runs, matrix = [], []
+    for m, r, lr in itertools.product(models, ranks, lrs):
+        params: dict[str, Any] = {"lora_rank": r}
+        name = f"{m}_rank{r}"
+        if len(lrs) > 1:
+            params["lr"] = lr
+            name = f"{m}_lr{lr:g}_rank{r}"
+        runs.append({"name": name, "type": "fine-tuned", "model": m, "parameters": params})
+        eps = draw(st.lists(st.integers(0, epochs - 1), min_size=1, unique=True))
+        matrix.append({"run": name, "vis_label": name, "tasks": ["task_a"],
+                       "epochs": sorted(eps)})
+    if draw(st.booleans()):
+        runs.append({"name": f"{models[0]}_base", "type": "control", "model": models[0],
+                     "parameters": {}})
+        matrix.append({"run": f"{models[0]}_base", "tasks": ["task_a"], "epochs": None})
+    return {
+        "experiment": {"name": "gen_exp", "project": "capitalization", "question": "Does it?",
+                       "date": "2026-03-16", "dir": "/scratch/ck-projects/cap/gen_exp"},
+        "tools": {"preparation": "torchtune", "evaluation": "inspect-ai"},
+        "variables": variables,
+        "controls": {"system_prompt": "", "dataset_type": "chat_completion",
+                     "epochs": epochs, "batch_size": draw(st.sampled_from([1, 4, 8])),
+                     "validation_during_training": draw(st.booleans())},
+        "models": {"base": [{"name": m, "path": f"/models/{m}", "size_gb": 2.5}
+                            for m in models]},
+        "data": {"training": {"path": f"/data/{label}.json", "dataset_label": label,
+                              "format": "json", "size_kb": 10,
+                              "splits": {"train": 80, "validation": 10, "test": 10}}},
+        "output": {"wandb_project": "gen"},
+        "runs": runs,
+        "evaluation": {"scorers": [{"name": "match"}],
+                       "tasks": [{"name": "task_a", "script": "/t/task.py",
+                                  "dataset": "same", "description": "d"}],
+                       "matrix": matrix},
+    }
+
+
+def _plant(data: dict[str, Any], which: str) -> tuple[str, str, int]:
+    """Plant one contradiction; return (its code, a unique needle on its line, nth hit)."""
+    if which == "label":
+        data["data"]["training"]["dataset_label"] = "planted_label"
+        return "ES005", "planted_label", 1
+    if which == "model":
+        data["runs"][0]["model"] = "Planted-Model"
+        return "ES003", "Planted-Model", 1
+    if which == "matrix_run":
+        data["evaluation"]["matrix"][0]["run"] = "planted_run"
+        return "ES003", "planted_run", 1
+    if which == "duplicate":
+        data["runs"].append(dict(data["runs"][0]))
+        return "ES004", f"name: {data['runs'][0]['name']}", 2
+    if which == "epoch":
+        data["evaluation"]["matrix"][0]["epochs"] = [99]
+        return "ES006", "- 99", 1
+    data["runs"][0]["parameters"]["lora_rank"] = 999
+    return "ES007", "lora_rank: 999", 1
+
+
+@given(summaries(), st.sampled_from(["label", "model", "matrix_run", "duplicate", "epoch",
+                                     "level"]))
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_generated_summaries_lint_clean_compile_and_catch_a_plant(
+        tmp_path: Path, data: dict[str, Any], which: str) -> None:
+    path = tmp_path / "experiment_summary.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    doc = load(path)
+    found = _diags(path)
+    assert [d for d in found if d[3] != "info"] == [], found
+    assert {d[2] for d in found} <= {"EX013"}
+    assert build(doc, SETTINGS).matrix is not None  # lint exit 0 ⇒ compile succeeds
+    code, needle, nth = _plant(data, which)
+    text = yaml.safe_dump(data, sort_keys=False)
+    line = _line_of(text, needle, nth)
+    errors = [(ln, cd) for ln, _c, cd, sev in _diags(path, text) if sev == "error"]
+    assert (line, code) in errors, (which, line, errors)
+    # the same document as markdown front-matter: the same finding, one line further down
+    md = tmp_path / "plan.md"
+    errors = [(ln, cd) for ln, _c, cd, sev in _diags(md, "---\n" + text + "---\n# Notes\n")
+              if sev == "error"]
+    assert (line + 1, code) in errors, (which, line + 1, errors)
