@@ -108,7 +108,9 @@ class Estimate:
     ``it_s`` the training speed used (iterations/s), ``steps_per_epoch`` (0 when the split
     size is unknown), ``ckpt_gib`` per saved epoch; ``basis`` where the speed came from:
     ``"history"`` (measured prior runs), ``"plan"`` (speeds the plan states) or ``"seed"``
-    (seed 004's per-size guesses).
+    (seed 004's per-size guesses); ``tokens_per_epoch`` the tokens the training time is
+    computed from (0 without a calibration); ``calibration`` which prior runs calibrated it
+    (``"N prior run(s): <key>"``), or ``"no calibration"``.
     """
 
     train_seconds: float = 0.0
@@ -121,6 +123,8 @@ class Estimate:
     steps_per_epoch: int = 0
     ckpt_gib: float = 0.0
     basis: Literal["history", "plan", "seed", "none"] = "none"
+    tokens_per_epoch: int = 0
+    calibration: str = "no calibration"
 
     @property
     def from_history(self) -> bool:
