@@ -138,9 +138,12 @@ def status_data(matrix: RunMatrix) -> dict[str, Any]:
         if run.kind == "sweep":
             runs[run.name] = {"run": stage()}
             continue
-        rec: dict[str, Any] = {
-            "finetune": stage("skipped", BASE_NOTE) if run.kind == "control" else stage()}
-        rec["evaluations"] = {e.key: stage() for e in run.evaluations}
+        ft = stage("skipped", BASE_NOTE) if run.kind == "control" else stage()
+        if run.kind != "control":  # the ledger: the estimate beside the measured time
+            ft["estimate_s"] = run.estimate.train_seconds
+        rec: dict[str, Any] = {"finetune": ft}
+        rec["evaluations"] = {e.key: {**stage(), "estimate_s": run.estimate.eval_job_seconds}
+                              for e in run.evaluations}
         runs[run.name] = rec
     return {"schema_version": SCHEMA_VERSION, "run_group": matrix.group, "runs": runs}
 
@@ -200,6 +203,9 @@ def _stage_block(stage: dict[str, Any], indent: str) -> list[str] | None:
              f"{indent}output: null", f"{indent}last_updated: null"]
     if keys[4:] == ["note"] and stage["note"] == BASE_NOTE:
         lines.append(f"{indent}note: {BASE_NOTE}")
+    elif keys[4:] == ["estimate_s"] and isinstance(stage["estimate_s"], float) \
+            and "e" not in (est := repr(stage["estimate_s"])) and est[0].isdigit():
+        lines.append(f"{indent}estimate_s: {est}")  # PyYAML's float form for these
     elif keys[4:]:
         return None
     return lines

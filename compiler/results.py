@@ -775,3 +775,32 @@ def _store(current: dict[str, Any] | None, runs: dict[str, Any]) -> dict[str, An
         if entry.get("metrics"):
             tracker.set_stage(current, name, "run", results=compact(entry["metrics"], "metrics"))
     return current
+
+
+# -- the estimate ledger (issue 14) ---------------------------------------------------------
+def estimate_ledger(status: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per stage kind (``finetune``, ``evaluation``, ``run``): the stages whose tracker
+    record holds both planc's ``estimate_s`` (written at compile) and a measured
+    ``elapsed_s`` (written by the runner), with ``n`` pairs and ``mape`` (median absolute
+    percentage error, %, :func:`compiler.history.mape`). Stages missing either are left out."""
+    from .history import mape
+    from .models.status import iter_stages
+
+    pairs: dict[str, list[tuple[float, float]]] = {}
+    for _run, key, st in iter_stages(status):
+        e, m = st.get("estimate_s"), st.get("elapsed_s")
+        if all(isinstance(x, int | float) and not isinstance(x, bool) for x in (e, m)):
+            kind = "evaluation" if key.startswith("evaluations/") else key
+            pairs.setdefault(kind, []).append((float(e), float(m)))
+    return [{"stage": k, "n": len(v), "mape": mape(v)} for k, v in sorted(pairs.items())]
+
+
+def render_ledger(rows: list[dict[str, Any]]) -> str:
+    """The ledger as a markdown table (``planc results``); empty without pairs."""
+    if not rows:
+        return ""
+    out = ["", "## Estimates vs measured", "", "| stage | pairs | MAPE |", "|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['stage']} | {r['n']} | "
+                   f"{'—' if r['mape'] is None else format(r['mape'], '.1f') + ' %'} |")
+    return "\n".join(out) + "\n"

@@ -221,3 +221,17 @@ def test_mape() -> None:
 
     assert mape([(110, 100), (80, 100), (100, 100)]) == pytest.approx(10.0)
     assert mape([(1, 0)]) is None
+
+
+def test_estimate_ledger_mape_per_stage() -> None:
+    from compiler.results import estimate_ledger, render_ledger
+
+    status = {"runs": {
+        "a": {"finetune": {"status": "completed", "estimate_s": 110.0, "elapsed_s": 100.0},
+              "evaluations": {"t_epoch_0": {"estimate_s": 60.0, "elapsed_s": 50.0}}},
+        "b": {"finetune": {"status": "completed", "estimate_s": 70.0, "elapsed_s": 100.0}},
+        "c": {"finetune": {"status": "pending", "estimate_s": 70.0}}}}
+    rows = estimate_ledger(status)
+    assert rows == [{"stage": "evaluation", "n": 1, "mape": pytest.approx(20.0)},
+                    {"stage": "finetune", "n": 2, "mape": pytest.approx(20.0)}]
+    assert "| finetune | 2 | 20.0 % |" in render_ledger(rows)

@@ -44,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         outcome = group_outcome(args.group_dir, results, status)
         print(render_summary(results, status, outcome), end="")
+        from ..results import estimate_ledger, render_ledger
+
+        print(render_ledger(estimate_ledger(status)), end="")
     for problem in results.get("problems", []):
         print(f"warning: {problem}", file=sys.stderr)
     return 1 if results.get("problems") else 0
