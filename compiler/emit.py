@@ -141,6 +141,8 @@ def status_data(matrix: RunMatrix) -> dict[str, Any]:
         ft = stage("skipped", BASE_NOTE) if run.kind == "control" else stage()
         if run.kind != "control":  # the ledger: the estimate beside the measured time
             ft["estimate_s"] = run.estimate.train_seconds
+            if run.estimate.key:
+                ft["estimate_key"] = run.estimate.key
         rec: dict[str, Any] = {"finetune": ft}
         rec["evaluations"] = {e.key: {**stage(), "estimate_s": run.estimate.eval_job_seconds}
                               for e in run.evaluations}
@@ -206,6 +208,10 @@ def _stage_block(stage: dict[str, Any], indent: str) -> list[str] | None:
     elif keys[4:] == ["estimate_s"] and isinstance(stage["estimate_s"], float) \
             and "e" not in (est := repr(stage["estimate_s"])) and est[0].isdigit():
         lines.append(f"{indent}estimate_s: {est}")  # PyYAML's float form for these
+    elif keys[4:] == ["estimate_s", "estimate_key"] and isinstance(stage["estimate_s"], float) \
+            and "e" not in (est := repr(stage["estimate_s"])) and est[0].isdigit():
+        lines.append(f"{indent}estimate_s: {est}")
+        lines.append(f"{indent}estimate_key: {_ykey_cached(str(stage['estimate_key']))}")
     elif keys[4:]:
         return None
     return lines

@@ -185,7 +185,8 @@ def estimate_run(speeds: Speeds, *, fine_tuned: bool, train_samples: int | None,
         basis=speeds.basis,  # type: ignore[arg-type]
         tokens_per_epoch=tokens or 0,
         calibration=(f"{cal.n} prior run(s): {cal.key.label()}" if cal is not None
-                     else "no calibration"))
+                     else "no calibration"),
+        key=speeds.key.label() if speeds.key is not None and fine_tuned else "")
 
 
 def group_totals(runs: Sequence[Any]) -> Totals:

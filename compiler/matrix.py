@@ -110,7 +110,8 @@ class Estimate:
     ``"history"`` (measured prior runs), ``"plan"`` (speeds the plan states) or ``"seed"``
     (seed 004's per-size guesses); ``tokens_per_epoch`` the tokens the training time is
     computed from (0 without a calibration); ``calibration`` which prior runs calibrated it
-    (``"N prior run(s): <key>"``), or ``"no calibration"``.
+    (``"N prior run(s): <key>"``), or ``"no calibration"``; ``key`` the run's calibration
+    key (:meth:`compiler.history.Key.label`; empty for controls).
     """
 
     train_seconds: float = 0.0
@@ -125,6 +126,7 @@ class Estimate:
     basis: Literal["history", "plan", "seed", "none"] = "none"
     tokens_per_epoch: int = 0
     calibration: str = "no calibration"
+    key: str = ""
 
     @property
     def from_history(self) -> bool:

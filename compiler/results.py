@@ -779,7 +779,9 @@ def _store(current: dict[str, Any] | None, runs: dict[str, Any]) -> dict[str, An
 
 # -- the estimate ledger (issue 14) ---------------------------------------------------------
 def estimate_ledger(status: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per stage kind (``finetune``, ``evaluation``, ``run``): the stages whose tracker
+    """Per stage kind (``finetune``, ``evaluation``, ``run``) and calibration key (a
+    fine-tune's ``estimate_key``, e.g. ``finetune · lora_llama3_2_1b · A100 · …``): the
+    stages whose tracker
     record holds both planc's ``estimate_s`` (written at compile) and a measured
     ``elapsed_s`` (written by the runner), with ``n`` pairs and ``mape`` (median absolute
     percentage error, %, :func:`compiler.history.mape`). Stages missing either are left out."""
@@ -791,6 +793,8 @@ def estimate_ledger(status: dict[str, Any]) -> list[dict[str, Any]]:
         e, m = st.get("estimate_s"), st.get("elapsed_s")
         if all(isinstance(x, int | float) and not isinstance(x, bool) for x in (e, m)):
             kind = "evaluation" if key.startswith("evaluations/") else key
+            if isinstance(st.get("estimate_key"), str):
+                kind += f" · {st['estimate_key']}"
             pairs.setdefault(kind, []).append((float(e), float(m)))
     return [{"stage": k, "n": len(v), "mape": mape(v)} for k, v in sorted(pairs.items())]
 

@@ -56,6 +56,7 @@ class Stage(BaseModel):
     # at compile (compiler/emit.py status_data), beside the measured ``elapsed_s``
     estimate_s: float | None = Field(default=None, ge=0)
     elapsed_s: float | None = Field(default=None, ge=0)
+    estimate_key: str | None = None  # the calibration key (compiler.history.Key.label)
 
     @field_validator("job_id", mode="before")
     @classmethod
