@@ -235,3 +235,18 @@ def test_estimate_ledger_mape_per_stage() -> None:
     assert rows == [{"stage": "evaluation", "n": 1, "mape": pytest.approx(20.0)},
                     {"stage": "finetune", "n": 2, "mape": pytest.approx(20.0)}]
     assert "| finetune | 2 | 20.0 % |" in render_ledger(rows)
+
+
+def test_learning_from_1000_folders_is_under_2_s() -> None:
+    import importlib.util
+    import sys
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("estimate_bench",
+                                                  ROOT / "bench" / "estimate_bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["estimate_bench"] = bench
+    spec.loader.exec_module(bench)
+    s = bench.speed(1000, 1)
+    assert s["learn_s"] < 2.0, s
