@@ -313,6 +313,16 @@ def config_key(cfg: Mapping[str, Any], env: Mapping[str, str], recipe: str) -> K
                max_seq_len=int(tok.get("max_seq_len") or 0))  # type: ignore[union-attr]
 
 
+def parse_job_seconds(text: str) -> float | None:
+    """Seconds between planc's ``planc: job start <epoch>`` and ``planc: job end <epoch>``
+    lines in a job's log (the last of each); ``None`` without both."""
+    starts, ends = _START.findall(text), _END.findall(text)
+    if not starts or not ends:
+        return None
+    took = int(ends[-1]) - int(starts[-1][0])
+    return float(took) if took >= 0 else None
+
+
 def parse_log(text: str) -> dict[str, Any]:
     """What a fine-tune's log records: ``recipe``, ``env`` (planc's start line
     ``key=value`` words), ``wall_s``, ``loop_s`` (tqdm elapsed summed over epochs),
