@@ -27,7 +27,6 @@ import argparse
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -128,7 +127,11 @@ def make_project(root: Path) -> Path:
         (assets / f"data{n}.json").write_text(json.dumps({"train": _rows(n)}), "utf-8")
     proj = root / "proj"
     (proj / "clusters").mkdir(parents=True)
-    shutil.copy(ROOT / "clusters" / "ci-slurm.yaml", proj / "clusters")
+    # the CI profile, with torch held to the one CPU each job requests (cpus_per_task: 1):
+    # two threads on a shared two-core machine make every timing hostage to other jobs
+    prof = yaml.safe_load((ROOT / "clusters" / "ci-slurm.yaml").read_text("utf-8"))
+    prof.setdefault("env", {}).update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+    (proj / "clusters" / "ci-slurm.yaml").write_text(yaml.safe_dump(prof), "utf-8")
     (proj / "pyproject.toml").write_text(
         '[tool.planc]\nignore = ["RG002"]\nmodels = "models.yaml"\nout = "build"\n', "utf-8")
     (proj / "models.yaml").write_text(MODELS, "utf-8")

@@ -530,12 +530,22 @@ def _readme_rungroup(matrix: RunMatrix, env: jinja2.Environment, common: dict[st
     ckpt = sum(r.estimate.ckpt_gib * r.finetune.epochs for r in ft if r.finetune)
     evals = matrix.evaluation_count()
     bases = {r.estimate.basis for r in matrix.runs}
-    basis = ("Estimates use the speeds and checkpoint sizes of prior runs (`--history`), with "
-             "seed 004's formulas." if "history" in bases else
-             "Estimates use the training speeds this plan states, with seed 004's formulas "
+    calibrated = sorted({r.estimate.calibration for r in ft if r.estimate.from_history})
+    basis = ("Training times are token-based (tokens ÷ tokens/s/GPU × GPUs + start-up + "
+             "checkpoint saves), calibrated on the median of prior runs with the same model, "
+             "hardware, recipe, GPUs, dtype, activation checkpointing and sequence length (`--"
+             "history`): " + "; ".join(calibrated) + "." + (
+                 " Runs without such prior runs: no calibration (the plan's speeds or seed "
+                 "004's guesses)." if len(calibrated) and any(
+                     not r.estimate.from_history for r in ft) else "")
+             if "history" in bases else
+             "No calibration (no prior run with the same model, hardware, recipe, GPUs, "
+             "dtype, activation checkpointing and sequence length): estimates use the "
+             "training speeds this plan states, with seed 004's formulas "
              "(evaluation at 2.5 × the training speed + 60 s per job) and its typical "
              "checkpoint sizes." if "plan" in bases else
-             "No prior runs were given (`--history`), so training and evaluation times are "
+             "No calibration (no prior run with the same key; `--history`), so training "
+             "and evaluation times are "
              "seed 004's conservative per-model-size guesses (1B: 45 min/epoch, 3B: 90 "
              "min/epoch, 7B+: 4 h/epoch; evaluations 2.5–9 min) and checkpoint sizes its "
              "typical values. Preliminary: replace them with measured values after a first run.")
