@@ -214,6 +214,19 @@ def test_cpu_history_under_a_1b_folder_changes_no_1b_estimate(tmp_path: Path) ->
         outs.append((out / plain.group / one.name / "finetune.slurm").read_text("utf-8"))
     times = [next(ln for ln in o.splitlines() if ln.startswith("#SBATCH --time=")) for o in outs]
     assert times[0] == times[1]
+    # the issue's exact figures: the plan without its stated speeds (seed 004's 45 min per
+    # 1B epoch × 2 epochs × 1.5) keeps 02:15:00 with that history, not 01:10:00
+    text = plan.read_text("utf-8").replace(", speed=0.8 it/s", "").replace(
+        ", speed=0.75 it/s", "")
+    seedplan = tmp_path / "seedplan" / "runs_plan.md"
+    seedplan.parent.mkdir()
+    seedplan.write_text(text, "utf-8")
+    for extra in ([], ["--history", str(tmp_path / "hist")]):
+        out = tmp_path / f"seed{len(extra)}"
+        proc = run_planc("compile", "--out", str(out), *extra, str(seedplan), cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        script = (out / plain.group / one.name / "finetune.slurm").read_text("utf-8")
+        assert "#SBATCH --time=02:15:00" in script.splitlines()
 
 
 def test_mape() -> None:
