@@ -263,3 +263,43 @@ def test_learning_from_1000_folders_is_under_2_s() -> None:
     spec.loader.exec_module(bench)
     s = bench.speed(1000, 1)
     assert s["learn_s"] < 2.0, s
+
+
+def test_eval_time_comes_from_prior_inspect_logs(tmp_path: Path) -> None:
+    """Evaluation time is the median duration of prior inspect-ai logs of the task on the
+    same hardware (``read_eval_log(header_only=True)``: stats.started_at → completed_at)."""
+    import importlib.util
+    import sys
+
+    from .conftest import ROOT
+
+    pytest.importorskip("inspect_ai")
+    spec = importlib.util.spec_from_file_location("harvest_bench",
+                                                  ROOT / "bench" / "harvest_bench.py")
+    hb = importlib.util.module_from_spec(spec)
+    sys.modules["harvest_bench"] = hb
+    spec.loader.exec_module(hb)
+    log = hb.real_log(tmp_path, "eval")
+    run = _cpu_run(tmp_path / "hist" / "r1")
+    logs = run / "eval" / "capitalize_epoch_0" / "logs"
+    logs.mkdir(parents=True)
+    log.rename(logs / log.name)
+    from inspect_ai.log import read_eval_log
+
+    from compiler.history import read_history
+
+    header = read_eval_log(str(logs / log.name), header_only=True)
+    from datetime import datetime
+
+    took = (datetime.fromisoformat(header.stats.completed_at)
+            - datetime.fromisoformat(header.stats.started_at)).total_seconds()
+    hist = read_history(tmp_path / "hist")
+    (ev,) = hist.evals
+    assert (ev.task, ev.hardware, ev.seconds) == ("capitalize", "cpu", took)
+    assert hist.eval_seconds("capitalize", "cpu") == took
+    assert hist.eval_seconds("capitalize", "A100") is None
+    speeds = est.speeds_for("tiny", hist, 1.0, None)
+    e = est.estimate_run(speeds, fine_tuned=False, train_samples=None, test_samples=5,
+                         batch_size=1, grad_accum=1, epochs=1, evaluations=2, gpus=0,
+                         eval_gpus=0, eval_job_s=hist.eval_seconds("capitalize", "cpu"))
+    assert e.eval_job_seconds == round(took, 1) and e.eval_seconds == round(2 * took, 1)
