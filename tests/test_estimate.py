@@ -303,3 +303,34 @@ def test_eval_time_comes_from_prior_inspect_logs(tmp_path: Path) -> None:
                          batch_size=1, grad_accum=1, epochs=1, evaluations=2, gpus=0,
                          eval_gpus=0, eval_job_s=hist.eval_seconds("capitalize", "cpu"))
     assert e.eval_job_seconds == round(took, 1) and e.eval_seconds == round(2 * took, 1)
+
+
+def test_site_plan_page_shows_the_estimate_error_per_key(tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    from compiler import site
+    from compiler.config import Settings
+
+    from .conftest import ROOT, run_planc
+
+    plans = tmp_path / "plans"
+    shutil.copytree(ROOT / "plans" / "cap_8L_llama32_lora_comparison",
+                    plans / "cap_8L_llama32_lora_comparison")
+    build = tmp_path / "build"
+    plan = plans / "cap_8L_llama32_lora_comparison" / "runs_plan.md"
+    assert run_planc("compile", "--out", str(build), str(plan), cwd=ROOT).returncode == 0
+    (group,) = [p for p in build.iterdir() if p.is_dir()]
+    status_file = group / "runs_status.yaml"
+    data = yaml.safe_load(status_file.read_text("utf-8"))
+    ft = data["runs"]["Llama-3.2-1B-Instruct_rank4"]["finetune"]
+    ft.update(status="completed", elapsed_s=ft["estimate_s"] * 1.25)
+    status_file.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    views = site.collect(Settings(root=ROOT), plans, build)
+    view = next(v for v in views if v.group == group.name)
+    assert view.ledger == [{"stage": f"finetune · {ft['estimate_key']}", "n": 1,
+                            "mape": pytest.approx(20.0)}]
+    pages = site.render_pages(views, ())
+    page = next(t for k, t in pages.items() if k.endswith("/index.md") and "Estimate error" in t)
+    assert "| 1 | 20.0 % |" in page
