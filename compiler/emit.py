@@ -138,9 +138,14 @@ def status_data(matrix: RunMatrix) -> dict[str, Any]:
         if run.kind == "sweep":
             runs[run.name] = {"run": stage()}
             continue
-        rec: dict[str, Any] = {
-            "finetune": stage("skipped", BASE_NOTE) if run.kind == "control" else stage()}
-        rec["evaluations"] = {e.key: stage() for e in run.evaluations}
+        ft = stage("skipped", BASE_NOTE) if run.kind == "control" else stage()
+        if run.kind != "control":  # the ledger: the estimate beside the measured time
+            ft["estimate_s"] = run.estimate.train_seconds
+            if run.estimate.key:
+                ft["estimate_key"] = run.estimate.key
+        rec: dict[str, Any] = {"finetune": ft}
+        rec["evaluations"] = {e.key: {**stage(), "estimate_s": run.estimate.eval_job_seconds}
+                              for e in run.evaluations}
         runs[run.name] = rec
     return {"schema_version": SCHEMA_VERSION, "run_group": matrix.group, "runs": runs}
 
@@ -200,6 +205,13 @@ def _stage_block(stage: dict[str, Any], indent: str) -> list[str] | None:
              f"{indent}output: null", f"{indent}last_updated: null"]
     if keys[4:] == ["note"] and stage["note"] == BASE_NOTE:
         lines.append(f"{indent}note: {BASE_NOTE}")
+    elif keys[4:] == ["estimate_s"] and isinstance(stage["estimate_s"], float) \
+            and "e" not in (est := repr(stage["estimate_s"])) and est[0].isdigit():
+        lines.append(f"{indent}estimate_s: {est}")  # PyYAML's float form for these
+    elif keys[4:] == ["estimate_s", "estimate_key"] and isinstance(stage["estimate_s"], float) \
+            and "e" not in (est := repr(stage["estimate_s"])) and est[0].isdigit():
+        lines.append(f"{indent}estimate_s: {est}")
+        lines.append(f"{indent}estimate_key: {_ykey_cached(str(stage['estimate_key']))}")
     elif keys[4:]:
         return None
     return lines
@@ -518,12 +530,22 @@ def _readme_rungroup(matrix: RunMatrix, env: jinja2.Environment, common: dict[st
     ckpt = sum(r.estimate.ckpt_gib * r.finetune.epochs for r in ft if r.finetune)
     evals = matrix.evaluation_count()
     bases = {r.estimate.basis for r in matrix.runs}
-    basis = ("Estimates use the speeds and checkpoint sizes of prior runs (`--history`), with "
-             "seed 004's formulas." if "history" in bases else
-             "Estimates use the training speeds this plan states, with seed 004's formulas "
+    calibrated = sorted({r.estimate.calibration for r in ft if r.estimate.from_history})
+    basis = ("Training times are token-based (tokens ÷ tokens/s/GPU × GPUs + start-up + "
+             "checkpoint saves), calibrated on the median of prior runs with the same model, "
+             "hardware, recipe, GPUs, dtype, activation checkpointing and sequence length (`--"
+             "history`): " + "; ".join(calibrated) + "." + (
+                 " Runs without such prior runs: no calibration (the plan's speeds or seed "
+                 "004's guesses)." if len(calibrated) and any(
+                     not r.estimate.from_history for r in ft) else "")
+             if "history" in bases else
+             "No calibration (no prior run with the same model, hardware, recipe, GPUs, "
+             "dtype, activation checkpointing and sequence length): estimates use the "
+             "training speeds this plan states, with seed 004's formulas "
              "(evaluation at 2.5 × the training speed + 60 s per job) and its typical "
              "checkpoint sizes." if "plan" in bases else
-             "No prior runs were given (`--history`), so training and evaluation times are "
+             "No calibration (no prior run with the same key; `--history`), so training "
+             "and evaluation times are "
              "seed 004's conservative per-model-size guesses (1B: 45 min/epoch, 3B: 90 "
              "min/epoch, 7B+: 4 h/epoch; evaluations 2.5–9 min) and checkpoint sizes its "
              "typical values. Preliminary: replace them with measured values after a first run.")

@@ -11,10 +11,15 @@ Estimation")::
     GPU hours    = train time × GPUs/job ÷ 3600 + Σ eval time × eval GPUs ÷ 3600
     disk         = (epochs × checkpoint GiB + evaluations × 10 MB) × 1.15   (15 % margin)
 
-Speeds and checkpoint sizes come from history (same model name first, then the same size
-class, averaged over every prior run found; a speed for a size class without prior runs is
-scaled from other sizes by the seed's slowdown factors, :data:`SLOWDOWN_VS_1B`), else from
-the seed's typical values per size class (:data:`SIZE_DEFAULTS`). Without any prior run
+With a calibration from prior runs (:mod:`compiler.history`: the median of runs with the
+same model, hardware, recipe, world size, dtype, activation checkpointing and sequence
+length, read from each run's own config and log) training time is token-based instead::
+
+    train time   = tokens/epoch × epochs ÷ (tokens/s/GPU × GPUs) + start-up + saves × epochs
+    eval time    = median of prior inspect-ai evaluations of the task on that hardware
+
+Without one ("no calibration"), speeds are the plan's stated it/s, else the seed's typical
+values per size class (:data:`SIZE_DEFAULTS`). Without any prior run
 (or without split sizes), times are the seed's conservative "no prior runs" guesses per
 epoch and per evaluation job ("DO NOT use generic assumptions … if no prior runs: 1B 30–60
 min per epoch"). ``Run.estimate`` keys: ``train_seconds``, ``eval_seconds`` (all of the run's
@@ -28,13 +33,11 @@ evaluation jobs), ``eval_job_seconds`` (one job), ``seconds`` (train + evals),
 from __future__ import annotations
 
 import math
-import os
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
+from . import history as _history
 from .matrix import Estimate, Totals
 
 # Seed 004 "Learning From Prior Runs" typical values (middle of each stated range):
@@ -56,160 +59,10 @@ DISK_MARGIN = 0.15          # 10–20 % safety margin (seed example: 15 %)
 TIME_SAFETY = 1.5           # later tool constant DEFAULT_SAFETY_MARGIN
 MIN_TIME_SECONDS = 300      # later tool constant MIN_TIME_SECONDS
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_SPEED = re.compile(r"([0-9]+(?:\.[0-9]+)?)(it/s|s/it)")
-_MEM = re.compile(r"GPU peak memory (active|alloc(?:ation)?|reserved): ([\d.]+) GiB")
-_CKPT = re.compile(r"(Model|Adapter|Recipe) checkpoint of size ([\d.]+) GiB saved to (\S+)")
-_STEP = re.compile(r"^Step (\d+) \| (.*)$")
-_PAIR = re.compile(r"(\w+):(\S+)")
-_EPOCH_DIR = re.compile(r"(?:^|/)epoch_(\d+)(?:/|$)")
-
-
-@dataclass
-class Observation:
-    """What one prior run's logs say: ``it_s`` (training iterations per second),
-    ``peak_mem_gib`` (GPU peak allocation), ``ckpt_gib`` (per-epoch checkpoint size),
-    ``tokens_per_second`` (DiskLogger), and the model it ran (guessed from the path)."""
-
-    path: str
-    model: str | None = None
-    it_s: float | None = None
-    peak_mem_gib: float | None = None
-    ckpt_gib: float | None = None
-    tokens_per_second: float | None = None
-
-
-@dataclass
-class History:
-    observations: list[Observation] = field(default_factory=list)
-
-    def mean(self, attr: str, model: str, size: str, sizes: dict[str, str]) -> float | None:
-        """Average of ``attr`` over runs of ``model``, else of the same size class."""
-        same = [getattr(o, attr) for o in self.observations
-                if o.model == model and getattr(o, attr) is not None]
-        if not same:
-            same = [getattr(o, attr) for o in self.observations
-                    if o.model and sizes.get(o.model) == size and getattr(o, attr) is not None]
-        return sum(same) / len(same) if same else None
-
-
-# Seed 004 "Scale for model size differences": 3B ~2× slower than 1B, 7B 4–5×, 8B 5–6×.
-SLOWDOWN_VS_1B = {"1B": 1.0, "3B": 2.0, "7B": 4.5, "8B": 5.5}
-
-
-def scaled_speed(hist: History, size: str, sizes: dict[str, str]) -> float | None:
-    """Training it/s for a size class with no prior run of its own, scaled from prior runs
-    of other sizes by seed 004's slowdown factors (mean over those runs); ``None`` when the
-    size or every observed size is outside the seed's table."""
-    if size not in SLOWDOWN_VS_1B:
-        return None
-    scaled = [o.it_s * SLOWDOWN_VS_1B[sizes[o.model]] / SLOWDOWN_VS_1B[size]
-              for o in hist.observations
-              if o.it_s and o.model and sizes.get(o.model) in SLOWDOWN_VS_1B]
-    return sum(scaled) / len(scaled) if scaled else None
-
-
-def parse_slurm_log(text: str) -> tuple[float | None, float | None, float | None]:
-    """(it/s, peak GPU memory GiB, per-epoch checkpoint GiB) from a ``slurm-*.out`` text.
-
-    tqdm lines are split on ``\\r`` and ``\\n`` with ANSI codes stripped; the **last** speed
-    wins (after warm-up); ``s/it`` is inverted (formats.md §9).
-    """
-    text = _ANSI.sub("", text)
-    it_s = None
-    peak = None
-    per_epoch: dict[str, float] = {}
-    for line in re.split(r"[\r\n]", text):
-        for m in _SPEED.finditer(line):
-            v = float(m.group(1))
-            if v > 0:
-                it_s = v if m.group(2) == "it/s" else 1.0 / v
-        m = _MEM.search(line)
-        if m and m.group(1).startswith("alloc"):
-            peak = max(peak or 0.0, float(m.group(2)))
-        m = _CKPT.search(line)
-        if m and m.group(1) in ("Model", "Adapter"):
-            e = _EPOCH_DIR.search(m.group(3))
-            key = e.group(1) if e else m.group(3)
-            per_epoch[key] = per_epoch.get(key, 0.0) + float(m.group(2))
-    ckpt = sum(per_epoch.values()) / len(per_epoch) if per_epoch else None
-    return it_s, peak, ckpt
-
-
-def parse_disklogger(text: str) -> float | None:
-    """Mean ``tokens_per_second_per_gpu`` over a DiskLogger ``log_*.txt`` text."""
-    values = []
-    for line in text.splitlines():
-        m = _STEP.match(line)
-        if not m:
-            continue
-        for k, v in _PAIR.findall(m.group(2)):
-            if k == "tokens_per_second_per_gpu":
-                try:
-                    values.append(float(v))
-                except ValueError:
-                    pass
-    return sum(values) / len(values) if values else None
-
-
-def _folder_gib(folder: Path) -> float:
-    total = 0
-    for root, _dirs, files in os.walk(folder):
-        for f in files:
-            try:
-                total += (Path(root) / f).stat().st_size
-            except OSError:
-                pass
-    return total / 2**30
-
-
-def read_history(folder: Path, model_names: list[str] | tuple[str, ...] = ()) -> History:
-    """Observations from every prior run folder under ``folder``.
-
-    A run folder is any folder holding a ``slurm-*.out``, a ``logs/log_*.txt`` or
-    ``epoch_N/`` folders. The model is the longest registry name found in the folder's path
-    (run names start with it, seed 004 naming). Unreadable files are skipped.
-    """
-    hist = History()
-    runs: dict[Path, Observation] = {}
-    names = sorted(model_names, key=len, reverse=True)
-
-    def obs(run_dir: Path) -> Observation:
-        if run_dir not in runs:
-            model = next((n for n in names if n in str(run_dir)), None)
-            runs[run_dir] = Observation(path=str(run_dir), model=model)
-        return runs[run_dir]
-
-    if not folder.is_dir():
-        return hist
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        here = Path(root)
-        for f in sorted(files):
-            p = here / f
-            if f.startswith("slurm-") and f.endswith(".out"):
-                try:
-                    it_s, peak, ckpt = parse_slurm_log(p.read_text("utf-8", errors="replace"))
-                except OSError:
-                    continue
-                o = obs(here)
-                o.it_s = it_s if it_s is not None else o.it_s
-                o.peak_mem_gib = peak if peak is not None else o.peak_mem_gib
-                o.ckpt_gib = ckpt if ckpt is not None else o.ckpt_gib
-            elif f.startswith("log_") and f.endswith(".txt") and here.name == "logs":
-                try:
-                    tps = parse_disklogger(p.read_text("utf-8", errors="replace"))
-                except OSError:
-                    continue
-                if tps is not None:
-                    obs(here.parent).tokens_per_second = tps
-        epochs = [d for d in dirs if re.fullmatch(r"epoch_\d+", d)]
-        if epochs:
-            o = obs(here)
-            if o.ckpt_gib is None:
-                o.ckpt_gib = sum(_folder_gib(here / d) for d in epochs) / len(epochs)
-    hist.observations = [runs[k] for k in sorted(runs)]
-    return hist
+# Re-exported: calibration from prior runs lives in :mod:`compiler.history`.
+History = _history.History
+Key = _history.Key
+read_history = _history.read_history
 
 
 def steps_per_epoch(train_samples: int, batch_size: int, grad_accum: int = 1) -> int:
@@ -237,65 +90,102 @@ def eval_job_seconds(test_samples: int | None, batch_size: int, it_s: float,
 
 @dataclass(frozen=True)
 class Speeds:
-    """The speed and checkpoint size one model's estimate uses, and where they came from.
+    """What one run's estimate is computed from, and where it came from.
 
-    ``it_s``: training iterations per second; ``ckpt_gib``: GiB per saved epoch;
-    ``basis``: ``"history"`` (measured prior runs), ``"plan"`` (the speed the plan states,
-    e.g. seed 004's "speed=0.8 it/s"), ``"seed"`` (seed 004's per-size defaults).
+    ``it_s``: training iterations per second (plan or seed basis); ``ckpt_gib``: GiB per
+    saved epoch; ``basis``: ``"history"`` (a calibration: the median of prior runs with the
+    same :class:`compiler.history.Key`), ``"plan"`` (the speed the plan states, e.g. seed
+    004's "speed=0.8 it/s"), ``"seed"`` (seed 004's per-size defaults); ``calibration``
+    the medians used (history basis only); ``key`` the run's key (``None`` for controls);
+    ``tokens_per_epoch``: tokens of the run's data file (``None`` when unreadable).
     """
 
     it_s: float
     ckpt_gib: float
     basis: str
     defaults: dict[str, float]
+    calibration: _history.Calibration | None = None
+    key: _history.Key | None = None
+    tokens_per_epoch: int | None = None
 
 
-def speeds_for(model: str, size: str, sizes: dict[str, str], history: History | None,
-               stated_it_s: float | None) -> Speeds:
-    """The speeds of ``model``: measured history first (same model, then its size class,
-    then scaled from other sizes), then the plan's stated it/s, then seed 004's defaults."""
+def speeds_for(size: str, history: History | None, stated_it_s: float | None,
+               key: _history.Key | None = None, tokens_per_epoch: int | None = None
+               ) -> Speeds:
+    """The speeds of a run: a calibration from prior runs with exactly ``key`` first (none
+    matching is "no calibration": history from other hardware, another model or another
+    sequence length never applies), then the plan's stated it/s, then seed 004's defaults.
+    """
     defaults = SIZE_DEFAULTS.get(size, SIZE_DEFAULTS["1B"])
-    hist_it_s = ((history.mean("it_s", model, size, sizes)
-                  or scaled_speed(history, size, sizes)) if history else None)
-    ckpt = (history.mean("ckpt_gib", model, size, sizes) if history else None) \
-        or defaults["ckpt_gib"]
-    if hist_it_s:
-        return Speeds(hist_it_s, ckpt, "history", defaults)
+    cal = history.calibration(key) if (history is not None and key is not None) else None
+    ckpt = (cal.ckpt_gib if cal and cal.ckpt_gib else None) or defaults["ckpt_gib"]
+    if cal is not None:
+        return Speeds(0.0, ckpt, "history", defaults, cal, key, tokens_per_epoch)
     if stated_it_s and stated_it_s > 0:
-        return Speeds(float(stated_it_s), ckpt, "plan", defaults)
-    return Speeds(defaults["it_s"], ckpt, "seed", defaults)
+        return Speeds(float(stated_it_s), ckpt, "plan", defaults, None, key, tokens_per_epoch)
+    return Speeds(defaults["it_s"], ckpt, "seed", defaults, None, key, tokens_per_epoch)
+
+
+def token_train_seconds(tokens_per_epoch: float, epochs: int, cal: _history.Calibration,
+                        world_size: int) -> float:
+    """Issue 14: tokens × epochs ÷ (tokens/s/GPU × GPUs) + start-up + a checkpoint save
+    per epoch (all medians of the calibration). Seconds."""
+    loop = tokens_per_epoch * epochs / (cal.tokens_per_s_gpu * max(1, world_size))
+    return loop + cal.startup_s + cal.save_each_s * epochs
 
 
 def estimate_run(speeds: Speeds, *, fine_tuned: bool, train_samples: int | None,
                  test_samples: int | None, batch_size: int, grad_accum: int, epochs: int,
-                 evaluations: int, gpus: int, eval_gpus: int) -> Estimate:
-    """The one estimate of a run (seed 004 formulas, module docstring): used by expand
-    (``Run.estimate``, ``#SBATCH --time``), lint (RG016/CL007), the README, the tracker
-    payloads and the site.
+                 evaluations: int, gpus: int, eval_gpus: int,
+                 eval_job_s: float | None = None) -> Estimate:
+    """The one estimate of a run: used by expand (``Run.estimate``, ``#SBATCH --time``),
+    lint (RG016/CL007), the README, the tracker payloads and the site.
 
-    With measured or stated speeds the formulas use the split sizes; with seed defaults
-    only (no prior runs, no stated speed) times are the seed's conservative per-epoch and
-    per-evaluation guesses. Units: seconds, GPU hours, GiB.
+    With a calibration (``speeds.basis == "history"``) training time is token-based
+    (:func:`token_train_seconds`; tokens from the data file, else the stated train samples
+    × the calibration's tokens per sample); else seed 004's formulas (module docstring)
+    with the plan's stated or the seed's speeds. ``eval_job_s``: the median of prior
+    inspect-ai evaluations of the same tasks on the same hardware, when there are any;
+    else the seed formula. Units: seconds, GPU hours, GiB.
     """
     measured = speeds.basis in ("history", "plan")
     d = speeds.defaults
-    job_s = eval_job_seconds(test_samples if measured else None, batch_size or 1,
-                             speeds.it_s, d["eval_job_s"])
-    eval_s = job_s * evaluations
-    steps = 0
+    cal = speeds.calibration
+    it_s = speeds.it_s
+    steps = steps_per_epoch(train_samples, batch_size, grad_accum) if train_samples else 0
+    tokens = speeds.tokens_per_epoch
+    if cal is not None and tokens is None and train_samples and cal.tokens_per_sample:
+        tokens = round(train_samples * cal.tokens_per_sample)
     train_s = 0.0
-    if fine_tuned:
+    if fine_tuned and cal is not None and tokens:
+        train_s = token_train_seconds(tokens, epochs, cal, speeds.key.world_size
+                                      if speeds.key else max(1, gpus))
+        loop = train_s - cal.startup_s - cal.save_each_s * epochs
+        it_s = steps * epochs / loop if steps and loop > 0 else 0.0
+    elif fine_tuned:
+        if cal is not None:  # calibrated but no token count: the seed's no-data guess
+            measured = False
         train_s, _ = train_seconds(train_samples if measured else None, batch_size,
-                                   grad_accum, epochs, speeds.it_s, d["epoch_guess_s"])
-        steps = steps_per_epoch(train_samples, batch_size, grad_accum) if train_samples else 0
+                                   grad_accum, epochs, it_s or d["it_s"], d["epoch_guess_s"])
+    if eval_job_s is not None:
+        job_s = eval_job_s
+    else:
+        job_s = eval_job_seconds(test_samples if measured and it_s else None,
+                                 batch_size or 1, it_s or 1.0, d["eval_job_s"])
+    eval_s = job_s * evaluations
     gpu_h = (train_s * max(gpus, 0) + eval_s * max(eval_gpus, 0)) / 3600
     return Estimate(
         train_seconds=round(train_s, 1), eval_seconds=round(eval_s, 1),
         eval_job_seconds=round(job_s, 1), seconds=round(train_s + eval_s, 1),
         gpu_hours=round(gpu_h, 3),
         disk_gib=round(disk_gib(epochs if fine_tuned else 0, speeds.ckpt_gib, evaluations), 3),
-        it_s=round(speeds.it_s, 4), steps_per_epoch=steps, ckpt_gib=round(speeds.ckpt_gib, 3),
-        basis=speeds.basis)  # type: ignore[arg-type]
+        it_s=round(it_s, 4), steps_per_epoch=steps if fine_tuned else 0,
+        ckpt_gib=round(speeds.ckpt_gib, 3),
+        basis=speeds.basis,  # type: ignore[arg-type]
+        tokens_per_epoch=tokens or 0,
+        calibration=(f"{cal.n} prior run(s): {cal.key.label()}" if cal is not None
+                     else "no calibration"),
+        key=speeds.key.label() if speeds.key is not None and fine_tuned else "")
 
 
 def group_totals(runs: Sequence[Any]) -> Totals:
@@ -314,7 +204,9 @@ def group_totals(runs: Sequence[Any]) -> Totals:
 
 
 def job_time_limit(seconds: float) -> float:
-    """A SLURM ``--time`` for an estimate: × 1.5 safety, at least 300 s, rounded up to 5 min."""
+    """A SLURM ``--time`` for an estimate: × :data:`TIME_SAFETY` (1.5: SLURM kills a job at
+    its limit, and the median error of a calibrated estimate is ±15 % at best, so the limit
+    keeps a 50 % margin), at least :data:`MIN_TIME_SECONDS`, rounded up to 5 min."""
     t = max(MIN_TIME_SECONDS, seconds * TIME_SAFETY)
     return math.ceil(t / 300) * 300
 

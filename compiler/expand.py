@@ -453,7 +453,7 @@ class _GroupContext:
     stated_it_s: dict[str, float]
     timed_cache: dict[tuple[Resources, float], Resources] = dataclasses.field(
         default_factory=dict)
-    speeds: dict[str, Any] = dataclasses.field(default_factory=dict)
+    speeds: dict[Any, Any] = dataclasses.field(default_factory=dict)
 
     def timed(self, base: Resources, seconds: float) -> Resources:
         """``base`` with the job time limit for ``seconds`` of work (runs share a few)."""
@@ -465,13 +465,49 @@ class _GroupContext:
                 base, time=format_slurm_time(job_time_limit(seconds)))
         return res
 
-    def speeds_for(self, model: str, size: str) -> Any:
+    def hardware(self) -> str:
+        """The hardware part of a run's calibration key: ``cpu`` without GPUs, else the
+        cluster profile's GPU type, else the partition (issue 14: never another's)."""
+        if self.gpus == 0:
+            return "cpu"
+        return self.cluster.gpu_type or self.base_train.partition or "unknown"
+
+    def speeds_for(self, model: str, size: str, finetune: FineTune | None = None,
+                   root: Path | None = None) -> Any:
+        """The speeds of a run of ``model`` (:func:`compiler.estimate.speeds_for`), keyed
+        by its :class:`compiler.history.Key` when it fine-tunes."""
+        from . import history as hist
         from .estimate import speeds_for
 
-        if model not in self.speeds:
-            self.speeds[model] = speeds_for(model, size, self.sizes, self.history,
-                                            self.stated_it_s.get(model))
-        return self.speeds[model]
+        key = tokens = None
+        if finetune is not None:
+            entry = self.registry.get(model)
+            dtype = entry.dtype if finetune.device != "cpu" or entry.dtype != "bf16" \
+                else "fp32"
+            key = hist.Key(model=hist.model_id(entry.component, entry.model_kwargs),
+                           hardware=self.hardware(), recipe=finetune.recipe,
+                           world_size=max(1, self.gpus), dtype=dtype,
+                           activation_checkpointing=entry.activation_checkpointing,
+                           max_seq_len=finetune.max_seq_len)
+            if self.history is not None and finetune.data_path:
+                p = Path(finetune.data_path)
+                counted = hist.count_tokens(p if p.is_absolute() else (root or Path.cwd()) / p,
+                                            finetune.max_seq_len, finetune.packed)
+                tokens = counted[0] if counted else None
+        ck = (model, key, tokens)
+        if ck not in self.speeds:
+            self.speeds[ck] = speeds_for(size, self.history, self.stated_it_s.get(model),
+                                         key, tokens)
+        return self.speeds[ck]
+
+    def eval_job_seconds(self, evals: Sequence[Any]) -> float | None:
+        """The median prior duration of these evaluations' tasks on this hardware (the
+        longest task's, so one limit fits every job), ``None`` without history."""
+        if self.history is None:
+            return None
+        found = [self.history.eval_seconds(e.task, self.hardware()) for e in evals]
+        found = [x for x in found if x is not None]
+        return max(found) if found and len(found) == len(evals) else None
 
 
 def _group_context(spec: Any, settings: Any, options: Options,
@@ -742,8 +778,10 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
     if not control:
         finetune = _finetune(spec, gc, t, int(rank or 0), int(batch), combo,
                              "cpu" if gc.gpus == 0 else entry.device, diags)
+    root = Path(spec.source).resolve().parent
     estimate = est.estimate_run(
-        gc.speeds_for(model, size), fine_tuned=not control,
+        gc.speeds_for(model, size, finetune, root), fine_tuned=not control,
+        eval_job_s=gc.eval_job_seconds(evals) if evals else None,
         train_samples=_count(spec.splits.get("train")),
         test_samples=_count(spec.splits.get("test")), batch_size=int(batch or 1),
         grad_accum=finetune.gradient_accumulation_steps if finetune else 1, epochs=epochs,

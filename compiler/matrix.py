@@ -108,7 +108,10 @@ class Estimate:
     ``it_s`` the training speed used (iterations/s), ``steps_per_epoch`` (0 when the split
     size is unknown), ``ckpt_gib`` per saved epoch; ``basis`` where the speed came from:
     ``"history"`` (measured prior runs), ``"plan"`` (speeds the plan states) or ``"seed"``
-    (seed 004's per-size guesses).
+    (seed 004's per-size guesses); ``tokens_per_epoch`` the tokens the training time is
+    computed from (0 without a calibration); ``calibration`` which prior runs calibrated it
+    (``"N prior run(s): <key>"``), or ``"no calibration"``; ``key`` the run's calibration
+    key (:meth:`compiler.history.Key.label`; empty for controls).
     """
 
     train_seconds: float = 0.0
@@ -121,6 +124,9 @@ class Estimate:
     steps_per_epoch: int = 0
     ckpt_gib: float = 0.0
     basis: Literal["history", "plan", "seed", "none"] = "none"
+    tokens_per_epoch: int = 0
+    calibration: str = "no calibration"
+    key: str = ""
 
     @property
     def from_history(self) -> bool:

@@ -310,10 +310,8 @@ def summary(res: Result) -> str:
 
 
 def load_history(history_dir: Path, settings: Any) -> Any:
-    """Prior runs under ``history_dir`` (:func:`compiler.estimate.read_history`) for the
-    models of the project's registry."""
-    from .estimate import read_history
-    from .registry import load_registry
+    """Prior runs under ``history_dir`` (:func:`compiler.history.read_history`): each run is
+    keyed by what its own config and log recorded, never by its folder's name."""
+    from .history import read_history
 
-    registry, _ = load_registry(settings)
-    return read_history(history_dir, tuple(registry.models))
+    return read_history(history_dir)

@@ -314,6 +314,8 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
 
     duration = slurm.get("real_s")
     source = "time -p" if duration is not None else None
+    if duration is None and slurm.get("job_s") is not None:
+        duration, source = slurm["job_s"], "job"
     if duration is None and disk_log is not None:
         stamp = re.search(r"log_(\d+)", disk_log.name)
         if stamp:
@@ -352,15 +354,19 @@ def harvest_torchtune(run_output_dir: Path | str, slurm_out: Path | str | None =
 
 def parse_slurm_out(text: str) -> dict[str, Any]:
     """Console text → ``it_per_s`` (last tqdm speed), ``real_s`` (``/usr/bin/time -p``
-    ``real X``, seconds; the last one), ``exit_code`` (the last ``planc: … exited with N``
+    ``real X``, seconds; the last one), ``job_s`` (planc's ``job start``/``job end``
+    lines, seconds; ``None`` without both), ``exit_code`` (the last ``planc: … exited with N``
     line the generated scripts print, or ``exit code: N``; else ``None``). Source:
     formats.md §9."""
     lines = console_lines(text)
     real = last_match(TIME_REAL, [line.strip() for line in lines])
     code = last_match(EXIT_CODE, lines)
+    from .history import parse_job_seconds
+
     return {"it_per_s": it_per_s(lines),
             "real_s": float(real.group(1)) if real else None,
-            "exit_code": int(code.group(1) or code.group(2)) if code else None}
+            "exit_code": int(code.group(1) or code.group(2)) if code else None,
+            "job_s": parse_job_seconds(text)}
 
 
 def harvest_slurm_out(path: Path | str) -> dict[str, Any]:
@@ -775,3 +781,39 @@ def _store(current: dict[str, Any] | None, runs: dict[str, Any]) -> dict[str, An
         if entry.get("metrics"):
             tracker.set_stage(current, name, "run", results=compact(entry["metrics"], "metrics"))
     return current
+
+
+# -- the estimate ledger (issue 14) ---------------------------------------------------------
+def estimate_ledger(status: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per stage kind (``finetune``, ``evaluation``, ``run``) and calibration key (a
+    fine-tune's ``estimate_key``, e.g. ``finetune · lora_llama3_2_1b · A100 · …``): the
+    stages whose tracker
+    record holds both planc's ``estimate_s`` (written at compile) and a measured
+    ``elapsed_s`` (written by the local runner; else the harvested ``results.duration_s``,
+    a SLURM job's start-to-end from its log), with ``n`` pairs and ``mape`` (median absolute
+    percentage error, %, :func:`compiler.history.mape`). Stages missing either are left out."""
+    from .history import mape
+    from .models.status import iter_stages
+
+    pairs: dict[str, list[tuple[float, float]]] = {}
+    for _run, key, st in iter_stages(status):
+        e, m = st.get("estimate_s"), st.get("elapsed_s")
+        if m is None and isinstance(st.get("results"), dict):
+            m = st["results"].get("duration_s")  # harvested (planc results)
+        if all(isinstance(x, int | float) and not isinstance(x, bool) for x in (e, m)):
+            kind = "evaluation" if key.startswith("evaluations/") else key
+            if isinstance(st.get("estimate_key"), str):
+                kind += f" · {st['estimate_key']}"
+            pairs.setdefault(kind, []).append((float(e), float(m)))
+    return [{"stage": k, "n": len(v), "mape": mape(v)} for k, v in sorted(pairs.items())]
+
+
+def render_ledger(rows: list[dict[str, Any]]) -> str:
+    """The ledger as a markdown table (``planc results``); empty without pairs."""
+    if not rows:
+        return ""
+    out = ["", "## Estimates vs measured", "", "| stage | pairs | MAPE |", "|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['stage']} | {r['n']} | "
+                   f"{'—' if r['mape'] is None else format(r['mape'], '.1f') + ' %'} |")
+    return "\n".join(out) + "\n"

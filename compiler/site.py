@@ -194,6 +194,7 @@ class PlanView:
     outcome: Any = None  # compiler.outcome.Outcome once the group has runs
     data_files: dict[str, str] = field(default_factory=dict)  # site name -> text
     efficiency: dict[str, Any] | None = None  # compiler.efficiency.group_report, stored
+    ledger: list[dict[str, Any]] = field(default_factory=list)  # estimate error per key
 
     def run_counts(self) -> dict[str, int]:
         """Runs by their main status (a run counts once, whatever its stages)."""
@@ -382,6 +383,14 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path,
         read_intent(view.doc),
     )
     view.data_files = _data_files(view, results, status_text, roots)
+    view.ledger = _estimate_ledger(status)
+
+
+def _estimate_ledger(status: dict[str, Any]) -> list[dict[str, Any]]:
+    """The estimate ledger rows (issue 14, :func:`compiler.results.estimate_ledger`)."""
+    from .results import estimate_ledger
+
+    return estimate_ledger(status) if status else []
 
 
 def _harvest(group_dir: Path) -> dict[str, Any]:

@@ -99,7 +99,8 @@ def test_real_console_fixture_with_cursor_up_codes():
     assert facts["progress_curve"] == [[s, v] for s, v in REAL_STEPS]
     assert facts["wandb"] == {}
     slurm = results.parse_slurm_out(raw)
-    assert slurm == {"it_per_s": pytest.approx(1 / 2.61), "real_s": 27.44, "exit_code": None}
+    assert slurm == {"it_per_s": pytest.approx(1 / 2.61), "real_s": 27.44, "exit_code": None,
+                     "job_s": None}
 
 
 def test_wandb_run_summary_fills_what_a_disk_log_would(tmp_path):
@@ -231,7 +232,7 @@ def test_harvest_slurm_out_exit_code_and_unreadable(tmp_path):
     out.write_text("1|1|Loss: 3.0:  50%| 2/4 [00:02<00:02,  2.00it/s]\nreal 12.34\nuser 3\n"
                    "planc: exit code 3\n")
     assert results.harvest_slurm_out(out) == {"it_per_s": 2.0, "real_s": 12.34, "exit_code": 3,
-                                              "path": str(out)}
+                                              "job_s": None, "path": str(out)}
     with pytest.raises(results.HarvestError, match="cannot read"):
         results.harvest_slurm_out(tmp_path / "missing.out")
     # the lines planc's generated scripts print (compiler/templates/slurm, local)
@@ -581,3 +582,10 @@ def test_sweep_summary_names_the_best_run_by_accuracy():
     assert "| a2 | 0.958 | 0.010 | no |" in text
     assert "**Best performing:** a2 (test_accuracy): 0.958" in text
     assert "**Status:** 2/2 complete" in text and "All runs complete." in text
+
+
+def test_slurm_out_job_seconds_from_plancs_start_and_end_lines() -> None:
+    text = ("planc: job start 1000 job=7 partition=debug gpus= gpu=\nstuff\n"
+            "planc: tune run exited with 0\nplanc: job end 1042\n")
+    assert results.parse_slurm_out(text)["job_s"] == 42.0
+    assert results.parse_slurm_out("planc: job start 1000\n")["job_s"] is None

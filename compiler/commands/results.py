@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
             from ..efficiency import format_report
 
             print("\n".join(format_report(eff)))
+        from ..results import estimate_ledger, render_ledger
+
+        print(render_ledger(estimate_ledger(status)), end="")
     for problem in results.get("problems", []):
         print(f"warning: {problem}", file=sys.stderr)
     return 1 if results.get("problems") else 0

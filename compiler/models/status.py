@@ -72,6 +72,11 @@ class Stage(BaseModel):
     note: str | None = None
     reason: str | None = None
     exit_code: int | None = None
+    # the estimate ledger (issue 14): planc's estimate of this stage in seconds, written
+    # at compile (compiler/emit.py status_data), beside the measured ``elapsed_s``
+    estimate_s: float | None = Field(default=None, ge=0)
+    elapsed_s: float | None = Field(default=None, ge=0)
+    estimate_key: str | None = None  # the calibration key (compiler.history.Key.label)
 
     @field_validator("job_id", mode="before")
     @classmethod
