@@ -432,7 +432,7 @@ def _resources(base: JobDefaults, plan: dict[str, Any], part: str | None, gpus: 
                      cpus_per_task=int(plan.get("cpus") or base.cpus_per_task),
                      mem=str(plan.get("mem") or base.mem),
                      time=str(plan.get("time") or base.time),
-                     partition=part)
+                     partition=part, gpu_type=plan.get("gpu_type") if gpus > 0 else None)
 
 
 # -- run groups ---------------------------------------------------------------------------
@@ -830,6 +830,9 @@ def _report_unused(spec: Any, gc: _GroupContext, options: Options,
             if key in stated:
                 diags.append(_unused(spec, key, f"the {gc.cluster.type} target runs jobs on "
                                      "this machine without a scheduler"))
+    if gc.cluster.type != "slurm" and "compute.gpu_type" in stated:
+        diags.append(_unused(spec, "compute.gpu_type", "only SLURM requests GPUs by type "
+                             "(--gres=gpu:<type>:<n>)"))
     if gc.cluster.type == "cpu_only":
         for key in ("compute.gpus", "compute.eval.gpus"):
             if key in stated:
@@ -1014,7 +1017,7 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
         return None, [_diag(doc.path, (max(1, doc.fm_line), 1), "EX005",
                             f"front-matter does not validate: {exc}".splitlines()[0])]
     pos = {"": (max(1, doc.fm_line), 1), "command": _fm_pos(doc, ("command",))}
-    for key in ("time", "gpus", "cpus", "mem", "cluster", "cluster_type"):
+    for key in ("time", "gpus", "gpu_type", "cpus", "mem", "cluster", "cluster_type"):
         if key in fm:
             pos[f"compute.{key}"] = _fm_pos(doc, (key,))
     for key in ("array_throttle", "environment", "layout"):
@@ -1068,7 +1071,8 @@ def sweep_spec_from_document(doc: Any) -> tuple[SweepSpec | None, list[Diagnosti
                 return None, [_diag(doc.path, pos[""], "EX005", f"sweep parameter {name!r} "
                                     "has no concrete values")]
     name = model.name or model.id or Path(doc.path).parent.name or Path(doc.path).stem
-    compute = {"time": model.time, "gpus": model.gpus, "cpus": model.cpus, "mem": model.mem}
+    compute = {"time": model.time, "gpus": model.gpus, "cpus": model.cpus, "mem": model.mem,
+               "gpu_type": model.gpu_type}
     return SweepSpec(name=str(name), source=doc.path,
                      created=created_stamp(model.created), command=model.command or "",
                      factors=factors, design=design, explicit=explicit, exclude=exclude,
@@ -1194,6 +1198,9 @@ def _report_unused_sweep(spec: SweepSpec, cluster: ClusterProfile, options: Opti
                              "profile's `activate` line"))
     if cluster.type == "cpu_only" and "compute.gpus" in stated:
         diags.append(_unused(spec, "compute.gpus", "the cpu_only target runs without GPUs"))
+    if cluster.type != "slurm" and "compute.gpu_type" in stated:
+        diags.append(_unused(spec, "compute.gpu_type", "only SLURM requests GPUs by type "
+                             "(--gres=gpu:<type>:<n>)"))
 
 
 def _sweep_count(spec: SweepSpec) -> int:

@@ -57,6 +57,7 @@ class Resources:
     mem: str = "16G"
     time: str = "01:00:00"
     partition: str | None = None
+    gpu_type: str | None = None  # GRES type: ``--gres=gpu:<gpu_type>:<gpus>``
 
 
 @dataclass(frozen=True)

@@ -238,6 +238,8 @@ def _resources(res: Any, cluster_type: str, what: str,
         "cpus_per_task": int(res.cpus_per_task),
         "gpus": int(res.gpus) if cluster_type == "slurm" else 0,
         "partition": sbatch_value(res.partition, "partition") if res.partition else None,
+        "gpu_type": (sbatch_value(res.gpu_type, "gpu_type")
+                     if res.gpu_type and cluster_type == "slurm" else None),
     }
 
 
@@ -423,6 +425,7 @@ def _max_res(items: list[dict[str, Any]]) -> dict[str, Any]:
         best["cpus_per_task"] = max(best["cpus_per_task"], r["cpus_per_task"])
         best["gpus"] = max(best["gpus"], r["gpus"])
         best["partition"] = best["partition"] or r["partition"]
+        best["gpu_type"] = best["gpu_type"] or r["gpu_type"]
     return best
 
 

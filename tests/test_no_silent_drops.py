@@ -72,7 +72,8 @@ MUTATIONS: dict[str, Any] = {
     "evaluation.model_args": {"device": "cpu"},
     "compute.cluster": "della", "compute.cluster_type": "local_gpu",
     "compute.partition": "gpu", "compute.time": "03:00:00", "compute.mem": "32G",
-    "compute.cpus": 4, "compute.gpus": 2, "compute.output_dir": "/scratch/o",
+    "compute.cpus": 4, "compute.gpus": 2, "compute.gpu_type": "a100",
+    "compute.output_dir": "/scratch/o",
     "compute.eval.partition": "gpu-short", "compute.eval.time": "00:20:00",
     "compute.eval.mem": "8G", "compute.eval.cpus": 2, "compute.eval.gpus": 0,
     "exclude": [{"levels": {"lora_rank": 8}, "reason": "r"}],
@@ -129,7 +130,7 @@ def _changed(base: dict[str, bytes], files: dict[str, bytes]) -> set[str]:
 
 # a sweep plan's flat compute keys are reported under their run-group names
 _REPORTED_AS = {"gpus": "compute.gpus", "cpus": "compute.cpus", "time": "compute.time",
-                "mem": "compute.mem"}
+                "mem": "compute.mem", "gpu_type": "compute.gpu_type"}
 
 
 def _is_silent(path: str, base: dict[str, bytes], files: dict[str, bytes],
@@ -229,7 +230,7 @@ SWEEP_MUTATIONS: dict[str, Any] = {
     "sweep.seeds": [5, 6], "sweep.repeats": 3,
     "cluster": "della", "cluster_type": "local_gpu", "environment": "conda",
     "workdir": "/proj", "name": "sw2", "time": "02:00:00", "gpus": 2, "cpus": 3,
-    "mem": "9G", "layout": "array", "array_throttle": 2,
+    "gpu_type": "h100", "mem": "9G", "layout": "array", "array_throttle": 2,
 }
 SWEEP_TARGETS = {"slurm": {"cluster_type": "slurm"}, "local_gpu": {"cluster_type": "local_gpu"},
                  "cpu_only": {}}

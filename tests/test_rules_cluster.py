@@ -162,3 +162,22 @@ def test_cl012_request_over_four_times_measured_use(tmp_path: Path) -> None:
          "time (600 s, efficiency.json)"),
         (18, 3, "warning", f"mem 32G is 21.3 × what finetune of run {run} used last time "
          "(1536 MiB, efficiency.json)")]
+
+
+def test_gpu_type_reaches_the_gres_request(tmp_path: Path) -> None:
+    """``compute.gpu_type`` compiles to ``--gres=gpu:<type>:<n>`` (issue 14, GPU type)."""
+    from .conftest import run_planc
+
+    import shutil
+
+    (tmp_path / "pyproject.toml").write_text("[tool.planc]\n", "utf-8")
+    shutil.copytree(CROOT / "clusters", tmp_path / "clusters")
+    plan = tmp_path / "fits.md"
+    shutil.copy(CASES / "good" / "fits.md", plan)
+    out = tmp_path / "out"
+    proc = run_planc("compile", "--out", str(out), str(plan), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    scripts = sorted(out.rglob("*.slurm"))
+    assert scripts
+    for script in scripts:
+        assert "#SBATCH --gres=gpu:A100:1" in script.read_text("utf-8"), script

@@ -82,6 +82,7 @@ class PlanFrontMatter(CommonFrontMatter):
     name: str | None = None
     time: str | None = None
     gpus: int | None = None
+    gpu_type: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,40}$")  # GRES type
     cpus: int | None = None
     mem: str | None = None
     layout: Literal["per-run", "array"] | None = None

@@ -155,6 +155,8 @@ class Compute(_Strict):
     mem: str | None = None
     cpus: int | None = None
     gpus: int | None = Field(default=None, ge=0)
+    # the GRES type of the GPUs (``a100``): ``--gres=gpu:<type>:<n>``; CL013 checks it
+    gpu_type: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     output_dir: str | None = None
     eval: EvalCompute = Field(default_factory=EvalCompute)
 

@@ -22,6 +22,7 @@ from . import (
     cl010_qos_wall,
     cl011_qos_jobs,
     cl012_over_request,
+    cl013_gpu_type,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -37,4 +38,5 @@ RULES: tuple[ModuleType, ...] = (
     cl010_qos_wall,
     cl011_qos_jobs,
     cl012_over_request,
+    cl013_gpu_type,
 )
