@@ -147,7 +147,26 @@ def status_data(matrix: RunMatrix) -> dict[str, Any]:
         rec["evaluations"] = {e.key: {**stage(), "estimate_s": run.estimate.eval_job_seconds}
                               for e in run.evaluations}
         runs[run.name] = rec
-    return {"schema_version": SCHEMA_VERSION, "run_group": matrix.group, "runs": runs}
+    data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run_group": matrix.group,
+                            "runs": runs}
+    cap = _queue_cap(matrix)
+    if cap is not None:
+        data["max_queued"] = cap
+    return data
+
+
+def _queue_cap(matrix: RunMatrix) -> int | None:
+    """The cluster profile's ``max_queued`` (its statement that groups are drip-fed under a
+    QoS ``MaxSubmitJobsPerUser`` cap, issue 14) for a per-run SLURM group with more jobs
+    than that: ``planc submit`` then drip-feeds the group without ``--max-queued``
+    (:mod:`compiler.submit`). ``None`` otherwise: array groups use their throttle, and a
+    QoS cap alone is CL011's error, whose fix is this setting or ``--max-queued``."""
+    cluster = matrix.cluster
+    if cluster.type != "slurm" or matrix.settings.layout != "per-run":
+        return None
+    cap = cluster.max_queued
+    jobs = sum((r.kind != "control") + len(r.evaluations) for r in matrix.runs)
+    return cap if cap is not None and jobs > cap else None
 
 
 _STAGE_LINES = ("status: {s}", "job_id: null", "output: null", "last_updated: null")

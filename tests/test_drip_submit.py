@@ -129,3 +129,26 @@ def test_results_efficiency_reads_sacct_and_stores_the_report(tmp_path: Path,
     assert ["-n", "--parsable2", "-j", "100,101"] == sacct[-1][:4]
     stored = json.loads((group / "efficiency.json").read_text())
     assert stored["note"] == "2 job(s) read from sacct" and len(stored["stages"]) == 2
+
+
+def test_a_profile_that_drip_feeds_needs_no_flag(tmp_path: Path,
+                                                  fake_slurm: Path) -> None:  # noqa: F811
+    """A cluster profile's ``max_queued`` reaches the compiled tracker, so a plain
+    ``planc submit`` holds what does not fit (issue 14: "or the profile's cap")."""
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    (tmp_path / "pyproject.toml").write_text("[tool.planc]\n", "utf-8")
+    shutil.copytree(FIXTURES / "cluster" / "clusters", tmp_path / "clusters")
+    plan = tmp_path / "drip.md"
+    shutil.copy(FIXTURES / "cluster" / "plans" / "good" / "drip.md", plan)
+    out = tmp_path / "out"
+    proc = run_planc("compile", "--out", str(out), str(plan), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    group = next(p.parent for p in out.rglob("runs_status.yaml"))
+    assert load(group)["max_queued"] == 3  # 2 fine-tunes + 2 evaluations > 3
+    proc = run_planc("submit", str(group), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(calls(fake_slurm, "sbatch")) == 3
+    assert "queued 1 stage(s) for later" in proc.stdout
