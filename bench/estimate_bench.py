@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.proof:
         with tempfile.TemporaryDirectory() as tmp:
             p = proof(Path(tmp))
-        print(f"warm-up job (discarded) {p['warmup_s']:.0f} s; learned: rank 4 {p['learn_rank4_s']:.0f} s, rank 8 {p['learn_rank8_s']:.0f} s"
+        print(f"warm-up job (discarded) {p['warmup_s']:.0f} s; learned: rank 4 "
+              f"{p['learn_rank4_s']:.0f} s, rank 8 {p['learn_rank8_s']:.0f} s"
               f" (32 rows) · key {p['key']}")
         print(f"held-out rank 16, 64 rows: estimate {p['estimate_s']:.1f} s, measured "
               f"{p['measured_s']:.1f} s, error {p['error_pct']:+.1f} % (goal ±15 %)")
