@@ -192,7 +192,8 @@ def proof(root: Path) -> dict[str, float]:
     stage = status["runs"]["tiny-llama_rank16"]["finetune"]
     estimate = float(stage["estimate_s"])
     measured = run_finetune(held / "tiny-llama_rank16")
-    return {"warmup_s": warmup, "learn_rank4_s": walls[4], "learn_rank8_s": walls[8], "estimate_s": estimate,
+    return {"warmup_s": warmup, "learn_rank4_s": walls[4], "learn_rank8_s": walls[8],
+            "estimate_s": estimate,
             "measured_s": measured, "error_pct": (estimate - measured) / measured * 100,
             "key": stage.get("estimate_key", "")}
 

@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import layout
-
 import yaml
+
+from . import layout
 
 try:  # PyYAML's C loader (toolchain: always present in the venv)
     from yaml import CSafeLoader as _Loader

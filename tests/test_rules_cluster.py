@@ -78,7 +78,8 @@ def test_stated_gpu_hours_are_compared_with_the_estimate(tmp_path: Path) -> None
                         "- **Total GPU hours**: 0.5 GPU hours")
     diags = lint_paths([bad], settings)
     assert [(d.code, d.line) for d in diags] == [("CL007", 130)]
-    assert "0.5 training GPU hours" in diags[0].message and "speeds this plan states" in diags[0].message
+    assert "0.5 training GPU hours" in diags[0].message
+    assert "speeds this plan states" in diags[0].message
     loose = Settings(root=CROOT, select=("CL007",), cluster="fx-gpu",
                      rules={"CL007": {"tolerance": 5.0}})
     assert lint_paths([bad], loose) == []
@@ -166,9 +167,9 @@ def test_cl012_request_over_four_times_measured_use(tmp_path: Path) -> None:
 
 def test_gpu_type_reaches_the_gres_request(tmp_path: Path) -> None:
     """``compute.gpu_type`` compiles to ``--gres=gpu:<type>:<n>`` (issue 14, GPU type)."""
-    from .conftest import run_planc
-
     import shutil
+
+    from .conftest import run_planc
 
     (tmp_path / "pyproject.toml").write_text("[tool.planc]\n", "utf-8")
     shutil.copytree(CROOT / "clusters", tmp_path / "clusters")
