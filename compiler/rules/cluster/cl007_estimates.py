@@ -5,7 +5,8 @@ the document itself states ("speed=0.8 it/s") where it states them, else the see
 per-size defaults. The stated figure is seed 004's Training Time Estimates "**Total GPU
 hours**" (training only: evaluation GPU hours have their own line), so it is compared with
 planc's training GPU hours (Σ training seconds × GPUs per training job). A difference
-beyond ``tolerance`` (relative, default 0.25) is reported with both figures. Needs a cluster profile (GPUs per job) like every CL rule.
+beyond ``tolerance`` (relative, default 0.25) is reported with both figures. Needs a
+cluster profile (GPUs per job) like every CL rule.
 
 Severity: info — context: the document's own arithmetic is RG015/RG016's (errors); planc's
 estimate reads the stated speed as torchtune's optimizer steps per second (steps divided by
