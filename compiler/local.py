@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from . import layout, tracker
+from .backends.slurm import exit_status_text
 from .models.status import iter_stages
 
 STATUS_FILE = layout.STATUS_FILE
@@ -349,6 +350,8 @@ def _run_locked(group: Path, status_path: Path, max_parallel: int | None, min_fr
                                           "last_updated": tracker.now()}
                 if rc < 0:
                     fields["reason"] = f"killed by signal {signal.Signals(-rc).name}"
+                elif rc > 128 and "= 128 +" in exit_status_text(rc):
+                    fields["reason"] = exit_status_text(rc)
                 _set(status_path, [(job.run, job.stage, fields)])
                 (outcome.completed if rc == 0 else outcome.failed).append(job.label)
                 echo(f"{status} {job.label} (exit {_exit_code(rc)}, {took:.1f} s, log {job.log})")

@@ -181,6 +181,26 @@ def test_cpu_only_group_statuses_exit_codes_and_order(tmp_path):
     assert after["evaluations"]["cap_epoch_0"]["reason"] == "dependency failed: bad/finetune"
 
 
+def test_signal_exit_statuses_are_named(tmp_path):
+    """A job killed by a signal (-15) and a shell that exits 128+15 after its command was
+    killed (what scancel and timeouts produce) both say SIGTERM in the tracker."""
+    runs = {"direct": {"type": "sweep", "run": stage()},
+            "child": {"type": "sweep", "run": stage()},
+            "plain": {"type": "sweep", "run": stage()}}
+    group = make_group(tmp_path, runs, {
+        "direct/run.slurm": "kill -TERM $$\n",
+        "child/run.slurm": "sh -c 'kill -TERM $$'\n",
+        "plain/run.slurm": "exit 3\n",
+    })
+    proc = run_planc("run", str(group), "--local", env=no_gpu_env(tmp_path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    st = status_of(group)
+    assert st["direct"]["run"]["reason"] == "killed by signal SIGTERM"
+    assert st["child"]["run"]["exit_code"] == 143
+    assert st["child"]["run"]["reason"] == "exit code 143 = 128 + 15, SIGTERM"
+    assert st["plain"]["run"]["exit_code"] == 3 and "reason" not in st["plain"]["run"]
+
+
 def _statuses(rec: dict) -> list[str]:
     out = [rec[k]["status"] for k in ("finetune", "run") if isinstance(rec.get(k), dict)]
     return out + [e["status"] for e in (rec.get("evaluations") or {}).values()]

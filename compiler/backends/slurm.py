@@ -330,6 +330,16 @@ def _signal_name(num: int) -> str | None:
         return None
 
 
+def exit_status_text(code: int) -> str:
+    """``"exit code 3"``, or for a status above 128 the signal a shell reports that way
+    (bash: "the return status is 128+n" when a command is killed by signal n, bash(1), EXIT
+    STATUS): ``143`` → ``"exit code 143 = 128 + 15, SIGTERM"``. sacct with accounting
+    stores a cancelled batch script as ``ExitCode=143:0`` when its shell exited on the
+    signal, and as ``0:15`` when the signal ended the shell itself; both name SIGTERM."""
+    name = _signal_name(code - 128) if 128 < code < 192 else None
+    return f"exit code {code} = 128 + {code - 128}, {name}" if name else f"exit code {code}"
+
+
 def map_state(rec: JobRecord) -> StageState:
     """Tracker state of a job (formats.md §4 mapping, refined).
 
@@ -361,7 +371,7 @@ def map_state(rec: JobRecord) -> StageState:
                 text += f" (killed by signal {sig}{', ' + name if name else ''})"
             if code:  # 0 says nothing for a cancelled or never-started job
                 exit_code = code
-                text += f" (exit code {code})"
+                text += f" ({exit_status_text(code)})"
         if rec.reason == NEVER_SATISFIED:
             text += " (a job it depends on failed; it will never run)"
         return StageState("failed", text, exit_code)
