@@ -39,9 +39,10 @@ from . import __version__, layout
 from .config import Settings
 from .diagnostics import Diagnostic, Severity
 from .document import MAX_BYTES, read_bounded
+from .fix import Fix
 
 CACHE_DIR = ".planc_cache"
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by planc.\n"
@@ -139,9 +140,11 @@ def _read_entry(path: Path, file: str) -> list[Diagnostic] | None:
             return None
         out = []
         for d in data["diagnostics"]:
+            autofix = d.get("autofix")
             out.append(Diagnostic(file, int(d["line"]), int(d["column"]), str(d["code"]),
                                   Severity(d["severity"]), str(d["message"]), str(d["name"]),
-                                  None if d["fix"] is None else str(d["fix"])))
+                                  None if d["fix"] is None else str(d["fix"]),
+                                  None if autofix is None else Fix.from_json(autofix)))
         return out
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -152,7 +155,8 @@ def _write_entry(path: Path, diags: Sequence[Diagnostic]) -> None:
         "format": FORMAT,
         "diagnostics": [
             {"line": d.line, "column": d.column, "code": d.code, "severity": d.severity.value,
-             "message": d.message, "name": d.name, "fix": d.fix}
+             "message": d.message, "name": d.name, "fix": d.fix,
+             **({"autofix": d.autofix.to_json()} if d.autofix is not None else {})}
             for d in diags
         ],
     }

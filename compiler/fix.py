@@ -68,6 +68,17 @@ class Fix:
         return {"applicability": self.applicability,
                 "edits": [e.to_json() for e in self.edits]}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fix:
+        """The inverse of :meth:`to_json` (the lint cache stores fixes this way).
+        Raises ``KeyError``/``TypeError``/``ValueError`` on a malformed object."""
+        edits = tuple(Edit(int(e["start"]), int(e["end"]), str(e["content"]),
+                           int(e["line"]), int(e["column"]), int(e["end_line"]),
+                           int(e["end_column"])) for e in data["edits"])
+        if not edits or data["applicability"] not in ("safe", "unsafe"):
+            raise ValueError("a fix has edits and is safe or unsafe")
+        return cls(edits, str(data["applicability"]))
+
 
 def _line_starts(doc: Any) -> list[int]:
     def build(d: Any) -> list[int]:

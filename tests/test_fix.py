@@ -345,3 +345,30 @@ def test_rg006_table_cell_fix_edits_the_alpha_cell_not_the_rank(tmp_path: Path) 
     row = next(x for x in fixed if x.startswith("| Llama-3.2-1B-Instruct_5L_rank4 "))
     assert "| 5L | 4 | 8 | 4 | Fine-tuned |" in row
     assert sum(a != b for a, b in zip(out, fixed, strict=True)) == 1
+
+
+def test_plain_lint_counts_fixable_findings_with_and_without_cache(tmp_path: Path) -> None:
+    """ruff's closing line: plain ``planc lint`` says how many findings ``--fix`` would fix,
+    and the content-hash cache keeps the fixes (a cached second run says the same)."""
+    plan = _copy("rg015", tmp_path)
+    status = _copy("rs003", tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.planc]\ncache = true\n", "utf-8")
+    first = run_planc("lint", str(plan), str(status))
+    assert first.returncode == 1
+    assert "[*] 1 fixable with `planc lint --fix` (1 more with `planc lint --fix " \
+        "--unsafe-fixes`)" in first.stderr
+    assert (tmp_path / ".planc_cache").is_dir()
+    second = run_planc("lint", str(plan), str(status))
+    assert (second.stdout, second.stderr) == (first.stdout, first.stderr)
+    only_unsafe = run_planc("lint", "--no-cache", str(status))
+    assert "[*] 1 fixable with `planc lint --fix --unsafe-fixes`" in only_unsafe.stderr
+    fixed = run_planc("lint", "--fix", str(plan))
+    assert "fixable" not in fixed.stderr
+    assert "fixable" not in run_planc("lint", str(plan)).stderr  # nothing left to fix
+
+
+def test_cached_fix_round_trips() -> None:
+    fix = Fix((Edit(3, 5, "x", 1, 4, 1, 6), Edit(9, 9, "y\n", 2, 1, 2, 1)), "unsafe")
+    assert Fix.from_json(json.loads(json.dumps(fix.to_json()))) == fix
+    with pytest.raises(ValueError):
+        Fix.from_json({"applicability": "maybe", "edits": [Edit(0, 1, "").to_json()]})

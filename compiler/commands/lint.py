@@ -91,7 +91,24 @@ def run(args: argparse.Namespace) -> int:
         warnings = sum(d.severity.value == "warning" for d in diags)
         print(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)",
               file=sys.stderr)
+        if not (args.fix or args.diff):
+            hint = fixable_hint(diags)
+            if hint:
+                print(hint, file=sys.stderr)
     return exit_code(diags, strict)
+
+
+def fixable_hint(diags: list) -> str:
+    """ruff's closing line: ``[*] 3 fixable with `planc lint --fix` (1 more with
+    --unsafe-fixes)``, or ``""`` when no finding carries a fix."""
+    safe = sum(d.autofix is not None and d.autofix.applicability == "safe" for d in diags)
+    unsafe = sum(d.autofix is not None and d.autofix.applicability == "unsafe" for d in diags)
+    if not safe and not unsafe:
+        return ""
+    more = f" ({unsafe} more with `planc lint --fix --unsafe-fixes`)" if unsafe else ""
+    if not safe:
+        return f"[*] {unsafe} fixable with `planc lint --fix --unsafe-fixes`"
+    return f"[*] {safe} fixable with `planc lint --fix`{more}"
 
 
 def _fix(files: list[Path], settings: object, args: argparse.Namespace) -> int:
