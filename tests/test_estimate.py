@@ -334,3 +334,109 @@ def test_site_plan_page_shows_the_estimate_error_per_key(tmp_path: Path) -> None
     pages = site.render_pages(views, ())
     page = next(t for k, t in pages.items() if k.endswith("/index.md") and "Estimate error" in t)
     assert "| 1 | 20.0 % |" in page
+
+
+def _tiny_project(root: Path) -> Path:
+    """A planc project compiling bench/estimate_bench.py's tiny CPU plan (2-layer llama3_2,
+    32 alpaca rows, LoRA ranks 4 and 8) for the CI SLURM profile, without model weights
+    (compiling reads none)."""
+    import importlib.util
+    import json
+    import sys
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("estimate_bench",
+                                                  ROOT / "bench" / "estimate_bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["estimate_bench"] = bench
+    spec.loader.exec_module(bench)
+    assets = root / "assets"
+    (assets / "ckpt").mkdir(parents=True)
+    (assets / "data32.json").write_text(json.dumps({"train": bench._rows(32)}), "utf-8")
+    proj = root / "proj"
+    (proj / "clusters").mkdir(parents=True)
+    (proj / "clusters" / "ci-slurm.yaml").write_text(
+        (ROOT / "clusters" / "ci-slurm.yaml").read_text("utf-8"), "utf-8")
+    (proj / "pyproject.toml").write_text(
+        '[tool.planc]\nignore = ["RG002"]\nmodels = "models.yaml"\n', "utf-8")
+    (proj / "models.yaml").write_text(bench.MODELS, "utf-8")
+    (proj / "tasks").mkdir()
+    (proj / "tasks" / "capitalize.py").write_text(bench.TASK, "utf-8")
+    (proj / "learn.md").write_text(bench.PLAN.format(
+        group="learn", ranks="[4, 8]", assets=assets, data=assets / "data32.json", rows=32),
+        "utf-8")
+    return proj
+
+
+def _compile_tiny(proj: Path, out: Path, layout: str) -> Path:
+    from compiler.config import load_settings
+    from compiler.expand import Options
+    from compiler.pipeline import compile_plan
+
+    settings, _diags = load_settings(proj)
+    res = compile_plan(proj / "learn.md", settings, out=out,
+                       options=Options(layout=layout))
+    assert res.report is not None, [d.message for d in res.diagnostics]
+    return res.group_dir
+
+
+def test_array_group_logs_calibrate_like_per_run_ones(tmp_path: Path) -> None:
+    """Issue 14: an array group's fine-tunes are learned from exactly as per-run ones. The
+    log SLURM writes at the group level (``finetune_array.slurm``'s ``--output``) is
+    attributed to its run through ``array_index.tsv``, never through a folder name."""
+    import dataclasses
+
+    from compiler import layout
+    from compiler.backends.slurm import read_directives
+    from compiler.history import read_history
+
+    proj = _tiny_project(tmp_path)
+    per_run = _compile_tiny(proj, tmp_path / "per-run", "per-run")
+    array = _compile_tiny(proj, tmp_path / "array", "array")
+    rows = layout.parse_array_index((array / layout.ARRAY_INDEX).read_text("utf-8"))
+    (idx, run, kind) = next(r for r in rows if r[1] == "tiny-llama_rank8")
+    assert kind == "fine-tuned" and (per_run / run / "finetune.yaml").is_file()
+    log = CPU_LOG.replace("job=7", "job=41_%d" % idx)
+    # per-run layout: sbatch's slurm-<job>.out in the run folder
+    (per_run / run / "slurm-41.out").write_text(log, "utf-8")
+    # array layout: where the compiled array script's #SBATCH lines send element idx
+    script = (array / layout.FINETUNE_ARRAY).read_text("utf-8")
+    d = read_directives(script)
+    assert d["output"] == "logs/%x_%A_%a.out" and d["job-name"] == "ft-learn"
+    (array / "logs").mkdir()
+    (array / "logs" / f"ft-learn_41_{idx}.out").write_text(log, "utf-8")
+    # logs nothing attributes: an index without a row, a control row, another array's
+    # element, a name of no array element, an undecodable file
+    (array / "logs" / "ft-learn_41_77.out").write_text(log, "utf-8")
+    (array / "logs" / "eval-x_41_0.out").write_text(log, "utf-8")
+    (array / "logs" / "notes.out").write_text(log, "utf-8")
+    (array / "logs" / "ft-learn_41_.out").write_bytes(b"\xff\xfe\x00")
+    (array / "slurm-41.out").write_text(log, "utf-8")
+
+    (a,) = read_history(per_run).observations
+    (b,) = read_history(array).observations
+    assert b.path == str(array / run)
+    assert b.key == a.key and b.key.model == "lora_llama3_2(" + a.key.model.split("(")[1]
+    assert (b.key.hardware, b.key.world_size, b.key.max_seq_len) == ("cpu", 1, 256)
+    assert b.tokens_per_s_gpu is not None and b.tokens_per_s_gpu == a.tokens_per_s_gpu
+    assert dataclasses.replace(b, path=a.path) == a
+    assert read_history(array).calibration(b.key).tokens_per_s_gpu == a.tokens_per_s_gpu
+
+    # sbatch's default output (no --output line): slurm-%A_%a.out in the group folder
+    (array / layout.FINETUNE_ARRAY).write_text(
+        "".join(ln for ln in script.splitlines(keepends=True)
+                if not ln.startswith("#SBATCH --output")), "utf-8")
+    (array / "logs" / f"ft-learn_41_{idx}.out").rename(array / f"slurm-41_{idx}.out")
+    (c,) = read_history(array).observations
+    assert dataclasses.replace(c, path=a.path) == a
+
+    # an index file naming a folder outside the group, or unreadable, attributes nothing
+    (array / layout.ARRAY_INDEX).write_text(f"{idx}\t../{run}\tfine-tuned\t-\n", "utf-8")
+    assert read_history(array).observations == []
+    (array / layout.ARRAY_INDEX).write_bytes(b"\xff\x00\t\n")
+    assert read_history(array).observations == []
+    # and a per-run log next to the run (what planc's array elements redirect to) counts
+    (array / run / f"slurm-41_{idx}.out").write_text(log, "utf-8")
+    (d2,) = read_history(array).observations
+    assert dataclasses.replace(d2, path=a.path) == a
