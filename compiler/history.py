@@ -30,7 +30,8 @@ never by a folder's name. A group-level log that matches no fine-tuned row is no
 
 Evaluation times come from inspect-ai logs (``*.eval``/``*.json`` under the run's ``eval/``
 folder): ``read_eval_log(path, header_only=True)``, ``stats.completed_at −
-stats.started_at``, keyed by task name and hardware.
+stats.started_at``, keyed by the run's model (from its config), the task name and the
+hardware (:func:`eval_label`).
 
 The estimate uses the **median** of the observations whose key equals the planned run's
 (:meth:`History.calibration`); none matching is "no calibration".
@@ -162,12 +163,20 @@ class Observation:
 
 @dataclass
 class EvalObservation:
-    """One inspect-ai evaluation log: task name, hardware, seconds from start to end."""
+    """One inspect-ai evaluation log: task name, hardware, seconds from start to end, and
+    ``model`` the evaluated run's model (:func:`model_id` of its own ``finetune.yaml``)."""
 
     path: str
     task: str
     hardware: str
     seconds: float
+    model: str = ""
+
+
+def eval_label(model: str, hardware: str, task: str) -> str:
+    """The key of an evaluation estimate learned from prior inspect-ai logs (the
+    ``estimate_key`` of an evaluation stage): ``evaluation · <model> · <hardware> · <task>``."""
+    return f"evaluation · {model} · {hardware} · {task}"
 
 
 @dataclass(frozen=True)
@@ -221,9 +230,12 @@ class History:
                            float(statistics.median(per)) if per else None,
                            float(statistics.median(ck)) if ck else None)
 
-    def eval_seconds(self, task: str, hardware: str) -> float | None:
-        """Median seconds of prior evaluations of ``task`` on ``hardware``."""
-        xs = [e.seconds for e in self.evals if e.task == task and e.hardware == hardware]
+    def eval_seconds(self, task: str, hardware: str, model: str | None = None
+                     ) -> float | None:
+        """Median seconds of prior evaluations of ``task`` on ``hardware`` (of ``model``, a
+        :func:`model_id`, when given); ``None`` without any."""
+        xs = [e.seconds for e in self.evals if e.task == task and e.hardware == hardware
+              and (model is None or e.model == model)]
         return float(statistics.median(xs)) if xs else None
 
 
@@ -439,7 +451,7 @@ def read_run(folder: Path, files: Iterable[str], extra_logs: Iterable[Path] = ()
                        logged_tps=logged, ckpt_gib=parsed.get("ckpt_gib"))
 
 
-def _read_evals(folder: Path, hardware: str) -> list[EvalObservation]:
+def _read_evals(folder: Path, hardware: str, model: str) -> list[EvalObservation]:
     from inspect_ai.log import read_eval_log
 
     out = []
@@ -456,7 +468,7 @@ def _read_evals(folder: Path, hardware: str) -> list[EvalObservation]:
             except Exception:  # noqa: BLE001 — a foreign or broken log is no observation
                 continue
             out.append(EvalObservation(os.path.join(root, f), log.eval.task.split("/")[-1],
-                                       hardware, (b - a).total_seconds()))
+                                       hardware, (b - a).total_seconds(), model))
     return out
 
 
@@ -564,7 +576,8 @@ def read_history(folder: Path, evals: bool = True) -> History:
         if o is not None:
             hist.observations.append(o)
             if evals and (Path(here) / "eval").is_dir():
-                hist.evals += _read_evals(Path(here) / "eval", o.key.hardware)
+                hist.evals += _read_evals(Path(here) / "eval", o.key.hardware,
+                                         o.key.model)
         stack += sorted((e.path for e in entries if e.is_dir() and e.name != "logs"),
                         reverse=True)
     hist.observations.sort(key=lambda o: o.path)

@@ -236,18 +236,86 @@ def test_mape() -> None:
     assert mape([(1, 0)]) is None
 
 
-def test_estimate_ledger_mape_per_stage() -> None:
+def test_estimate_ledger_mape_per_stage_kind_and_key() -> None:
     from compiler.results import estimate_ledger, render_ledger
 
+    ev_a = "evaluation · lora_llama3_2_1b · A100 · cap"
+    no_cal = "no calibration · seed 004 default"
     status = {"runs": {
         "a": {"finetune": {"status": "completed", "estimate_s": 110.0, "elapsed_s": 100.0},
-              "evaluations": {"t_epoch_0": {"estimate_s": 60.0, "elapsed_s": 50.0}}},
-        "b": {"finetune": {"status": "completed", "estimate_s": 70.0, "elapsed_s": 100.0}},
-        "c": {"finetune": {"status": "pending", "estimate_s": 70.0}}}}
+              "evaluations": {"t_epoch_0": {"estimate_s": 60.0, "elapsed_s": 50.0,
+                                            "estimate_key": ev_a},
+                              "u_epoch_0": {"estimate_s": 90.0, "elapsed_s": 100.0,
+                                            "estimate_key": no_cal}}},
+        "b": {"finetune": {"status": "completed", "estimate_s": 70.0, "elapsed_s": 100.0},
+              "evaluations": {"t_epoch_0": {"estimate_s": 40.0, "elapsed_s": 50.0,
+                                            "estimate_key": ev_a},
+                              "u_epoch_0": {"estimate_s": 130.0, "elapsed_s": 100.0,
+                                            "estimate_key": no_cal}}},
+        "c": {"finetune": {"status": "completed", "estimate_s": 50.0, "elapsed_s": 100.0,
+                           "estimate_key": "k|1"},
+              "evaluations": {"t_epoch_0": {"estimate_s": 40.0, "elapsed_s": 50.0}}},
+        "d": {"finetune": {"status": "pending", "estimate_s": 70.0}}}}
     rows = estimate_ledger(status)
-    assert rows == [{"stage": "evaluation", "n": 1, "mape": pytest.approx(20.0)},
-                    {"stage": "finetune", "n": 2, "mape": pytest.approx(20.0)}]
-    assert "| finetune | 2 | 20.0 % |" in render_ledger(rows)
+    assert rows == [
+        {"stage": "evaluation", "key": ev_a, "n": 2, "mape": pytest.approx(20.0)},
+        {"stage": "evaluation", "key": no_cal, "n": 2, "mape": pytest.approx(20.0)},
+        {"stage": "evaluation", "key": "—", "n": 1, "mape": pytest.approx(20.0)},
+        {"stage": "finetune", "key": "k|1", "n": 1, "mape": pytest.approx(50.0)},
+        {"stage": "finetune", "key": "—", "n": 2, "mape": pytest.approx(20.0)}]
+    text = render_ledger(rows)
+    assert "| stage | key | pairs | MAPE |" in text
+    assert f"| evaluation | {ev_a} | 2 | 20.0 % |" in text
+    assert "| finetune | k\\|1 | 1 | 50.0 % |" in text  # a | in a key stays in its cell
+
+
+def test_evaluation_stages_record_the_key_their_estimate_came_from(tmp_path: Path) -> None:
+    """Issue 14's ledger per key for evaluations: compile writes each evaluation stage's
+    ``estimate_key`` — the prior inspect-ai logs (model · hardware · task) it was learned
+    from, else which formula and speed gave it."""
+    import yaml
+
+    from compiler import history as hist
+
+    proj = _tiny_project(tmp_path)
+    group = _compile_tiny(proj, tmp_path / "plain", "per-run")
+    runs = yaml.safe_load((group / "runs_status.yaml").read_text("utf-8"))["runs"]
+    ev = runs["tiny-llama_rank4"]["evaluations"]
+    assert list(ev) == ["capitalize_epoch_1"]
+    # the plan states neither a speed nor a test split: seed 004's per-size eval time
+    assert ev["capitalize_epoch_1"]["estimate_key"] == "no calibration · seed 004 default"
+    assert ev["capitalize_epoch_1"]["estimate_s"] == est.SIZE_DEFAULTS["tiny"]["eval_job_s"]
+    assert runs["tiny-llama_rank4"]["finetune"]["estimate_key"].startswith("lora_llama3_2(")
+
+    # with prior evaluations of this model's task on this hardware: their median and key
+    model = "lora_llama3_2(" + runs["tiny-llama_rank4"]["finetune"]["estimate_key"].split(
+        "(", 1)[1].split(")", 1)[0] + ")"
+    h = hist.History(evals=[hist.EvalObservation("x", "capitalize", "cpu", s, model)
+                            for s in (30.0, 40.0, 90.0)]
+                     + [hist.EvalObservation("y", "capitalize", "cpu", 500.0, "other()"),
+                        hist.EvalObservation("z", "capitalize", "A100", 500.0, model)])
+    from compiler.config import load_settings
+    from compiler.expand import Options
+    from compiler.pipeline import compile_plan
+
+    settings, _ = load_settings(proj)
+    res = compile_plan(proj / "learn.md", settings, out=tmp_path / "learned",
+                       options=Options(history=h))
+    runs = yaml.safe_load((res.group_dir / "runs_status.yaml").read_text("utf-8"))["runs"]
+    stage = runs["tiny-llama_rank8"]["evaluations"]["capitalize_epoch_1"]
+    assert stage["estimate_s"] == 40.0
+    assert stage["estimate_key"] == hist.eval_label(model, "cpu", "capitalize") == (
+        f"evaluation · {model} · cpu · capitalize")
+
+    # a stated speed and test split: the seed formula, keyed by where the speed came from
+    e = est.estimate_run(est.speeds_for("tiny", None, 2.0), fine_tuned=False,
+                         train_samples=None, test_samples=50, batch_size=5, grad_accum=1,
+                         epochs=1, evaluations=1, gpus=0, eval_gpus=0)
+    assert e.eval_key == "no calibration · stated it/s × 2.5"
+    assert e.eval_job_seconds == round(10 / 5.0 + 60.0, 1)
+    assert est.estimate_run(est.speeds_for("tiny", None, 2.0), fine_tuned=False,
+                            train_samples=None, test_samples=50, batch_size=5, grad_accum=1,
+                            epochs=1, evaluations=0, gpus=0, eval_gpus=0).eval_key == ""
 
 
 def test_learning_from_1000_folders_is_under_2_s() -> None:
@@ -296,6 +364,9 @@ def test_eval_time_comes_from_prior_inspect_logs(tmp_path: Path) -> None:
     hist = read_history(tmp_path / "hist")
     (ev,) = hist.evals
     assert (ev.task, ev.hardware, ev.seconds) == ("capitalize", "cpu", took)
+    assert ev.model == hist.observations[0].key.model  # from the run's own finetune.yaml
+    assert hist.eval_seconds("capitalize", "cpu", ev.model) == took
+    assert hist.eval_seconds("capitalize", "cpu", "lora_llama3_2_1b") is None
     assert hist.eval_seconds("capitalize", "cpu") == took
     assert hist.eval_seconds("capitalize", "A100") is None
     speeds = est.speeds_for("tiny", hist, 1.0, None)
@@ -329,11 +400,11 @@ def test_site_plan_page_shows_the_estimate_error_per_key(tmp_path: Path) -> None
     status_file.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
     views = site.collect(Settings(root=ROOT), plans, build)
     view = next(v for v in views if v.group == group.name)
-    assert view.ledger == [{"stage": f"finetune · {ft['estimate_key']}", "n": 1,
+    assert view.ledger == [{"stage": "finetune", "key": ft["estimate_key"], "n": 1,
                             "mape": pytest.approx(20.0)}]
     pages = site.render_pages(views, ())
     page = next(t for k, t in pages.items() if k.endswith("/index.md") and "Estimate error" in t)
-    assert "| 1 | 20.0 % |" in page
+    assert f"| finetune | {ft['estimate_key']} | 1 | 20.0 % |" in page
 
 
 def _tiny_project(root: Path) -> Path:
@@ -397,7 +468,7 @@ def test_array_group_logs_calibrate_like_per_run_ones(tmp_path: Path) -> None:
     rows = layout.parse_array_index((array / layout.ARRAY_INDEX).read_text("utf-8"))
     (idx, run, kind) = next(r for r in rows if r[1] == "tiny-llama_rank8")
     assert kind == "fine-tuned" and (per_run / run / "finetune.yaml").is_file()
-    log = CPU_LOG.replace("job=7", "job=41_%d" % idx)
+    log = CPU_LOG.replace("job=7", f"job=41_{idx}")
     # per-run layout: sbatch's slurm-<job>.out in the run folder
     (per_run / run / "slurm-41.out").write_text(log, "utf-8")
     # array layout: where the compiled array script's #SBATCH lines send element idx
