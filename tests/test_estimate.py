@@ -515,3 +515,32 @@ def test_array_group_logs_calibrate_like_per_run_ones(tmp_path: Path) -> None:
     (array / run / f"slurm-41_{idx}.out").write_text(log, "utf-8")
     (d2,) = read_history(array).observations
     assert dataclasses.replace(d2, path=a.path) == a
+
+
+def test_array_logs_follow_the_scripts_output_pattern(tmp_path: Path) -> None:
+    """An absolute ``--output`` (the out_root form) whose folder names the job (``%x``) and
+    a zero-padded index (``%3a``) are found; a pattern without ``%a`` attributes nothing."""
+    from compiler.history import array_logs
+
+    group = tmp_path / "g"
+    for run in ("r0", "r1", "base"):
+        (group / run).mkdir(parents=True)
+    (group / "array_index.tsv").write_text(
+        "# index\trun\tkind\tconfig\n0\tr0\tfine-tuned\tr0/finetune.yaml\n"
+        "1\tr1\tfine-tuned\tr1/finetune.yaml\n2\tbase\tcontrol\t-\n", "utf-8")
+    logs = tmp_path / "scratch" / "ft-g" / "logs"
+    logs.mkdir(parents=True)
+    (group / "finetune_array.slurm").write_text(
+        f"#!/bin/bash\n#SBATCH --job-name=ft-g\n#SBATCH --output={tmp_path}/scratch/%x/logs/"
+        "%x_%A_%3a.out\n#SBATCH --array=0-1\nset -e\n", "utf-8")
+    for name in ("ft-g_5_001.out", "ft-g_5_000.out", "ft-g_6_001.out", "ft-g_5_002.out",
+                 "ft-h_5_000.out", "ft-g_5_1.out.bak"):
+        (logs / name).write_text("x", "utf-8")
+    got = {k: sorted(p.name for p in v) for k, v in array_logs(group).items()}
+    assert got == {str(group / "r0"): ["ft-g_5_000.out"],
+                   str(group / "r1"): ["ft-g_5_001.out", "ft-g_6_001.out"]}
+    (group / "finetune_array.slurm").write_text(
+        "#!/bin/bash\n#SBATCH --output=logs/%j.out\nset -e\n", "utf-8")
+    assert array_logs(group) == {}
+    (group / "finetune_array.slurm").unlink()
+    assert array_logs(group) == {}
