@@ -11,9 +11,11 @@ its estimate (``estimate_s`` in ``runs_status.yaml``) is compared with the job's
 wall clock (planc's ``job start``/``job end`` lines). Goal: within ±15 %.
 
 **Speed** (always): 1,000 run folders (config, SLURM log, DiskLogger log, data file) are
-written, then read by :func:`compiler.history.read_history` and, as the baseline in the
-same process, by a loop that only opens and reads the same files' bytes (the floor: planc
-cannot learn faster than it can read). Best of ``--repeat`` rounds. Goal: < 2 s.
+written — once as per-run folders, once as array groups of 50 whose logs sit at the group
+level (:func:`to_array_groups`) — then read by :func:`compiler.history.read_history` and,
+as the baseline in the same process, by a loop that only opens and reads the same files'
+bytes (the floor: planc cannot learn faster than it can read). Best of ``--repeat``
+rounds. Goal: < 2 s.
 
 Usage::
 
@@ -233,6 +235,25 @@ def make_folders(root: Path, n: int) -> None:
             for s in range(1, 33)), "utf-8")
 
 
+def to_array_groups(root: Path) -> None:
+    """Turn :func:`make_folders`' groups into compiled array groups as SLURM leaves them
+    when the elements' output stays at the group level: ``array_index.tsv``, a
+    ``finetune_array.slurm`` with ``--output=logs/%x_%A_%a.out``, and each run's log moved
+    to ``<group>/logs/ft-<group>_<array id>_<index>.out`` (history attributes it back)."""
+    for g in sorted(root.glob("group*")):
+        runs = sorted(g.iterdir(), key=lambda p: int(p.name[3:]))
+        (g / "logs").mkdir()
+        (g / "array_index.tsv").write_text("".join(
+            f"{i}\t{r.name}\tfine-tuned\t{r.name}/finetune.yaml\n"
+            for i, r in enumerate(runs)), "utf-8")
+        (g / "finetune_array.slurm").write_text(
+            f"#!/bin/bash\n#SBATCH --job-name=ft-{g.name}\n"
+            "#SBATCH --output=logs/%x_%A_%a.out\nset -euo pipefail\n", "utf-8")
+        for i, r in enumerate(runs):
+            for log in r.glob("slurm-*.out"):
+                log.rename(g / "logs" / f"ft-{g.name}_{900 + int(g.name[5:])}_{i}.out")
+
+
 def _baseline(root: Path) -> int:
     total = 0
     for dirpath, _dirs, files in os.walk(root):
@@ -242,10 +263,14 @@ def _baseline(root: Path) -> int:
     return total
 
 
-def speed(n: int, repeat: int) -> dict[str, float]:
+def speed(n: int, repeat: int, array: bool = False) -> dict[str, float]:
+    """Best-of-``repeat`` seconds to learn from ``n`` run folders (per-run layout, or
+    ``array`` groups of 50 whose logs sit at the group level) and to only read them."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_folders(root, n)
+        if array:
+            to_array_groups(root)
         best_base = best_learn = float("inf")
         for _ in range(repeat):
             t = time.perf_counter()
@@ -271,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     s = speed(args.folders, args.repeat)
     print(f"learn from {s['folders']} run folders: {s['learn_s']:.3f} s "
           f"(baseline read {s['baseline_s']:.3f} s, ratio {s['ratio']:.1f}×; goal < 2 s)")
+    a = speed(args.folders, args.repeat, array=True)
+    print(f"learn from {a['folders']} runs of array groups (group-level logs): "
+          f"{a['learn_s']:.3f} s (baseline read {a['baseline_s']:.3f} s; goal < 2 s)")
     if args.proof:
         with tempfile.TemporaryDirectory() as tmp:
             p = proof(Path(tmp))

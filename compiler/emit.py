@@ -144,8 +144,10 @@ def status_data(matrix: RunMatrix) -> dict[str, Any]:
             if run.estimate.key:
                 ft["estimate_key"] = run.estimate.key
         rec: dict[str, Any] = {"finetune": ft}
-        rec["evaluations"] = {e.key: {**stage(), "estimate_s": run.estimate.eval_job_seconds}
-                              for e in run.evaluations}
+        ev: dict[str, Any] = {"estimate_s": run.estimate.eval_job_seconds}
+        if run.estimate.eval_key:  # where the evaluation estimate came from (the ledger)
+            ev["estimate_key"] = run.estimate.eval_key
+        rec["evaluations"] = {e.key: {**stage(), **ev} for e in run.evaluations}
         runs[run.name] = rec
     data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run_group": matrix.group,
                             "runs": runs}

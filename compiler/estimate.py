@@ -137,7 +137,7 @@ def token_train_seconds(tokens_per_epoch: float, epochs: int, cal: _history.Cali
 def estimate_run(speeds: Speeds, *, fine_tuned: bool, train_samples: int | None,
                  test_samples: int | None, batch_size: int, grad_accum: int, epochs: int,
                  evaluations: int, gpus: int, eval_gpus: int,
-                 eval_job_s: float | None = None) -> Estimate:
+                 eval_job_s: float | None = None, eval_key: str | None = None) -> Estimate:
     """The one estimate of a run: used by expand (``Run.estimate``, ``#SBATCH --time``),
     lint (RG016/CL007), the README, the tracker payloads and the site.
 
@@ -145,8 +145,13 @@ def estimate_run(speeds: Speeds, *, fine_tuned: bool, train_samples: int | None,
     (:func:`token_train_seconds`; tokens from the data file, else the stated train samples
     × the calibration's tokens per sample); else seed 004's formulas (module docstring)
     with the plan's stated or the seed's speeds. ``eval_job_s``: the median of prior
-    inspect-ai evaluations of the same tasks on the same hardware, when there are any;
-    else the seed formula. Units: seconds, GPU hours, GiB.
+    inspect-ai evaluations of the same tasks on the same hardware, when there are any
+    (``eval_key`` their :func:`compiler.history.eval_label`); else the seed formula.
+    ``Estimate.eval_key`` names the source of ``eval_job_seconds`` for the ledger:
+    ``eval_key``; ``training calibration × 2.5 · <key>`` (the formula with the calibrated
+    training speed); ``no calibration · stated it/s × 2.5`` (the plan's speed); ``no
+    calibration · seed 004 default`` (the per-size typical eval time); empty without
+    evaluations. Units: seconds, GPU hours, GiB.
     """
     measured = speeds.basis in ("history", "plan")
     d = speeds.defaults
@@ -169,9 +174,17 @@ def estimate_run(speeds: Speeds, *, fine_tuned: bool, train_samples: int | None,
                                    grad_accum, epochs, it_s or d["it_s"], d["epoch_guess_s"])
     if eval_job_s is not None:
         job_s = eval_job_s
+        ekey = eval_key or "evaluation · prior inspect-ai logs"
     else:
-        job_s = eval_job_seconds(test_samples if measured and it_s else None,
+        formula = bool(test_samples and measured and it_s)
+        job_s = eval_job_seconds(test_samples if formula else None,
                                  batch_size or 1, it_s or 1.0, d["eval_job_s"])
+        if not formula:
+            ekey = "no calibration · seed 004 default"
+        elif cal is not None:
+            ekey = f"training calibration × {EVAL_SPEEDUP:g} · {cal.key.label()}"
+        else:
+            ekey = f"no calibration · stated it/s × {EVAL_SPEEDUP:g}"
     eval_s = job_s * evaluations
     gpu_h = (train_s * max(gpus, 0) + eval_s * max(eval_gpus, 0)) / 3600
     return Estimate(
@@ -185,7 +198,8 @@ def estimate_run(speeds: Speeds, *, fine_tuned: bool, train_samples: int | None,
         tokens_per_epoch=tokens or 0,
         calibration=(f"{cal.n} prior run(s): {cal.key.label()}" if cal is not None
                      else "no calibration"),
-        key=speeds.key.label() if speeds.key is not None and fine_tuned else "")
+        key=speeds.key.label() if speeds.key is not None and fine_tuned else "",
+        eval_key=ekey if evaluations else "")
 
 
 def group_totals(runs: Sequence[Any]) -> Totals:

@@ -508,14 +508,26 @@ class _GroupContext:
                                          key, tokens)
         return self.speeds[ck]
 
-    def eval_job_seconds(self, evals: Sequence[Any]) -> float | None:
-        """The median prior duration of these evaluations' tasks on this hardware (the
-        longest task's, so one limit fits every job), ``None`` without history."""
-        if self.history is None:
-            return None
-        found = [self.history.eval_seconds(e.task, self.hardware()) for e in evals]
-        found = [x for x in found if x is not None]
-        return max(found) if found and len(found) == len(evals) else None
+    def eval_calibration(self, evals: Sequence[Any], model: str
+                         ) -> tuple[float | None, str | None]:
+        """(seconds, key): the median prior duration of these evaluations' tasks of
+        ``model`` on this hardware — the longest task's, so one limit fits every job — and
+        its :func:`compiler.history.eval_label`; ``(None, None)`` without history for
+        every task."""
+        from . import history as hist
+
+        if self.history is None or not evals:
+            return None, None
+        entry = self.registry.get(model)
+        if entry is None:
+            return None, None
+        mid = hist.model_id(entry.component, entry.model_kwargs)
+        hw = self.hardware()
+        found = [(self.history.eval_seconds(e.task, hw, mid), e.task) for e in evals]
+        if any(s is None for s, _t in found):
+            return None, None
+        secs, task = max(found, key=lambda x: (x[0], x[1]))  # type: ignore[arg-type,return-value]
+        return secs, hist.eval_label(mid, hw, task)
 
 
 def _group_context(spec: Any, settings: Any, options: Options,
@@ -787,9 +799,10 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
         finetune = _finetune(spec, gc, t, int(rank or 0), int(batch), combo,
                              "cpu" if gc.gpus == 0 else entry.device, diags)
     root = _source_root(spec.source)
+    eval_s, eval_key = gc.eval_calibration(evals, model)
     estimate = est.estimate_run(
         gc.speeds_for(model, size, finetune, root), fine_tuned=not control,
-        eval_job_s=gc.eval_job_seconds(evals) if evals else None,
+        eval_job_s=eval_s, eval_key=eval_key,
         train_samples=_count(spec.splits.get("train")),
         test_samples=_count(spec.splits.get("test")), batch_size=int(batch or 1),
         grad_accum=finetune.gradient_accumulation_steps if finetune else 1, epochs=epochs,

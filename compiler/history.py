@@ -20,9 +20,18 @@ A prior run folder is a folder holding the torchtune config the run ran with
   config names, counted by :func:`count_tokens`) and so tokens/s per GPU; torchtune's own
   ``tokens_per_second_per_gpu`` (DiskLogger ``logs/log_*.txt``) is kept beside it.
 
+**Array layout.** A compiled array group (``layout: array``) records which run each array
+index is in ``array_index.tsv`` (:func:`compiler.layout.parse_array_index`). planc's array
+elements redirect their output to ``<run>/slurm-<array id>_<index>.out``, read as any run's
+log; what SLURM itself writes at the group level (the ``#SBATCH --output`` of
+``finetune_array.slurm``: ``logs/%x_%A_%a.out``, or sbatch's default ``slurm-%A_%a.out``)
+is attributed to its run by the ``%a`` index through that mapping (:func:`array_logs`) —
+never by a folder's name. A group-level log that matches no fine-tuned row is not read.
+
 Evaluation times come from inspect-ai logs (``*.eval``/``*.json`` under the run's ``eval/``
 folder): ``read_eval_log(path, header_only=True)``, ``stats.completed_at −
-stats.started_at``, keyed by task name and hardware.
+stats.started_at``, keyed by the run's model (from its config), the task name and the
+hardware (:func:`eval_label`).
 
 The estimate uses the **median** of the observations whose key equals the planned run's
 (:meth:`History.calibration`); none matching is "no calibration".
@@ -43,6 +52,7 @@ from typing import Any
 import yaml
 
 from . import layout
+from .backends import slurm as _slurm
 
 try:  # PyYAML's C loader (toolchain: always present in the venv)
     from yaml import CSafeLoader as _Loader
@@ -67,6 +77,8 @@ _END = re.compile(r"^planc: job end (\d+)", re.M)
 _KV = re.compile(r"(\w+)=(\S*)")
 _STEP = re.compile(r"^Step \d+ \| (.*)$", re.M)
 _CKPT = re.compile(r"(Model|Adapter) checkpoint of size ([\d.]+) GiB saved to \S*?epoch_(\d+)")
+_SBATCH_CODE = re.compile(r"%(\d*)([%AajxuNnst])")  # sbatch(1) "filename pattern"
+_JOB_ORDER = re.compile(r"(\d+)(?:_(\d+))?\.(?:out|log)$")
 _TPS = re.compile(r"tokens_per_second_per_gpu:([\d.eE+-]+)")
 _RECIPES = {
     "LoRAFinetuneRecipeSingleDevice": "lora_finetune_single_device",
@@ -151,12 +163,20 @@ class Observation:
 
 @dataclass
 class EvalObservation:
-    """One inspect-ai evaluation log: task name, hardware, seconds from start to end."""
+    """One inspect-ai evaluation log: task name, hardware, seconds from start to end, and
+    ``model`` the evaluated run's model (:func:`model_id` of its own ``finetune.yaml``)."""
 
     path: str
     task: str
     hardware: str
     seconds: float
+    model: str = ""
+
+
+def eval_label(model: str, hardware: str, task: str) -> str:
+    """The key of an evaluation estimate learned from prior inspect-ai logs (the
+    ``estimate_key`` of an evaluation stage): ``evaluation · <model> · <hardware> · <task>``."""
+    return f"evaluation · {model} · {hardware} · {task}"
 
 
 @dataclass(frozen=True)
@@ -210,9 +230,12 @@ class History:
                            float(statistics.median(per)) if per else None,
                            float(statistics.median(ck)) if ck else None)
 
-    def eval_seconds(self, task: str, hardware: str) -> float | None:
-        """Median seconds of prior evaluations of ``task`` on ``hardware``."""
-        xs = [e.seconds for e in self.evals if e.task == task and e.hardware == hardware]
+    def eval_seconds(self, task: str, hardware: str, model: str | None = None
+                     ) -> float | None:
+        """Median seconds of prior evaluations of ``task`` on ``hardware`` (of ``model``, a
+        :func:`model_id`, when given); ``None`` without any."""
+        xs = [e.seconds for e in self.evals if e.task == task and e.hardware == hardware
+              and (model is None or e.model == model)]
         return float(statistics.median(xs)) if xs else None
 
 
@@ -372,13 +395,26 @@ def _logged_tps(logs: Path) -> float | None:
     return statistics.median(vals[1:] or vals) if vals else None  # step 1 holds warm-up
 
 
-def read_run(folder: Path, files: Iterable[str]) -> Observation | None:
-    """The observation of one run folder (``files``: the names in it), or ``None`` when it
-    has no torchtune config or no log with a training loop."""
+def _job_order(path: Path) -> tuple[int, int, str]:
+    """Sort key of a log: its job (or array) id and task index as numbers, so that
+    ``slurm-10.out`` comes after ``slurm-9.out``; logs without one sort first."""
+    m = _JOB_ORDER.search(path.name)
+    if m is None:
+        return (-1, -1, path.name)
+    return (int(m.group(1)), int(m.group(2) or -1), path.name)
+
+
+def read_run(folder: Path, files: Iterable[str], extra_logs: Iterable[Path] = ()
+             ) -> Observation | None:
+    """The observation of one run folder (``files``: the names in it; ``extra_logs``: logs
+    outside it attributed to it, :func:`array_logs`), or ``None`` when it has no torchtune
+    config or no log with a training loop. Of several logs the newest job's with a training
+    loop counts (a retry beats the failure)."""
     names = set(files)
     cfg_name = next((c for c in CONFIG_NAMES if c in names), None)
-    logs = sorted(n for n in names if (n.startswith("slurm-") and n.endswith(".out"))
-                  or n.endswith(".log"))
+    logs = sorted([folder / n for n in names
+                   if (n.startswith("slurm-") and n.endswith(".out")) or n.endswith(".log")]
+                  + list(extra_logs), key=_job_order)
     if cfg_name is None or not logs:
         return None
     try:
@@ -388,9 +424,9 @@ def read_run(folder: Path, files: Iterable[str]) -> Observation | None:
     if not isinstance(cfg, dict):
         return None
     parsed: dict[str, Any] = {}
-    for n in logs[::-1]:  # the newest job id last in sort order: a retry beats the failure
+    for log in logs[::-1]:  # the newest job id last in sort order: a retry beats the failure
         try:
-            parsed = parse_log((folder / n).read_text("utf-8", errors="replace"))
+            parsed = parse_log(log.read_text("utf-8", errors="replace"))
         except OSError:
             continue
         if parsed.get("loop_s"):
@@ -415,7 +451,7 @@ def read_run(folder: Path, files: Iterable[str]) -> Observation | None:
                        logged_tps=logged, ckpt_gib=parsed.get("ckpt_gib"))
 
 
-def _read_evals(folder: Path, hardware: str) -> list[EvalObservation]:
+def _read_evals(folder: Path, hardware: str, model: str) -> list[EvalObservation]:
     from inspect_ai.log import read_eval_log
 
     out = []
@@ -432,18 +468,101 @@ def _read_evals(folder: Path, hardware: str) -> list[EvalObservation]:
             except Exception:  # noqa: BLE001 — a foreign or broken log is no observation
                 continue
             out.append(EvalObservation(os.path.join(root, f), log.eval.task.split("/")[-1],
-                                       hardware, (b - a).total_seconds()))
+                                       hardware, (b - a).total_seconds(), model))
+    return out
+
+
+def _name_regex(pattern: str, job_name: str) -> re.Pattern[str] | None:
+    """A regex for the file names sbatch's ``--output`` file name ``pattern`` gives array
+    elements (sbatch(1) "filename pattern"): ``%a`` (task index) captured as ``a``, ``%A``
+    and ``%j`` numbers, ``%x`` the job name, other codes any text. ``None`` without ``%a``:
+    such a log cannot be attributed to one element."""
+    parts: list[str] = []
+    pos = 0
+    seen_a = False
+    for m in _SBATCH_CODE.finditer(pattern):
+        parts.append(re.escape(pattern[pos:m.start()]))
+        code = m.group(2)
+        if code == "%":
+            parts.append("%")
+        elif code == "a":
+            parts.append("(?P=a)" if seen_a else r"(?P<a>\d+)")
+            seen_a = True
+        elif code in "Aj":
+            parts.append(r"\d+")
+        elif code == "x":
+            parts.append(re.escape(job_name))
+        else:
+            parts.append("[^/]*")
+        pos = m.end()
+    parts.append(re.escape(pattern[pos:]))
+    return re.compile("".join(parts) + r"\Z") if seen_a else None
+
+
+def array_logs(group: Path) -> dict[str, list[Path]]:
+    """The fine-tune logs SLURM wrote at the level of the compiled array group ``group``,
+    by the folder of the run each belongs to (``os.path.join(group, run)``).
+
+    The file names are those ``finetune_array.slurm``'s ``#SBATCH --output`` gives (default
+    ``slurm-%A_%a.out``, sbatch(1); relative to the group folder or its ``--chdir``; folders
+    holding ``%x``/``%u`` expanded, others not searched); the ``%a`` index is looked up in
+    ``array_index.tsv`` (:func:`compiler.layout.parse_array_index`), and only a
+    ``fine-tuned`` row with a safe run name whose folder exists attributes a log. Anything
+    else (an unreadable index or script, a log of another index, another array's or a
+    foreign file) is left out. ``{}`` when ``group`` is not an array group."""
+    try:
+        rows = layout.parse_array_index(
+            (group / layout.ARRAY_INDEX).read_text("utf-8", errors="replace"))
+        script = group / layout.FINETUNE_ARRAY
+        d = _slurm.read_directives(script.read_text("utf-8", errors="replace"))
+    except OSError:
+        return {}
+    runs: dict[int, str] = {}
+    for i, run, kind in rows:
+        if kind != "fine-tuned":
+            continue
+        try:
+            runs[i] = layout.safe_name(run)
+        except layout.UnsafeName:
+            continue
+    pattern = d.get("output") or "slurm-%A_%a.out"
+    job_name = d.get("job-name") or script.name
+    workdir = group
+    if d.get("chdir"):
+        workdir = Path(d["chdir"]) if Path(d["chdir"]).is_absolute() else group / d["chdir"]
+    head, tail = os.path.split(pattern)
+    user = os.environ.get("USER") or os.environ.get("LOGNAME") or ""
+    head = head.replace("%x", job_name).replace("%u", user)
+    regex = _name_regex(tail, job_name)
+    if regex is None or "%" in head.replace("%%", ""):
+        return {}
+    where = Path(head.replace("%%", "%"))
+    where = where if where.is_absolute() else workdir / where
+    out: dict[str, list[Path]] = {}
+    try:
+        entries = list(os.scandir(where))
+    except OSError:
+        return {}
+    for e in entries:
+        m = regex.match(e.name)
+        if m is None or int(m.group("a")) not in runs or not e.is_file():
+            continue
+        run_dir = os.path.join(str(group), runs[int(m.group("a"))])
+        if os.path.isdir(run_dir):
+            out.setdefault(run_dir, []).append(Path(e.path))
     return out
 
 
 def read_history(folder: Path, evals: bool = True) -> History:
     """Every prior run under ``folder`` (any depth). A folder's name is never read: the
-    key comes from the run's config and log (module docstring). Unreadable files and
-    folders without a training loop are skipped."""
+    key comes from the run's config and log (module docstring); an array group's
+    group-level logs count for the runs :func:`array_logs` attributes them to. Unreadable
+    files and folders without a training loop are skipped."""
     hist = History()
     if not folder.is_dir():
         return hist
     stack = [str(folder)]
+    attributed: dict[str, list[Path]] = {}  # run folder → group-level array logs
     while stack:
         here = stack.pop()
         try:
@@ -451,11 +570,14 @@ def read_history(folder: Path, evals: bool = True) -> History:
         except OSError:
             continue
         files = [e.name for e in entries if e.is_file()]
-        o = read_run(Path(here), files)
+        if layout.ARRAY_INDEX in files:  # the group is visited before its run folders
+            attributed.update(array_logs(Path(here)))
+        o = read_run(Path(here), files, attributed.pop(here, ()))
         if o is not None:
             hist.observations.append(o)
             if evals and (Path(here) / "eval").is_dir():
-                hist.evals += _read_evals(Path(here) / "eval", o.key.hardware)
+                hist.evals += _read_evals(Path(here) / "eval", o.key.hardware,
+                                         o.key.model)
         stack += sorted((e.path for e in entries if e.is_dir() and e.name != "logs"),
                         reverse=True)
     hist.observations.sort(key=lambda o: o.path)

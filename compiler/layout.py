@@ -239,6 +239,23 @@ def array_log(array_id: str, index: int) -> str:
     return f"slurm-{array_id}_{index}.out"
 
 
+def parse_array_index(text: str) -> list[tuple[int, str, str]]:
+    """Rows ``(index, run, kind)`` of ``array_index.tsv``'s text (:data:`ARRAY_INDEX`, written
+    by ``templates/slurm/array_index.tsv.j2``: ``index<TAB>run<TAB>kind<TAB>config``): the
+    array index → run mapping of a compiled array group, read by ``planc submit`` and by the
+    estimates' history. ``#`` lines and rows whose first field is not a number are skipped;
+    names are returned as written (callers check them with :func:`safe_name`)."""
+    rows: list[tuple[int, str, str]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].strip().isdigit():
+            continue
+        rows.append((int(parts[0]), parts[1].strip(), parts[2].strip() if len(parts) > 2 else ""))
+    return rows
+
+
 def local_log(stage: str) -> str:
     """The log file name ``planc run`` writes for a stage, in :func:`stage_dir`:
     ``local.out`` for an evaluation, else ``local-<stage>.out``."""

@@ -112,7 +112,10 @@ class Estimate:
     (seed 004's per-size guesses); ``tokens_per_epoch`` the tokens the training time is
     computed from (0 without a calibration); ``calibration`` which prior runs calibrated it
     (``"N prior run(s): <key>"``), or ``"no calibration"``; ``key`` the run's calibration
-    key (:meth:`compiler.history.Key.label`; empty for controls).
+    key (:meth:`compiler.history.Key.label`; empty for controls); ``eval_key`` where
+    ``eval_job_seconds`` came from (:func:`compiler.estimate.estimate_run`: prior
+    inspect-ai evaluations ``evaluation · <model> · <hardware> · <task>``, else ``no
+    calibration · …`` naming the formula's speed; empty without evaluations).
     """
 
     train_seconds: float = 0.0
@@ -128,6 +131,7 @@ class Estimate:
     tokens_per_epoch: int = 0
     calibration: str = "no calibration"
     key: str = ""
+    eval_key: str = ""
 
     @property
     def from_history(self) -> bool:

@@ -784,36 +784,47 @@ def _store(current: dict[str, Any] | None, runs: dict[str, Any]) -> dict[str, An
 
 
 # -- the estimate ledger (issue 14) ---------------------------------------------------------
+NO_KEY = "—"  # a ledger row of stages whose tracker records no ``estimate_key``
+
+
 def estimate_ledger(status: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per stage kind (``finetune``, ``evaluation``, ``run``) and calibration key (a
-    fine-tune's ``estimate_key``, e.g. ``finetune · lora_llama3_2_1b · A100 · …``): the
-    stages whose tracker
-    record holds both planc's ``estimate_s`` (written at compile) and a measured
-    ``elapsed_s`` (written by the local runner; else the harvested ``results.duration_s``,
-    a SLURM job's start-to-end from its log), with ``n`` pairs and ``mape`` (median absolute
-    percentage error, %, :func:`compiler.history.mape`). Stages missing either are left out."""
+    """The estimate ledger (issue 14: "the error per key"): one row per stage kind
+    (``finetune``, ``evaluation``, ``run``) and ``estimate_key`` (the key the estimate came
+    from, written at compile: a fine-tune's calibration key, e.g. ``lora_llama3_2_1b · A100
+    · …``; an evaluation's ``evaluation · <model> · <hardware> · <task>`` or ``no
+    calibration · …``; :data:`NO_KEY` when the stage records none, as trackers compiled
+    before keys did), over the stages whose tracker record holds both planc's
+    ``estimate_s`` and a measured ``elapsed_s`` (written by the local runner; else the
+    harvested ``results.duration_s``, a SLURM job's start-to-end from its log). Row keys:
+    ``stage`` (the kind), ``key``, ``n`` pairs and ``mape`` (median absolute percentage
+    error, %, :func:`compiler.history.mape`). Sorted by kind, then key. Stages missing
+    either number are left out."""
     from .history import mape
     from .models.status import iter_stages
 
-    pairs: dict[str, list[tuple[float, float]]] = {}
-    for _run, key, st in iter_stages(status):
+    pairs: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for _run, stage, st in iter_stages(status):
         e, m = st.get("estimate_s"), st.get("elapsed_s")
         if m is None and isinstance(st.get("results"), dict):
             m = st["results"].get("duration_s")  # harvested (planc results)
         if all(isinstance(x, int | float) and not isinstance(x, bool) for x in (e, m)):
-            kind = "evaluation" if key.startswith("evaluations/") else key
-            if isinstance(st.get("estimate_key"), str):
-                kind += f" · {st['estimate_key']}"
-            pairs.setdefault(kind, []).append((float(e), float(m)))
-    return [{"stage": k, "n": len(v), "mape": mape(v)} for k, v in sorted(pairs.items())]
+            kind = "evaluation" if layout.is_eval_stage(stage) else stage
+            key = st.get("estimate_key")
+            key = key if isinstance(key, str) and key else NO_KEY
+            pairs.setdefault((kind, key), []).append((float(e), float(m)))
+    return [{"stage": k, "key": key, "n": len(v), "mape": mape(v)}
+            for (k, key), v in sorted(pairs.items())]
 
 
 def render_ledger(rows: list[dict[str, Any]]) -> str:
-    """The ledger as a markdown table (``planc results``); empty without pairs."""
+    """The ledger as a markdown table (``planc results``): stage kind, key, pairs, MAPE;
+    empty without pairs."""
     if not rows:
         return ""
-    out = ["", "## Estimates vs measured", "", "| stage | pairs | MAPE |", "|---|---|---|"]
+    out = ["", "## Estimates vs measured", "", "| stage | key | pairs | MAPE |",
+           "|---|---|---|---|"]
     for r in rows:
-        out.append(f"| {r['stage']} | {r['n']} | "
+        key = str(r["key"]).replace("|", "\\|")
+        out.append(f"| {r['stage']} | {key} | {r['n']} | "
                    f"{'—' if r['mape'] is None else format(r['mape'], '.1f') + ' %'} |")
     return "\n".join(out) + "\n"

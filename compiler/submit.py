@@ -125,17 +125,9 @@ def _submit_lock(path: Path) -> Iterator[None]:
 
 
 def read_array_index(path: Path) -> list[tuple[int, str, str]]:
-    """Rows ``(index, run, kind)`` of ``array_index.tsv`` (``index<TAB>run<TAB>kind<TAB>…``;
-    ``#`` lines and rows whose first field is not a number are skipped)."""
-    rows: list[tuple[int, str, str]] = []
-    for line in path.read_text("utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) < 2 or not parts[0].strip().isdigit():
-            continue
-        rows.append((int(parts[0]), parts[1].strip(), parts[2].strip() if len(parts) > 2 else ""))
-    return rows
+    """Rows ``(index, run, kind)`` of the ``array_index.tsv`` at ``path``
+    (:func:`compiler.layout.parse_array_index`); raises ``OSError`` when unreadable."""
+    return layout.parse_array_index(path.read_text("utf-8"))
 
 
 def _apply_submitted(data: dict[str, Any], stages: list[tuple[str, str, tuple[str, str | None]]],

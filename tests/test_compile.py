@@ -334,6 +334,11 @@ def test_fast_tracker_text_equals_the_yaml_dumper(names: list[str]) -> None:
             data["runs"][n] = {"finetune": stage("skipped", "Base model - no fine-tuning "
                                                  "required"),
                                "evaluations": {f"{m}_epoch_0": stage() for m in names[:2]}}
+            if i % 4 == 2:  # the ledger's estimate and key on evaluation stages (issue 14)
+                for j, ev in enumerate(data["runs"][n]["evaluations"].values()):
+                    ev.update(estimate_s=91.2 + j, estimate_key=(
+                        f"evaluation · {n}(num_layers=2) · cpu · {names[0]}" if j
+                        else "no calibration · stated it/s × 2.5"))
     m = RunMatrix(group="g", kind="sweep", runs=(), cluster=CPU_ONLY, source="p",
                   source_sha256="0" * 64, created="2025-10-18 00:00:00")
     assert status_text(data, m) == dump(data, "2025-10-18 00:00:00")

@@ -236,18 +236,86 @@ def test_mape() -> None:
     assert mape([(1, 0)]) is None
 
 
-def test_estimate_ledger_mape_per_stage() -> None:
+def test_estimate_ledger_mape_per_stage_kind_and_key() -> None:
     from compiler.results import estimate_ledger, render_ledger
 
+    ev_a = "evaluation · lora_llama3_2_1b · A100 · cap"
+    no_cal = "no calibration · seed 004 default"
     status = {"runs": {
         "a": {"finetune": {"status": "completed", "estimate_s": 110.0, "elapsed_s": 100.0},
-              "evaluations": {"t_epoch_0": {"estimate_s": 60.0, "elapsed_s": 50.0}}},
-        "b": {"finetune": {"status": "completed", "estimate_s": 70.0, "elapsed_s": 100.0}},
-        "c": {"finetune": {"status": "pending", "estimate_s": 70.0}}}}
+              "evaluations": {"t_epoch_0": {"estimate_s": 60.0, "elapsed_s": 50.0,
+                                            "estimate_key": ev_a},
+                              "u_epoch_0": {"estimate_s": 90.0, "elapsed_s": 100.0,
+                                            "estimate_key": no_cal}}},
+        "b": {"finetune": {"status": "completed", "estimate_s": 70.0, "elapsed_s": 100.0},
+              "evaluations": {"t_epoch_0": {"estimate_s": 40.0, "elapsed_s": 50.0,
+                                            "estimate_key": ev_a},
+                              "u_epoch_0": {"estimate_s": 130.0, "elapsed_s": 100.0,
+                                            "estimate_key": no_cal}}},
+        "c": {"finetune": {"status": "completed", "estimate_s": 50.0, "elapsed_s": 100.0,
+                           "estimate_key": "k|1"},
+              "evaluations": {"t_epoch_0": {"estimate_s": 40.0, "elapsed_s": 50.0}}},
+        "d": {"finetune": {"status": "pending", "estimate_s": 70.0}}}}
     rows = estimate_ledger(status)
-    assert rows == [{"stage": "evaluation", "n": 1, "mape": pytest.approx(20.0)},
-                    {"stage": "finetune", "n": 2, "mape": pytest.approx(20.0)}]
-    assert "| finetune | 2 | 20.0 % |" in render_ledger(rows)
+    assert rows == [
+        {"stage": "evaluation", "key": ev_a, "n": 2, "mape": pytest.approx(20.0)},
+        {"stage": "evaluation", "key": no_cal, "n": 2, "mape": pytest.approx(20.0)},
+        {"stage": "evaluation", "key": "—", "n": 1, "mape": pytest.approx(20.0)},
+        {"stage": "finetune", "key": "k|1", "n": 1, "mape": pytest.approx(50.0)},
+        {"stage": "finetune", "key": "—", "n": 2, "mape": pytest.approx(20.0)}]
+    text = render_ledger(rows)
+    assert "| stage | key | pairs | MAPE |" in text
+    assert f"| evaluation | {ev_a} | 2 | 20.0 % |" in text
+    assert "| finetune | k\\|1 | 1 | 50.0 % |" in text  # a | in a key stays in its cell
+
+
+def test_evaluation_stages_record_the_key_their_estimate_came_from(tmp_path: Path) -> None:
+    """Issue 14's ledger per key for evaluations: compile writes each evaluation stage's
+    ``estimate_key`` — the prior inspect-ai logs (model · hardware · task) it was learned
+    from, else which formula and speed gave it."""
+    import yaml
+
+    from compiler import history as hist
+
+    proj = _tiny_project(tmp_path)
+    group = _compile_tiny(proj, tmp_path / "plain", "per-run")
+    runs = yaml.safe_load((group / "runs_status.yaml").read_text("utf-8"))["runs"]
+    ev = runs["tiny-llama_rank4"]["evaluations"]
+    assert list(ev) == ["capitalize_epoch_1"]
+    # the plan states neither a speed nor a test split: seed 004's per-size eval time
+    assert ev["capitalize_epoch_1"]["estimate_key"] == "no calibration · seed 004 default"
+    assert ev["capitalize_epoch_1"]["estimate_s"] == est.SIZE_DEFAULTS["tiny"]["eval_job_s"]
+    assert runs["tiny-llama_rank4"]["finetune"]["estimate_key"].startswith("lora_llama3_2(")
+
+    # with prior evaluations of this model's task on this hardware: their median and key
+    model = "lora_llama3_2(" + runs["tiny-llama_rank4"]["finetune"]["estimate_key"].split(
+        "(", 1)[1].split(")", 1)[0] + ")"
+    h = hist.History(evals=[hist.EvalObservation("x", "capitalize", "cpu", s, model)
+                            for s in (30.0, 40.0, 90.0)]
+                     + [hist.EvalObservation("y", "capitalize", "cpu", 500.0, "other()"),
+                        hist.EvalObservation("z", "capitalize", "A100", 500.0, model)])
+    from compiler.config import load_settings
+    from compiler.expand import Options
+    from compiler.pipeline import compile_plan
+
+    settings, _ = load_settings(proj)
+    res = compile_plan(proj / "learn.md", settings, out=tmp_path / "learned",
+                       options=Options(history=h))
+    runs = yaml.safe_load((res.group_dir / "runs_status.yaml").read_text("utf-8"))["runs"]
+    stage = runs["tiny-llama_rank8"]["evaluations"]["capitalize_epoch_1"]
+    assert stage["estimate_s"] == 40.0
+    assert stage["estimate_key"] == hist.eval_label(model, "cpu", "capitalize") == (
+        f"evaluation · {model} · cpu · capitalize")
+
+    # a stated speed and test split: the seed formula, keyed by where the speed came from
+    e = est.estimate_run(est.speeds_for("tiny", None, 2.0), fine_tuned=False,
+                         train_samples=None, test_samples=50, batch_size=5, grad_accum=1,
+                         epochs=1, evaluations=1, gpus=0, eval_gpus=0)
+    assert e.eval_key == "no calibration · stated it/s × 2.5"
+    assert e.eval_job_seconds == round(10 / 5.0 + 60.0, 1)
+    assert est.estimate_run(est.speeds_for("tiny", None, 2.0), fine_tuned=False,
+                            train_samples=None, test_samples=50, batch_size=5, grad_accum=1,
+                            epochs=1, evaluations=0, gpus=0, eval_gpus=0).eval_key == ""
 
 
 def test_learning_from_1000_folders_is_under_2_s() -> None:
@@ -263,6 +331,10 @@ def test_learning_from_1000_folders_is_under_2_s() -> None:
     spec.loader.exec_module(bench)
     s = bench.speed(1000, 1)
     assert s["learn_s"] < 2.0, s
+    # array groups whose logs sit at the group level: every run still learned (the bench
+    # asserts 1,000 observations), as fast
+    a = bench.speed(1000, 1, array=True)
+    assert a["learn_s"] < 2.0, a
 
 
 def test_eval_time_comes_from_prior_inspect_logs(tmp_path: Path) -> None:
@@ -296,6 +368,9 @@ def test_eval_time_comes_from_prior_inspect_logs(tmp_path: Path) -> None:
     hist = read_history(tmp_path / "hist")
     (ev,) = hist.evals
     assert (ev.task, ev.hardware, ev.seconds) == ("capitalize", "cpu", took)
+    assert ev.model == hist.observations[0].key.model  # from the run's own finetune.yaml
+    assert hist.eval_seconds("capitalize", "cpu", ev.model) == took
+    assert hist.eval_seconds("capitalize", "cpu", "lora_llama3_2_1b") is None
     assert hist.eval_seconds("capitalize", "cpu") == took
     assert hist.eval_seconds("capitalize", "A100") is None
     speeds = est.speeds_for("tiny", hist, 1.0, None)
@@ -329,8 +404,143 @@ def test_site_plan_page_shows_the_estimate_error_per_key(tmp_path: Path) -> None
     status_file.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
     views = site.collect(Settings(root=ROOT), plans, build)
     view = next(v for v in views if v.group == group.name)
-    assert view.ledger == [{"stage": f"finetune · {ft['estimate_key']}", "n": 1,
+    assert view.ledger == [{"stage": "finetune", "key": ft["estimate_key"], "n": 1,
                             "mape": pytest.approx(20.0)}]
     pages = site.render_pages(views, ())
     page = next(t for k, t in pages.items() if k.endswith("/index.md") and "Estimate error" in t)
-    assert "| 1 | 20.0 % |" in page
+    assert f"| finetune | {ft['estimate_key']} | 1 | 20.0 % |" in page
+
+
+def _tiny_project(root: Path) -> Path:
+    """A planc project compiling bench/estimate_bench.py's tiny CPU plan (2-layer llama3_2,
+    32 alpaca rows, LoRA ranks 4 and 8) for the CI SLURM profile, without model weights
+    (compiling reads none)."""
+    import importlib.util
+    import json
+    import sys
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("estimate_bench",
+                                                  ROOT / "bench" / "estimate_bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["estimate_bench"] = bench
+    spec.loader.exec_module(bench)
+    assets = root / "assets"
+    (assets / "ckpt").mkdir(parents=True)
+    (assets / "data32.json").write_text(json.dumps({"train": bench._rows(32)}), "utf-8")
+    proj = root / "proj"
+    (proj / "clusters").mkdir(parents=True)
+    (proj / "clusters" / "ci-slurm.yaml").write_text(
+        (ROOT / "clusters" / "ci-slurm.yaml").read_text("utf-8"), "utf-8")
+    (proj / "pyproject.toml").write_text(
+        '[tool.planc]\nignore = ["RG002"]\nmodels = "models.yaml"\n', "utf-8")
+    (proj / "models.yaml").write_text(bench.MODELS, "utf-8")
+    (proj / "tasks").mkdir()
+    (proj / "tasks" / "capitalize.py").write_text(bench.TASK, "utf-8")
+    (proj / "learn.md").write_text(bench.PLAN.format(
+        group="learn", ranks="[4, 8]", assets=assets, data=assets / "data32.json", rows=32),
+        "utf-8")
+    return proj
+
+
+def _compile_tiny(proj: Path, out: Path, layout: str) -> Path:
+    from compiler.config import load_settings
+    from compiler.expand import Options
+    from compiler.pipeline import compile_plan
+
+    settings, _diags = load_settings(proj)
+    res = compile_plan(proj / "learn.md", settings, out=out,
+                       options=Options(layout=layout))
+    assert res.report is not None, [d.message for d in res.diagnostics]
+    return res.group_dir
+
+
+def test_array_group_logs_calibrate_like_per_run_ones(tmp_path: Path) -> None:
+    """Issue 14: an array group's fine-tunes are learned from exactly as per-run ones. The
+    log SLURM writes at the group level (``finetune_array.slurm``'s ``--output``) is
+    attributed to its run through ``array_index.tsv``, never through a folder name."""
+    import dataclasses
+
+    from compiler import layout
+    from compiler.backends.slurm import read_directives
+    from compiler.history import read_history
+
+    proj = _tiny_project(tmp_path)
+    per_run = _compile_tiny(proj, tmp_path / "per-run", "per-run")
+    array = _compile_tiny(proj, tmp_path / "array", "array")
+    rows = layout.parse_array_index((array / layout.ARRAY_INDEX).read_text("utf-8"))
+    (idx, run, kind) = next(r for r in rows if r[1] == "tiny-llama_rank8")
+    assert kind == "fine-tuned" and (per_run / run / "finetune.yaml").is_file()
+    log = CPU_LOG.replace("job=7", f"job=41_{idx}")
+    # per-run layout: sbatch's slurm-<job>.out in the run folder
+    (per_run / run / "slurm-41.out").write_text(log, "utf-8")
+    # array layout: where the compiled array script's #SBATCH lines send element idx
+    script = (array / layout.FINETUNE_ARRAY).read_text("utf-8")
+    d = read_directives(script)
+    assert d["output"] == "logs/%x_%A_%a.out" and d["job-name"] == "ft-learn"
+    (array / "logs").mkdir()
+    (array / "logs" / f"ft-learn_41_{idx}.out").write_text(log, "utf-8")
+    # logs nothing attributes: an index without a row, a control row, another array's
+    # element, a name of no array element, an undecodable file
+    (array / "logs" / "ft-learn_41_77.out").write_text(log, "utf-8")
+    (array / "logs" / "eval-x_41_0.out").write_text(log, "utf-8")
+    (array / "logs" / "notes.out").write_text(log, "utf-8")
+    (array / "logs" / "ft-learn_41_.out").write_bytes(b"\xff\xfe\x00")
+    (array / "slurm-41.out").write_text(log, "utf-8")
+
+    (a,) = read_history(per_run).observations
+    (b,) = read_history(array).observations
+    assert b.path == str(array / run)
+    assert b.key == a.key and b.key.model == "lora_llama3_2(" + a.key.model.split("(")[1]
+    assert (b.key.hardware, b.key.world_size, b.key.max_seq_len) == ("cpu", 1, 256)
+    assert b.tokens_per_s_gpu is not None and b.tokens_per_s_gpu == a.tokens_per_s_gpu
+    assert dataclasses.replace(b, path=a.path) == a
+    assert read_history(array).calibration(b.key).tokens_per_s_gpu == a.tokens_per_s_gpu
+
+    # sbatch's default output (no --output line): slurm-%A_%a.out in the group folder
+    (array / layout.FINETUNE_ARRAY).write_text(
+        "".join(ln for ln in script.splitlines(keepends=True)
+                if not ln.startswith("#SBATCH --output")), "utf-8")
+    (array / "logs" / f"ft-learn_41_{idx}.out").rename(array / f"slurm-41_{idx}.out")
+    (c,) = read_history(array).observations
+    assert dataclasses.replace(c, path=a.path) == a
+
+    # an index file naming a folder outside the group, or unreadable, attributes nothing
+    (array / layout.ARRAY_INDEX).write_text(f"{idx}\t../{run}\tfine-tuned\t-\n", "utf-8")
+    assert read_history(array).observations == []
+    (array / layout.ARRAY_INDEX).write_bytes(b"\xff\x00\t\n")
+    assert read_history(array).observations == []
+    # and a per-run log next to the run (what planc's array elements redirect to) counts
+    (array / run / f"slurm-41_{idx}.out").write_text(log, "utf-8")
+    (d2,) = read_history(array).observations
+    assert dataclasses.replace(d2, path=a.path) == a
+
+
+def test_array_logs_follow_the_scripts_output_pattern(tmp_path: Path) -> None:
+    """An absolute ``--output`` (the out_root form) whose folder names the job (``%x``) and
+    a zero-padded index (``%3a``) are found; a pattern without ``%a`` attributes nothing."""
+    from compiler.history import array_logs
+
+    group = tmp_path / "g"
+    for run in ("r0", "r1", "base"):
+        (group / run).mkdir(parents=True)
+    (group / "array_index.tsv").write_text(
+        "# index\trun\tkind\tconfig\n0\tr0\tfine-tuned\tr0/finetune.yaml\n"
+        "1\tr1\tfine-tuned\tr1/finetune.yaml\n2\tbase\tcontrol\t-\n", "utf-8")
+    logs = tmp_path / "scratch" / "ft-g" / "logs"
+    logs.mkdir(parents=True)
+    (group / "finetune_array.slurm").write_text(
+        f"#!/bin/bash\n#SBATCH --job-name=ft-g\n#SBATCH --output={tmp_path}/scratch/%x/logs/"
+        "%x_%A_%3a.out\n#SBATCH --array=0-1\nset -e\n", "utf-8")
+    for name in ("ft-g_5_001.out", "ft-g_5_000.out", "ft-g_6_001.out", "ft-g_5_002.out",
+                 "ft-h_5_000.out", "ft-g_5_1.out.bak"):
+        (logs / name).write_text("x", "utf-8")
+    got = {k: sorted(p.name for p in v) for k, v in array_logs(group).items()}
+    assert got == {str(group / "r0"): ["ft-g_5_000.out"],
+                   str(group / "r1"): ["ft-g_5_001.out", "ft-g_6_001.out"]}
+    (group / "finetune_array.slurm").write_text(
+        "#!/bin/bash\n#SBATCH --output=logs/%j.out\nset -e\n", "utf-8")
+    assert array_logs(group) == {}
+    (group / "finetune_array.slurm").unlink()
+    assert array_logs(group) == {}

@@ -480,6 +480,34 @@ def test_planc_results_tables(tmp_path, eval_logs):
     assert json.loads(js.stdout)["runs"]["tiny_rank8"]["training"]["steps"] == 8
 
 
+def test_planc_results_ledger_per_stage_kind_and_key(tmp_path, eval_logs):
+    """Issue 14: ``planc results`` shows the estimate error (MAPE) per stage kind and
+    ``estimate_key``, against the measured times it harvested (``results.duration_s``)."""
+    group = _group(tmp_path, eval_logs)
+    data = yaml.safe_load((group / "runs_status.yaml").read_text())
+    rec = data["runs"]["tiny_rank8"]
+    rec["finetune"].update(estimate_s=27.44 * 1.25, estimate_key="tiny · cpu · seq 256")
+    ev_key = "evaluation · tiny · cpu · capitalize"
+    # evaluations: the local runner's elapsed_s (it beats a harvested duration)
+    rec["evaluations"]["cap_epoch_0"].update(estimate_s=2.5, elapsed_s=2.0,
+                                             estimate_key=ev_key)
+    rec["evaluations"]["cap_epoch_1"].update(estimate_s=1.0, elapsed_s=2.0,
+                                             estimate_key=ev_key)
+    no_cal = "no calibration · seed 004 default"
+    data["runs"]["tiny_base"]["evaluations"]["cap"].update(
+        estimate_s=5.0, elapsed_s=4.0, estimate_key=no_cal)
+    data["runs"]["sweep_a"]["run"].update(estimate_s=9.0)  # nothing measured: left out
+    (group / "runs_status.yaml").write_text(tracker.dump(data))
+    proc = run_planc("results", str(group), env={"HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    ledger = proc.stdout.split("## Estimates vs measured\n", 1)[1]
+    rows = [ln for ln in ledger.splitlines() if ln.startswith("| ")]
+    assert rows == ["| stage | key | pairs | MAPE |",
+                    f"| evaluation | {ev_key} | 2 | 37.5 % |",
+                    f"| evaluation | {no_cal} | 1 | 25.0 % |",
+                    "| finetune | tiny · cpu · seq 256 | 1 | 25.0 % |"]
+
+
 def test_planc_results_problems_and_missing_group(tmp_path, eval_logs):
     group = _group(tmp_path, eval_logs)
     bad = group / "tiny_rank8" / "eval" / "cap_epoch_1" / "logs" / "zzz-newest.eval"
