@@ -154,29 +154,7 @@ def test_a_varied_model_is_checked_against_the_run_model() -> None:
 # -- eval-only runs (cruijff_kit 0.3.4: a pre-existing checkpoint evaluated as-is) -----------
 CKPT = "/scratch/ck/earlier/rank8/artifacts/epoch_0"
 #: the real fixture plus a control run and an eval-only run (design template's examples)
-MIXED = _REAL_TEXT.replace("      lora_rank: 8\n\nevaluation:", f"""      lora_rank: 8
-
-  - name: "Llama-3.2-1B-Instruct_base"
-    type: "control"
-    model: "Llama-3.2-1B-Instruct"
-    parameters: {{}}
-
-  - name: "existing_ckpt_eval"
-    type: "eval-only"
-    model: "Llama-3.2-1B-Instruct"
-    parameters:
-      checkpoint_path: "{CKPT}"
-
-evaluation:""") + """
-    - run: "Llama-3.2-1B-Instruct_base"
-      tasks: ["capitalization"]
-      epochs: null
-
-    - run: "existing_ckpt_eval"
-      vis_label: "existing_ckpt"
-      tasks: ["capitalization"]
-      epochs: null
-"""
+MIXED = (FIXTURES / "esum" / "experiment_summary_mixed.yaml").read_text("utf-8")
 
 
 def _compile_mixed(tmp_path: Path, cluster: str | None) -> Path:
