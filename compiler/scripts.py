@@ -553,7 +553,9 @@ def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
             "source": matrix.source,
             "cluster": {"name": matrix.cluster.name, "type": matrix.cluster.type},
             "factors": {k: list(v) for k, v in matrix.factors.items()},
-            "runs": [{"name": r.name, "kind": r.kind, "factors": dict(r.factors)}
+            # an eval-only run (a control run loading a pre-existing checkpoint) names it
+            "runs": [{"name": r.name, "kind": r.kind, "factors": dict(r.factors),
+                      **({"checkpoint_path": r.checkpoint_path} if r.eval_only else {})}
                      for r in matrix.runs],
             "excluded": [{"levels": dict(e.levels), "reason": e.reason} for e in matrix.excluded],
         }

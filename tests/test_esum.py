@@ -5,6 +5,7 @@ same schema as markdown front-matter, and compile through ``spec.build``."""
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,11 @@ def test_an_eval_only_run_evaluates_its_checkpoint_in_every_target(tmp_path: Pat
         assert status["existing_ckpt_eval"]["finetune"]["note"] == EVAL_ONLY_NOTE
         assert status["Llama-3.2-1B-Instruct_base"]["finetune"]["note"] == BASE_NOTE
         assert list(status["existing_ckpt_eval"]["evaluations"]) == ["capitalization"]
+        # the research-agent plan payload names the checkpoint the run evaluates
+        plan = json.loads((group / "api" / "plan.json").read_text("utf-8"))
+        runs = {r["name"]: r for r in plan["sections"]["runs"]}
+        assert runs["existing_ckpt_eval"]["checkpoint_path"] == CKPT
+        assert "checkpoint_path" not in runs["Llama-3.2-1B-Instruct_base"]
         readme = (group / "README.md").read_text("utf-8")
         assert "| `existing_ckpt_eval` | Eval-only | Llama-3.2-1B-Instruct |" in readme
 
