@@ -212,6 +212,13 @@ def test_an_eval_only_run_evaluates_its_checkpoint_in_every_target(tmp_path: Pat
         runs = {r["name"]: r for r in plan["sections"]["runs"]}
         assert runs["existing_ckpt_eval"]["checkpoint_path"] == CKPT
         assert "checkpoint_path" not in runs["Llama-3.2-1B-Instruct_base"]
+        # planc results' summary tells the eval-only run from the base-model control
+        from compiler.summary import render_summary
+
+        summary = render_summary({}, yaml.safe_load((group / "runs_status.yaml")
+                                                    .read_text("utf-8")))
+        assert "| existing_ckpt_eval | eval-only | – skipped |" in summary
+        assert "| Llama-3.2-1B-Instruct_base | control | – skipped |" in summary
         readme = (group / "README.md").read_text("utf-8")
         assert "| `existing_ckpt_eval` | Eval-only | Llama-3.2-1B-Instruct |" in readme
 
