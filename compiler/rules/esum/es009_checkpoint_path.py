@@ -1,5 +1,4 @@
-"""An ``eval-only`` run names its pre-existing checkpoint: an absolute
-``parameters.checkpoint_path``.
+"""An ``eval-only`` run names its checkpoint in an absolute ``parameters.checkpoint_path``.
 
 cruijff_kit's design skill defines an eval-only run as a checkpoint trained elsewhere and
 evaluated as-is: ``parameters: {checkpoint_path: <absolute path to the existing checkpoint
