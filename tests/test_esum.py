@@ -234,6 +234,14 @@ def test_an_eval_only_run_has_no_training_estimate(tmp_path: Path) -> None:
     assert ckpt.finetune is None
     assert ckpt.estimate.train_seconds == 0 and ckpt.estimate.eval_seconds > 0
     assert not runs["Llama-3.2-1B-Instruct_base"].eval_only
+    # another parameter of an eval-only run is said to be unused, where it is written
+    text = MIXED.replace(f'      checkpoint_path: "{CKPT}"\n',
+                         f'      checkpoint_path: "{CKPT}"\n      prompt: "Say {{input}}"\n')
+    line = _line_of(text, 'prompt: "Say {input}"')
+    infos = [(d.line, d.column, d.message) for d in build(
+        load("experiment_summary.yaml", text=text), SETTINGS).diagnostics if d.code == "EX014"]
+    assert (line, 7, "runs[3].parameters.prompt is not used: eval-only run "
+            "'existing_ckpt_eval' evaluates its checkpoint with the group's settings") in infos
 
 
 def test_an_eval_only_run_in_an_array_layout_loads_its_checkpoint(tmp_path: Path) -> None:
@@ -401,3 +409,20 @@ def test_generated_summaries_lint_clean_compile_and_catch_a_plant(
     errors = [(ln, cd) for ln, _c, cd, sev in _diags(md, "---\n" + text + "---\n# Notes\n")
               if sev == "error"]
     assert (line + 1, code) in errors, (which, line + 1, errors)
+
+
+def test_planc_expand_names_the_eval_only_run_and_its_checkpoint(
+        tmp_path: Path, capsys: Any) -> None:
+    from compiler import cli
+
+    plan = tmp_path / "experiment_summary.yaml"
+    plan.write_text(MIXED, "utf-8")
+    assert cli.main(["expand", str(plan)]) == 0
+    rows = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()
+            if line and not line.startswith(("RUN", " ")) and len(line.split()) > 2}
+    assert rows["existing_ckpt_eval"] == "eval-only"
+    assert rows["Llama-3.2-1B-Instruct_base"] == "control"
+    assert cli.main(["expand", "--format", "json", str(plan)]) == 0
+    runs = {r["name"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
+    assert runs["existing_ckpt_eval"]["checkpoint_path"] == CKPT
+    assert runs["existing_ckpt_eval"]["kind"] == "control"  # the tracker's type: no fine-tune

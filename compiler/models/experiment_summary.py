@@ -328,6 +328,14 @@ def spec_from_experiment_summary(doc: Any, settings: Any = None) -> tuple[Any, l
             explicit.append({"name": run.name, "model": run.model, "type": "control",
                              "factors": {}, "lora_rank": None, "batch_size": None,
                              "checkpoint_path": str(params["checkpoint_path"])})
+            for key in params:
+                if key != "checkpoint_path":
+                    line, col = p("runs", i, "parameters", key)
+                    diags.append(Diagnostic(
+                        doc.path, line, col, "EX014", Severity.INFO,
+                        f"runs[{i}].parameters.{key} is not used: eval-only run "
+                        f"{run.name!r} evaluates its checkpoint with the group's settings",
+                        "compile-unused-setting"))
             continue
         explicit.append({
             "name": run.name, "model": run.model, "type": run.type,
