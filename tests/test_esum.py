@@ -426,3 +426,17 @@ def test_planc_expand_names_the_eval_only_run_and_its_checkpoint(
     runs = {r["name"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
     assert runs["existing_ckpt_eval"]["checkpoint_path"] == CKPT
     assert runs["existing_ckpt_eval"]["kind"] == "control"  # the tracker's type: no fine-tune
+
+
+def test_the_eval_only_eval_yaml_agrees_with_cruijff_kits_golden(tmp_path: Path) -> None:
+    """cruijff_kit's eval.yaml for an eval-only run (a real scaffold run, #478) and planc's
+    agree on every key that says which model is evaluated and how it is labelled."""
+    golden = yaml.safe_load((FIXTURES / "real" / "cruijff_kit" / "tests" / "fixtures"
+                             / "eval_only" / "eval.golden.yaml").read_text("utf-8"))
+    group = _compile_mixed(tmp_path, None)
+    ours = yaml.safe_load((group / "existing_ckpt_eval" / "eval" / "capitalization"
+                           / "eval.yaml").read_text("utf-8"))
+    assert golden["model_path"] == "{CHECKPOINT_DIR}" and ours["model_path"] == CKPT
+    for key in ("is_finetuned", "model_hf_name", "source_model", "task_name",
+                "system_prompt", "use_chat_template"):
+        assert ours[key] == golden[key], key
