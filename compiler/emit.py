@@ -38,7 +38,7 @@ import jinja2
 from . import __version__, layout
 from .expand import eval_model_path
 from .matrix import FineTune, Run, RunMatrix
-from .models.status import BASE_NOTE, SCHEMA_VERSION
+from .models.status import BASE_NOTE, EVAL_ONLY_NOTE, SCHEMA_VERSION
 from .registry import ModelEntry, RecipeRef, Registry, base_config
 from .render import header
 from .skeleton import Hole, SkeletonRenderer, flatten
@@ -138,7 +138,8 @@ def status_data(matrix: RunMatrix) -> dict[str, Any]:
         if run.kind == "sweep":
             runs[run.name] = {"run": stage()}
             continue
-        ft = stage("skipped", BASE_NOTE) if run.kind == "control" else stage()
+        ft = (stage("skipped", EVAL_ONLY_NOTE if run.eval_only else BASE_NOTE)
+              if run.kind == "control" else stage())
         if run.kind != "control":  # the ledger: the estimate beside the measured time
             ft["estimate_s"] = run.estimate.train_seconds
             if run.estimate.key:
@@ -224,8 +225,8 @@ def _stage_block(stage: dict[str, Any], indent: str) -> list[str] | None:
         return None
     lines = [f"{indent}status: {stage['status']}", f"{indent}job_id: null",
              f"{indent}output: null", f"{indent}last_updated: null"]
-    if keys[4:] == ["note"] and stage["note"] == BASE_NOTE:
-        lines.append(f"{indent}note: {BASE_NOTE}")
+    if keys[4:] == ["note"] and stage["note"] in (BASE_NOTE, EVAL_ONLY_NOTE):
+        lines.append(f"{indent}note: {stage['note']}")
     elif keys[4:] == ["estimate_s"] and isinstance(stage["estimate_s"], float) \
             and "e" not in (est := repr(stage["estimate_s"])) and est[0].isdigit():
         lines.append(f"{indent}estimate_s: {est}")  # PyYAML's float form for these
@@ -472,7 +473,8 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
                 shared, per_run, shape, flat).encode()
             out[layout.run_file(run.name, layout.SETUP_FINETUNE)] = r_setup.render(
                 shared, per_run, shape, flat).encode()
-        eshared = {**common, "run_kind": run.kind}
+        eshared = {**common, "run_kind": run.kind, "is_finetuned": (
+            run.kind == "fine-tuned" or run.eval_only)}
         for ev in run.evaluations:
             per_ev = {"run": view,
                       "e": {"key": ev.key, "task": ev.task, "script": ev.script,
@@ -482,8 +484,11 @@ def rungroup_files(matrix: RunMatrix, env: jinja2.Environment, registry: Registr
                       "system_prompt": run.system_prompt,
                       "hf_name": (f"hf/{run.name}_epoch_{ev.epoch}"
                                   if run.kind == "fine-tuned" and ev.epoch is not None
+                                  else f"hf/{run.name}" if run.eval_only
                                   else f"hf/{run.model}")}
-            select = ("base" if run.kind == "control" else
+            # eval-only: cruijff_kit's eval.yaml for a pre-existing checkpoint
+            # (tests/fixtures/eval_only/eval.golden.yaml: is_finetuned true, hf/<run>)
+            select = ("checkpoint" if run.eval_only else "base" if run.kind == "control" else
                       "best" if ev.epoch is None else "fixed")
             out[f"{layout.eval_relpath(run.name, ev.key)}/{layout.EVAL_CONFIG}"] = r_eval.render(
                 {**eshared, "epoch_select": select}, per_ev, (run.kind, select)).encode()

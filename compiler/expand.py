@@ -816,7 +816,10 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
     return Run(name=name, kind="control" if control else "fine-tuned", model=model,
                factors=combo,
                output_dir=f"{gc.out_root}/{name}" if gc.out_root else DEFAULT_OUTPUT_DIR,
-               model_path=model_path, system_prompt=str(t.get("system_prompt") or ""),
+               model_path=model_path,
+               checkpoint_path=(str(row["checkpoint_path"]) if control
+                                and row.get("checkpoint_path") else None),
+               system_prompt=str(t.get("system_prompt") or ""),
                eval_model=spec.eval_model or None, finetune=finetune,
                evaluations=tuple(evals), train=train_res, eval=eval_res, estimate=estimate)
 
@@ -955,9 +958,10 @@ def _evaluation(task: Any, key: str, epoch: int | None, combo: dict[str, Any]) -
 
 def eval_model_path(run: Run, ev: Evaluation) -> str:
     """The model an evaluation loads: ``<output_dir>/epoch_<N>`` for fine-tuned runs (the
-    run's output folder for ``best``), the base model for control runs."""
+    run's output folder for ``best``), the pre-existing checkpoint folder for eval-only runs
+    (``Run.checkpoint_path``), the base model for control runs."""
     if run.kind == "control":
-        return str(run.model_path)
+        return str(run.checkpoint_path or run.model_path)
     out = str(run.output_dir)
     return out if ev.epoch is None else f"{out}/epoch_{ev.epoch}"
 

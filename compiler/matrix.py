@@ -170,7 +170,11 @@ class Run:
     command template). ``factors`` maps each factor to this run's level (in factor order;
     for a sweep, every parameter's value). ``output_dir`` is where the run writes
     (``{outputs_root}/{run}``, else ``output`` relative to the run folder);
-    ``model_path`` the base model folder (fine-tuned and control runs); ``system_prompt``
+    ``model_path`` the base model folder (fine-tuned and control runs); ``checkpoint_path``
+    (absolute folder) makes a ``control`` run an *eval-only* run: cruijff_kit's
+    ``type: "eval-only"``, a pre-existing fine-tuned checkpoint evaluated without training
+    (its evaluations load this folder, not ``model_path``; ``model`` names the base model it
+    was fine-tuned from); ``system_prompt``
     the prompt used for training and evaluation; ``eval_model`` the inspect ``--model``
     of every evaluation when the plan names one; ``finetune`` the typed training settings
     (fine-tuned runs only); ``command`` the filled command of a sweep run.
@@ -182,6 +186,7 @@ class Run:
     factors: dict[str, Any] = field(default_factory=dict)
     output_dir: str = "output"
     model_path: str | None = None
+    checkpoint_path: str | None = None
     system_prompt: str = ""
     eval_model: str | None = None
     finetune: FineTune | None = None
@@ -190,6 +195,12 @@ class Run:
     train: Resources = field(default_factory=Resources)
     eval: Resources = field(default_factory=Resources)
     estimate: Estimate = field(default_factory=Estimate)
+
+    @property
+    def eval_only(self) -> bool:
+        """True for a run that evaluates a pre-existing checkpoint (``checkpoint_path``)
+        without fine-tuning (cruijff_kit ``type: "eval-only"``)."""
+        return self.kind == "control" and bool(self.checkpoint_path)
 
 
 @dataclass(frozen=True)

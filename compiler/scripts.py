@@ -132,7 +132,9 @@ folder; default ``output``), ``tune_args`` (the words after ``tune``; without it
 ``nproc_per_node`` or ``Run.train.gpus`` > 1, and ``recipe``, default
 ``lora_finetune_single_device`` for one GPU, ``lora_finetune_distributed`` for more,
 formats.md §8), ``model_path`` (control runs' base model; else
-``<cluster.models_dir>/<Run.model>``), ``eval_model`` (``provider/name`` override).
+``<cluster.models_dir>/<Run.model>``), ``Run.checkpoint_path`` (eval-only runs: the
+pre-existing checkpoint every evaluation loads, ``is_finetuned`` true), ``eval_model``
+(``provider/name`` override).
 ``Run.train``/``Run.eval`` give resources, ``Run.command`` a sweep run's command (values
 already shell-quoted by expand; the whole line is passed as one word to ``bash -c``).
 
@@ -305,6 +307,13 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
         model_path = output_dir.join(f"epoch_{int(ev.epoch)}")
         job_name = f"eval-{task}-ep{int(ev.epoch)}"
         default_model = f"{provider}/{run.name}_epoch_{ev.epoch}"
+    elif run.eval_only:
+        # cruijff_kit ``type: "eval-only"``: the pre-existing checkpoint folder, verbatim
+        # (design template: checkpoint_path "Used verbatim as model_path"); its eval.yaml
+        # names the model ``hf/<run>`` (tests/fixtures/eval_only/eval.golden.yaml)
+        model_path = PathRef(_one_line(str(run.checkpoint_path), "checkpoint_path"))
+        job_name = f"eval-{task}"
+        default_model = f"{provider}/{run.name}"
     else:
         base = run.model_path
         if not base and matrix.cluster.models_dir and run.model:
@@ -327,7 +336,8 @@ def _eval_context(run: Run, ev: Evaluation, matrix: RunMatrix, settings: Mapping
     task_args: dict[str, Any] = {"data_path": ev.dataset} if ev.dataset else {}
     task_args.update({_ident(k, "task argument"): v for k, v in (ev.args or {}).items()})
     metadata = [("epoch", "" if ev.epoch is None else str(int(ev.epoch))),
-                ("is_finetuned", "true" if run.kind == "fine-tuned" else "false"),
+                ("is_finetuned", "true" if run.kind == "fine-tuned" or run.eval_only
+                 else "false"),
                 ("source_model", _one_line(str(run.model or ""), "model"))]
     script = str(ev.script)
     if "@" not in posixpath.basename(script):
@@ -375,6 +385,7 @@ def _run_context(run: Run, index: int, matrix: RunMatrix, settings: Mapping[str,
         "name": run.name,
         "index": index,
         "kind": run.kind,
+        "eval_only": run.eval_only,
         "train": _resources(run.train, ctype, f"run {run.name} (train)", seen),
         "eval_res": _resources(run.eval, ctype, f"run {run.name} (eval)", seen),
         "output_dir": output_dir,
@@ -542,7 +553,9 @@ def _api_bodies(runs: list[dict[str, Any]], matrix: RunMatrix,
             "source": matrix.source,
             "cluster": {"name": matrix.cluster.name, "type": matrix.cluster.type},
             "factors": {k: list(v) for k, v in matrix.factors.items()},
-            "runs": [{"name": r.name, "kind": r.kind, "factors": dict(r.factors)}
+            # an eval-only run (a control run loading a pre-existing checkpoint) names it
+            "runs": [{"name": r.name, "kind": r.kind, "factors": dict(r.factors),
+                      **({"checkpoint_path": r.checkpoint_path} if r.eval_only else {})}
                      for r in matrix.runs],
             "excluded": [{"levels": dict(e.levels), "reason": e.reason} for e in matrix.excluded],
         }

@@ -237,6 +237,11 @@ def plan_title(doc: Document) -> str:
     fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
     if isinstance(fm.get("title"), str) and fm["title"].strip():
         return fm["title"].strip()
+    if doc.kind == "experiment-summary":  # cruijff_kit: the group is experiment.name
+        data = doc.yaml_data if isinstance(doc.yaml_data, dict) else fm
+        exp = data.get("experiment")
+        if isinstance(exp, dict) and isinstance(exp.get("name"), str) and exp["name"].strip():
+            return str(exp["name"]).strip()
     for sec in doc.sections:
         for prefix in ("Run Plan:", "Plan:"):
             if prefix in sec.title:
@@ -259,24 +264,30 @@ def _shorten(text: str, limit: int = 70) -> str:
 def collect(settings: Settings, plans_dir: Path, build_dir: Path) -> list[PlanView]:
     """Lint every plan under ``plans_dir`` and join it with its compiled group under
     ``build_dir`` (``<build_dir>/<group>/``). ``runs_status.yaml`` files beside plans are
-    linted with their plan but get no page of their own."""
+    linted with their plan but get no page of their own; cruijff_kit's
+    ``experiment_summary*.yaml`` (kind ``experiment-summary``, the run-group format that
+    replaced ``runs_plan.md``) is a plan with a page, like a ``runs_plan.md``."""
     views: list[PlanView] = []
     if not plans_dir.is_dir():
         return views
     files = discover([plans_dir], settings)
     roots = tuple(dict.fromkeys((str(settings.root.resolve()), str(settings.root))))
     status_diags: dict[Path, list[Diagnostic]] = {}
+    docs: list[tuple[Path, Document]] = []
     for f in files:
         if f.suffix in (".yaml", ".yml"):
-            status_diags[f.parent] = lint_document(load(f), settings)
-    for f in files:
-        if f.suffix != ".md":
-            continue
-        doc = load(f)
+            ydoc = load(f)
+            if ydoc.kind == "experiment-summary":
+                docs.append((f, ydoc))
+            else:
+                status_diags.setdefault(f.parent, []).extend(lint_document(ydoc, settings))
+        elif f.suffix == ".md":
+            docs.append((f, load(f)))
+    for f, doc in docs:
         if doc.kind is None:
             continue
         diags = lint_document(doc, settings)
-        if doc.kind == "run-group":
+        if doc.kind in ("run-group", "experiment-summary"):
             diags = diags + status_diags.get(f.parent, [])
         rel = _rel(f, settings.root)
         slug = slugify(str(Path(rel).with_suffix("")).replace("/", "--").removeprefix("plans--"))
@@ -310,7 +321,7 @@ def _matrix(doc: Document, settings: Settings) -> Any:
 
 def _attach_group(view: PlanView, settings: Settings, build_dir: Path,
                   roots: tuple[str, ...] = ()) -> None:
-    if view.kind not in ("run-group", "plan"):
+    if view.kind not in ("run-group", "plan", "experiment-summary"):
         return
     matrix = _matrix(view.doc, settings)
     view.matrix = matrix
@@ -341,7 +352,8 @@ def _attach_group(view: PlanView, settings: Settings, build_dir: Path,
     if matrix is not None:
         for run in matrix.runs:
             names.append(run.name)
-            kinds[run.name] = run.kind
+            # cruijff_kit's word for a control run that loads a pre-existing checkpoint
+            kinds[run.name] = "eval-only" if getattr(run, "eval_only", False) else run.kind
             factors[run.name] = dict(run.factors)
             estimates[run.name] = run.estimate.as_dict()
             configs[run.name] = _run_config(run)
@@ -406,8 +418,10 @@ def _harvest(group_dir: Path) -> dict[str, Any]:
 
 def _run_config(run: Any) -> dict[str, Any]:
     """The settings of a matrix run that the comparison view diffs (flat, JSON-ready)."""
-    out: dict[str, Any] = {"type": run.kind}
-    for key in ("model", "command", "output_dir", "system_prompt", "eval_model"):
+    out: dict[str, Any] = {"type": "eval-only" if getattr(run, "eval_only", False)
+                           else run.kind}
+    for key in ("model", "checkpoint_path", "command", "output_dir", "system_prompt",
+                "eval_model"):
         value = getattr(run, key, None)
         if value not in (None, ""):
             out[key] = value
@@ -766,6 +780,8 @@ def render_plan_html(doc: Document, diagnostics: list[Diagnostic],
 def render_plan(doc: Document, diagnostics: list[Diagnostic], rule_url: Any = None
                 ) -> tuple[str, list[tuple[Diagnostic, str]]]:
     """:func:`render_plan_html` and each diagnostic with the anchor it links to."""
+    if doc.path.endswith((".yaml", ".yml")):
+        return _render_yaml(doc, diagnostics, rule_url)
     from markdown_it import MarkdownIt
     from mdit_py_plugins.front_matter import front_matter_plugin
     from mdit_py_plugins.tasklists import tasklists_plugin
@@ -824,6 +840,34 @@ def render_plan(doc: Document, diagnostics: list[Diagnostic], rule_url: Any = No
                 parts.append(_diag_html(here, rule_url))
         i = j + 1
     rest = [d for ln, ds in sorted(by_line.items()) if ln not in placed for d in ds]
+    head = _diag_html(rest, rule_url) if rest else ""
+    return emoji_icons(head + "".join(parts)), linked
+
+
+def _render_yaml(doc: Document, diagnostics: list[Diagnostic], rule_url: Any = None
+                 ) -> tuple[str, list[tuple[Diagnostic, str]]]:
+    """A YAML plan (``experiment_summary.yaml``) as an escaped code block, each line with an
+    ``id="L<n>"`` anchor, each diagnostic of the file after its line (the rest, from other
+    files such as a tracker beside it, before the block)."""
+    mine = doc.path
+    by_line: dict[int, list[Diagnostic]] = {}
+    for d in diagnostics:
+        if d.path == mine:
+            by_line.setdefault(d.line, []).append(d)
+    linked = [(d, f"L{d.line}" if d.path == mine else "")
+              for d in sorted(diagnostics, key=lambda d: (d.line, d.column))]
+    lines = redact(doc.text).split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    parts = ['<pre class="planc-yaml"><code class="language-yaml">']
+    for n, line in enumerate(lines, 1):
+        parts.append(f'<span id="L{n}">{markupsafe.escape(line)}</span>\n')
+        if n in by_line:
+            parts.append("</code></pre>" + _diag_html(by_line.pop(n), rule_url)
+                         + '<pre class="planc-yaml"><code class="language-yaml">')
+    parts.append("</code></pre>")
+    rest = [d for d in diagnostics if d.path != mine] + [
+        d for ds in by_line.values() for d in ds]  # beyond the last line
     head = _diag_html(rest, rule_url) if rest else ""
     return emoji_icons(head + "".join(parts)), linked
 

@@ -86,13 +86,18 @@ def _eval_summary(rec: dict[str, Any]) -> str:
 
 
 def _kind(rec: dict[str, Any], result: dict[str, Any]) -> str:
-    """The run's type: recorded, else from its stages (a skipped fine-tune is a control)."""
+    """The run's type: recorded, else from its stages (a skipped fine-tune is a control, or
+    an eval-only run when its note says it evaluates a pre-existing checkpoint)."""
+    from .models.status import EVAL_ONLY_NOTE
+
     if rec.get("type") or result.get("type"):
         return str(rec.get("type") or result.get("type"))
     if "run" in rec:
         return "sweep"
     ft = rec.get("finetune")
-    return "control" if isinstance(ft, dict) and ft.get("status") == "skipped" else "fine-tuned"
+    if isinstance(ft, dict) and ft.get("status") == "skipped":
+        return "eval-only" if ft.get("note") == EVAL_ONLY_NOTE else "control"
+    return "fine-tuned"
 
 
 def _accuracy(ev: dict[str, Any]) -> tuple[Any, Any, Any]:

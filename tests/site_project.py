@@ -13,10 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import ROOT, run_planc
+from .conftest import FIXTURES, ROOT, run_planc
 
 SECRET = "sk-live-0123456789abcdef"
 GROUP = "cap_8L_llama32_lora_comparison"
+#: cruijff_kit's experiment_summary.yaml (fine-tuned, control and eval-only runs) as a plan
+ESUM_GROUP = "workflow_test_2026-03-16"
+ESUM_SLUG = "ck_capitalization--experiment_summary"
 HOSTILE_PLAN = """\
 ## 📋 Plan: Escaping <script>alert('plan')</script> check
 
@@ -135,7 +138,26 @@ def build_project(tmp: Path) -> Path:
         }
     status_path.write_text(yaml.safe_dump(status, sort_keys=False))
     (group / "results.json").write_text(json.dumps(results, indent=2))
+    _add_experiment_summary(proj, out)
     return proj
+
+
+def _add_experiment_summary(proj: Path, out: Path) -> None:
+    """plans/ck_capitalization/experiment_summary.yaml compiled into ``out``, with one
+    fine-tune completed and one failed in its tracker (as ``planc sync`` writes them)."""
+    esum = proj / "plans" / "ck_capitalization" / "experiment_summary.yaml"
+    esum.parent.mkdir()
+    shutil.copy(FIXTURES / "esum" / "experiment_summary_mixed.yaml", esum)
+    proc = run_planc("compile", str(esum.relative_to(proj)), "--out", str(out), cwd=proj,
+                     env={"SOURCE_DATE_EPOCH": "1760796202"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    status_path = out / ESUM_GROUP / "runs_status.yaml"
+    status = yaml.safe_load(status_path.read_text())
+    for name, state in (("Llama-3.2-1B-Instruct_rank4", "completed"),
+                        ("Llama-3.2-1B-Instruct_rank8", "failed")):
+        status["runs"][name]["finetune"].update(status=state, job_id="3001",
+                                                last_updated="2026-03-17 10:00:00")
+    status_path.write_text(yaml.safe_dump(status, sort_keys=False))
 
 
 def build_site(proj: Path) -> subprocess.CompletedProcess[str]:

@@ -5,6 +5,7 @@ same schema as markdown front-matter, and compile through ``spec.build``."""
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -151,14 +152,145 @@ def test_a_varied_model_is_checked_against_the_run_model() -> None:
         (55, 5, "ES007", "error"), (61, 5, "ES007", "error")]
 
 
-def test_an_eval_only_run_is_a_located_compile_error() -> None:
-    text = _REAL_TEXT.replace('type: "fine-tuned"\n    model: "Llama-3.2-1B-Instruct"\n'
+# -- eval-only runs (cruijff_kit 0.3.4: a pre-existing checkpoint evaluated as-is) -----------
+CKPT = "/scratch/ck/earlier/rank8/artifacts/epoch_0"
+#: the real fixture plus a control run and an eval-only run (design template's examples)
+MIXED = (FIXTURES / "esum" / "experiment_summary_mixed.yaml").read_text("utf-8")
+
+
+def _compile_mixed(tmp_path: Path, cluster: str | None) -> Path:
+    """Compile MIXED for ``cluster`` (a profile written under tmp_path) → the group folder."""
+    (tmp_path / "clusters").mkdir(exist_ok=True)
+    for name, ctype, gpus in (("t-gpu", "local_gpu", 1), ("t-cpu", "cpu_only", 0)):
+        (tmp_path / "clusters" / f"{name}.yaml").write_text(
+            f"name: {name}\ntype: {ctype}\ndefaults: {{gpus: {gpus}}}\n", "utf-8")
+    plan = tmp_path / "experiment_summary.yaml"
+    plan.write_text(MIXED, "utf-8")
+    settings = Settings(root=ROOT, clusters=str(tmp_path / "clusters"))
+    out = tmp_path / f"out-{cluster}"
+    res = compile_plan(plan, settings, out=out, options=Options(cluster=cluster))
+    assert res.report is not None, res.diagnostics
+    return out / "workflow_test_2026-03-16"
+
+
+def test_a_summary_mixing_fine_tuned_control_and_eval_only_runs_lints_clean() -> None:
+    assert _diags("experiment_summary.yaml", MIXED) == [(1, 1, "EX013", "info")]
+
+
+def test_an_eval_only_run_evaluates_its_checkpoint_in_every_target(tmp_path: Path) -> None:
+    from compiler.models.status import BASE_NOTE, EVAL_ONLY_NOTE
+
+    for cluster, script in ((None, "eval/capitalization/eval.slurm"),
+                            ("t-gpu", "run_local.sh"), ("t-cpu", "run_local.sh")):
+        group = _compile_mixed(tmp_path, cluster)
+        run = group / "existing_ckpt_eval"
+        # no fine-tune stage: no training configs, only the evaluation
+        assert not (run / "setup_finetune.yaml").exists()
+        assert not (run / "finetune.yaml").exists()
+        ev = yaml.safe_load((run / "eval" / "capitalization" / "eval.yaml").read_text("utf-8"))
+        # cruijff_kit's eval.yaml for an eval-only run (tests/fixtures/eval_only/eval.golden.yaml)
+        assert ev["model_path"] == CKPT
+        assert ev["is_finetuned"] is True
+        assert ev["model_hf_name"] == "hf/existing_ckpt_eval"
+        assert ev["source_model"] == "Llama-3.2-1B-Instruct"
+        assert ev["epoch"] is None and ev["epoch_select"] == "checkpoint"
+        words = (run / script).read_text("utf-8")
+        assert f"-M model_path={CKPT} " in words, cluster
+        assert "--metadata is_finetuned=true" in words
+        assert "--model hf/existing_ckpt_eval" in words
+        base = group / "Llama-3.2-1B-Instruct_base"
+        bev = yaml.safe_load((base / "eval" / "capitalization" / "eval.yaml").read_text("utf-8"))
+        assert bev["model_path"] == "__SCRATCH__/pretrained-llms/Llama-3.2-1B-Instruct"
+        assert bev["is_finetuned"] is False and bev["epoch_select"] == "base"
+        status = yaml.safe_load((group / "runs_status.yaml").read_text("utf-8"))["runs"]
+        assert status["existing_ckpt_eval"]["finetune"]["status"] == "skipped"
+        assert status["existing_ckpt_eval"]["finetune"]["note"] == EVAL_ONLY_NOTE
+        assert status["Llama-3.2-1B-Instruct_base"]["finetune"]["note"] == BASE_NOTE
+        assert list(status["existing_ckpt_eval"]["evaluations"]) == ["capitalization"]
+        # the research-agent plan payload names the checkpoint the run evaluates
+        plan = json.loads((group / "api" / "plan.json").read_text("utf-8"))
+        runs = {r["name"]: r for r in plan["sections"]["runs"]}
+        assert runs["existing_ckpt_eval"]["checkpoint_path"] == CKPT
+        assert "checkpoint_path" not in runs["Llama-3.2-1B-Instruct_base"]
+        # planc results' summary tells the eval-only run from the base-model control
+        from compiler.summary import render_summary
+
+        summary = render_summary({}, yaml.safe_load((group / "runs_status.yaml")
+                                                    .read_text("utf-8")))
+        assert "| existing_ckpt_eval | eval-only | – skipped |" in summary
+        assert "| Llama-3.2-1B-Instruct_base | control | – skipped |" in summary
+        readme = (group / "README.md").read_text("utf-8")
+        assert "| `existing_ckpt_eval` | Eval-only | Llama-3.2-1B-Instruct |" in readme
+
+
+def test_an_eval_only_run_has_no_training_estimate(tmp_path: Path) -> None:
+    plan = tmp_path / "experiment_summary.yaml"
+    plan.write_text(MIXED, "utf-8")
+    matrix = build(load(plan), SETTINGS).matrix
+    assert matrix is not None
+    runs = {r.name: r for r in matrix.runs}
+    ckpt = runs["existing_ckpt_eval"]
+    assert ckpt.kind == "control" and ckpt.eval_only and ckpt.checkpoint_path == CKPT
+    assert ckpt.finetune is None
+    assert ckpt.estimate.train_seconds == 0 and ckpt.estimate.eval_seconds > 0
+    assert not runs["Llama-3.2-1B-Instruct_base"].eval_only
+    # another parameter of an eval-only run is said to be unused, where it is written
+    text = MIXED.replace(f'      checkpoint_path: "{CKPT}"\n',
+                         f'      checkpoint_path: "{CKPT}"\n      prompt: "Say {{input}}"\n')
+    line = _line_of(text, 'prompt: "Say {input}"')
+    infos = [(d.line, d.column, d.message) for d in build(
+        load("experiment_summary.yaml", text=text), SETTINGS).diagnostics if d.code == "EX014"]
+    assert (line, 7, "runs[3].parameters.prompt is not used: eval-only run "
+            "'existing_ckpt_eval' evaluates its checkpoint with the group's settings") in infos
+
+
+def test_an_eval_only_run_in_an_array_layout_loads_its_checkpoint(tmp_path: Path) -> None:
+    plan = tmp_path / "experiment_summary.yaml"
+    plan.write_text(MIXED, "utf-8")
+    res = compile_plan(plan, SETTINGS, out=tmp_path / "out", options=Options(layout="array"))
+    assert res.report is not None, res.diagnostics
+    arr = (tmp_path / "out" / "workflow_test_2026-03-16" / "eval_array_capitalization_base.slurm"
+           ).read_text("utf-8")
+    assert "# (control and eval-only runs: base models or pre-existing checkpoints" in arr
+    assert f"--model hf/existing_ckpt_eval -M model_path={CKPT} " in arr
+    # the control run beside it still loads its base model
+    assert ('--model hf/Llama-3.2-1B-Instruct -M model_path="$RUN_DIR"/__SCRATCH__/'
+            'pretrained-llms/Llama-3.2-1B-Instruct ') in arr
+
+
+def _eval_only_without(params: str) -> str:
+    """The real fixture with its rank-8 run made eval-only with ``params`` (YAML lines)."""
+    return _REAL_TEXT.replace('type: "fine-tuned"\n    model: "Llama-3.2-1B-Instruct"\n'
                               '    parameters:\n      lora_rank: 8',
                               'type: "eval-only"\n    model: "Llama-3.2-1B-Instruct"\n'
-                              '    parameters:\n      lora_rank: 8')
+                              + params)
+
+
+def test_an_eval_only_run_without_a_checkpoint_path_is_a_located_error() -> None:
+    text = _eval_only_without("    parameters:\n      lora_rank: 8")
     found = _diags("experiment_summary.yaml", text)
-    # and its matrix epochs must be null (design template): ES006
-    assert found == [(59, 5, "RG900", "error"), (85, 7, "ES006", "error")]
+    # at the run's type; and its matrix epochs must be null (design template): ES006
+    assert found == [(59, 5, "ES009", "error"), (85, 7, "ES006", "error")]
+    # compile says the same where it is, once (lint does not repeat it as RG900)
+    diags = build(load("experiment_summary.yaml", text=text), SETTINGS).diagnostics
+    errors = [(d.line, d.column, d.code, d.message) for d in diags if d.severity.value == "error"]
+    assert errors == [(59, 5, "RG900", "experiment_summary runs.1.parameters.checkpoint_path: "
+                       "eval-only run 'Llama-3.2-1B-Instruct_rank8': parameters.checkpoint_path "
+                       "is missing or empty: an eval-only run evaluates a pre-existing "
+                       "checkpoint, named by its absolute directory")]
+    for params, where in (('    parameters:\n      checkpoint_path: ""', (62, 7)),
+                          ("    parameters:\n      checkpoint_path: rank8/epoch_0", (62, 7)),
+                          ("    parameters: {}", (59, 5))):
+        bad = _eval_only_without(params).replace('    - run: "Llama-3.2-1B-Instruct_rank8"\n'
+                                                 '      vis_label: "rank8"\n'
+                                                 '      tasks: ["capitalization"]\n'
+                                                 '      epochs: [0]',
+                                                 '    - run: "Llama-3.2-1B-Instruct_rank8"\n'
+                                                 '      vis_label: "rank8"\n'
+                                                 '      tasks: ["capitalization"]\n'
+                                                 '      epochs: null')
+        assert [d for d in _diags("experiment_summary.yaml", bad) if d[3] == "error"] == [
+            (*where, "ES009", "error")], params
 
 
 # -- hypothesis: a consistent generated summary, then one planted contradiction -------------
@@ -191,6 +323,14 @@ def summaries(draw: st.DrawFn) -> dict[str, Any]:
         runs.append({"name": f"{models[0]}_base", "type": "control", "model": models[0],
                      "parameters": {}})
         matrix.append({"run": f"{models[0]}_base", "tasks": ["task_a"], "epochs": None})
+    # eval-only runs: pre-existing checkpoints of a base model, evaluated as-is
+    for k in range(draw(st.integers(0, 2))):
+        m = draw(st.sampled_from(models))
+        name = f"ckpt{k}_{m}"
+        ckpt = draw(st.sampled_from(["artifacts/epoch_0", "epoch_1", "out"]))
+        runs.append({"name": name, "type": "eval-only", "model": m,
+                     "parameters": {"checkpoint_path": f"/scratch/earlier/{name}/{ckpt}"}})
+        matrix.append({"run": name, "tasks": ["task_a"], "epochs": None})
     return {
         "experiment": {"name": "gen_exp", "project": "capitalization", "question": "Does it?",
                        "date": "2026-03-16", "dir": "/scratch/ck-projects/cap/gen_exp"},
@@ -230,12 +370,19 @@ def _plant(data: dict[str, Any], which: str) -> tuple[str, str, int]:
     if which == "epoch":
         data["evaluation"]["matrix"][0]["epochs"] = [99]
         return "ES006", "- 99", 1
+    if which == "checkpoint":  # an eval-only run whose checkpoint path is not absolute
+        data["runs"].append({"name": "planted_ckpt", "type": "eval-only",
+                             "model": data["runs"][0]["model"],
+                             "parameters": {"checkpoint_path": "planted/epoch_0"}})
+        data["evaluation"]["matrix"].append({"run": "planted_ckpt", "tasks": ["task_a"],
+                                             "epochs": None})
+        return "ES009", "checkpoint_path: planted/epoch_0", 1
     data["runs"][0]["parameters"]["lora_rank"] = 999
     return "ES007", "lora_rank: 999", 1
 
 
 @given(summaries(), st.sampled_from(["label", "model", "matrix_run", "duplicate", "epoch",
-                                     "level"]))
+                                     "level", "checkpoint"]))
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_generated_summaries_lint_clean_compile_and_catch_a_plant(
@@ -246,7 +393,12 @@ def test_generated_summaries_lint_clean_compile_and_catch_a_plant(
     found = _diags(path)
     assert [d for d in found if d[3] != "info"] == [], found
     assert {d[2] for d in found} <= {"EX013"}
-    assert build(doc, SETTINGS).matrix is not None  # lint exit 0 ⇒ compile succeeds
+    matrix = build(doc, SETTINGS).matrix
+    assert matrix is not None  # lint exit 0 ⇒ compile succeeds
+    # every eval-only run compiles to a run that evaluates its own checkpoint
+    ckpts = {r["name"]: r["parameters"]["checkpoint_path"] for r in data["runs"]
+             if r["type"] == "eval-only"}
+    assert {r.name: r.checkpoint_path for r in matrix.runs if r.eval_only} == ckpts
     code, needle, nth = _plant(data, which)
     text = yaml.safe_dump(data, sort_keys=False)
     line = _line_of(text, needle, nth)
@@ -257,3 +409,34 @@ def test_generated_summaries_lint_clean_compile_and_catch_a_plant(
     errors = [(ln, cd) for ln, _c, cd, sev in _diags(md, "---\n" + text + "---\n# Notes\n")
               if sev == "error"]
     assert (line + 1, code) in errors, (which, line + 1, errors)
+
+
+def test_planc_expand_names_the_eval_only_run_and_its_checkpoint(
+        tmp_path: Path, capsys: Any) -> None:
+    from compiler import cli
+
+    plan = tmp_path / "experiment_summary.yaml"
+    plan.write_text(MIXED, "utf-8")
+    assert cli.main(["expand", str(plan)]) == 0
+    rows = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()
+            if line and not line.startswith(("RUN", " ")) and len(line.split()) > 2}
+    assert rows["existing_ckpt_eval"] == "eval-only"
+    assert rows["Llama-3.2-1B-Instruct_base"] == "control"
+    assert cli.main(["expand", "--format", "json", str(plan)]) == 0
+    runs = {r["name"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
+    assert runs["existing_ckpt_eval"]["checkpoint_path"] == CKPT
+    assert runs["existing_ckpt_eval"]["kind"] == "control"  # the tracker's type: no fine-tune
+
+
+def test_the_eval_only_eval_yaml_agrees_with_cruijff_kits_golden(tmp_path: Path) -> None:
+    """cruijff_kit's eval.yaml for an eval-only run (a real scaffold run, #478) and planc's
+    agree on every key that says which model is evaluated and how it is labelled."""
+    golden = yaml.safe_load((FIXTURES / "real" / "cruijff_kit" / "tests" / "fixtures"
+                             / "eval_only" / "eval.golden.yaml").read_text("utf-8"))
+    group = _compile_mixed(tmp_path, None)
+    ours = yaml.safe_load((group / "existing_ckpt_eval" / "eval" / "capitalization"
+                           / "eval.yaml").read_text("utf-8"))
+    assert golden["model_path"] == "{CHECKPOINT_DIR}" and ours["model_path"] == CKPT
+    for key in ("is_finetuned", "model_hf_name", "source_model", "task_name",
+                "system_prompt", "use_chat_template"):
+        assert ours[key] == golden[key], key

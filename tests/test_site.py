@@ -13,7 +13,7 @@ import pytest
 
 from compiler.rules import RULES
 
-from .site_project import GROUP, SECRET, build_project, build_site
+from .site_project import ESUM_SLUG, GROUP, SECRET, build_project, build_site
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,34 @@ def test_run_page_has_config_script_job_reason_log_and_curve(site: Path) -> None
     log = (site / f"plans/{GROUP}--runs_plan/runs" / link.group(1)).resolve()
     assert log.is_file() and "[REDACTED]" in log.read_text()
     assert 'href="../runs/Llama-3.2-1B-Instruct_rank4.html"' in log.read_text()  # a way back
+
+
+def test_an_experiment_summary_is_listed_like_a_runs_plan(site: Path) -> None:
+    """cruijff_kit's experiment_summary.yaml gets a plan page, a nav entry, a home row, its
+    runs (fine-tuned, control, eval-only) with their tracker statuses, and run pages."""
+    home = read(site, "index.html")
+    href = f"plans/{ESUM_SLUG}/"
+    # the nav entry and the home table row, by the experiment's name
+    nav = re.search(rf'<a href="{href}index.html" class="md-nav__link">\s*'
+                    r'<span class="md-ellipsis">\s*workflow_test_2026-03-16', home)
+    assert nav, "nav entry for the experiment summary"
+    row = re.search(rf'<tr>\s*<td><a href="{href}index.html">workflow_test_2026-03-16</a></td>'
+                    r"\s*<td>experiment-summary</td>\s*<td>✓ clean</td>", home)
+    assert row, "home table row with kind and lint state"
+    page = read(site, f"plans/{ESUM_SLUG}/index.html")
+    assert "<strong>Source</strong>: <code>plans/ck_capitalization/experiment_summary.yaml" \
+        in page
+    assert "<strong>Group</strong>: <code>workflow_test_2026-03-16</code>" in page
+    for run in ("Llama-3.2-1B-Instruct_rank4", "Llama-3.2-1B-Instruct_rank8",
+                "Llama-3.2-1B-Instruct_base", "existing_ckpt_eval"):
+        assert f'<td><a href="runs/{run}.html">{run}</a></td>' in page, run
+    assert "planc-completed" in page and "planc-failed" in page
+    # the YAML itself, escaped, with line anchors
+    assert '<span id="L58">  - name: &quot;Llama-3.2-1B-Instruct_rank8&quot;</span>' in page \
+        or "<span id=\"L58\">  - name: &#34;Llama-3.2-1B-Instruct_rank8&#34;</span>" in page
+    ckpt = read(site, f"plans/{ESUM_SLUG}/runs/existing_ckpt_eval.html")
+    assert "<strong>Type</strong>: eval-only" in ckpt
+    assert "/scratch/ck/earlier/rank8/artifacts/epoch_0" in ckpt  # the checkpoint it loads
 
 
 def test_rule_pages_come_from_docstrings(site: Path) -> None:

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         data = {
             "group": matrix.group, "kind": matrix.kind, "cluster": matrix.cluster.name,
             "runs": [{"name": r.name, "kind": r.kind, "model": r.model,
+                      **({"checkpoint_path": r.checkpoint_path} if r.eval_only else {}),
                       "factors": r.factors, "command": r.command,
                       "evaluations": [e.key for e in r.evaluations],
                       "estimate": r.estimate.as_dict()} for r in matrix.runs],
@@ -70,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     rows = [("RUN", "KIND", "FACTORS", "EVALS", "EST. TIME", "GPU H")]
     for r in matrix.runs:
         factors = " ".join(f"{k}={v}" for k, v in r.factors.items()) or "-"
-        rows.append((r.name, r.kind, factors, str(len(r.evaluations)),
+        kind = "eval-only" if r.eval_only else r.kind
+        rows.append((r.name, kind, factors, str(len(r.evaluations)),
                      _fmt_seconds(r.estimate.seconds), f"{r.estimate.gpu_hours:.2f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:

@@ -216,16 +216,37 @@ _UNUSED = {
 }
 
 
+def checkpoint_problem(parameters: Any) -> str | None:
+    """Why an ``eval-only`` run's ``parameters`` do not name a usable checkpoint, else
+    ``None``. cruijff_kit's design skill (``param_selection.md``, ``validation.md``): an
+    eval-only run has ``parameters.checkpoint_path``, the absolute path of the pre-existing
+    checkpoint directory, used verbatim as the evaluated ``model_path``. Its epoch lives in
+    that path (the matrix ``epochs`` is ``null``), so without it there is nothing to load."""
+    value = parameters.get("checkpoint_path") if isinstance(parameters, dict) else None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ("parameters.checkpoint_path is missing or empty: an eval-only run evaluates "
+                "a pre-existing checkpoint, named by its absolute directory")
+    if not isinstance(value, str):
+        return f"parameters.checkpoint_path must be a directory path, not {value!r}"
+    if not value.startswith("/"):
+        return (f"parameters.checkpoint_path {value!r} is not absolute: jobs run in other "
+                "folders, so the checkpoint directory must be an absolute path")
+    return None
+
+
 def spec_from_experiment_summary(doc: Any, settings: Any = None) -> tuple[Any, list[Any]]:
     """Normalise an ``experiment_summary.yaml`` document (kind ``experiment-summary``) into
     a :class:`compiler.models.rungroup.RunGroupSpec`, the spec a ``runs_plan.md`` becomes.
 
     Returns ``(spec, infos)`` or ``(None, errors)``. Errors are ``RG900`` diagnostics at the
     YAML key (schema errors, also reported by ES001, and facts planc cannot compile such as
-    an ``eval-only`` run); infos are ``EX014`` for stated settings planc's outputs do not use.
+    an ``eval-only`` run without a usable ``parameters.checkpoint_path``, also ES009);
+    infos are ``EX014`` for stated settings planc's outputs do not use.
     The mapping (cruijff_kit design template → RunGroupSpec): ``experiment.name`` → group
     name; ``models.base[]`` → model paths; ``runs[]`` → explicit runs (``parameters`` that
     are ``variables`` become factor levels, ``lora_rank``/``batch_size`` the run's own);
+    an ``eval-only`` run becomes a control run (no fine-tune) whose evaluations load its
+    ``parameters.checkpoint_path`` (``Run.checkpoint_path``);
     ``controls`` → training settings (``validation_during_training`` → ``validation``);
     ``output.wandb_project``; ``data.training``; ``evaluation.tasks``, ``matrix`` (run →
     tasks) and the matrix ``epochs`` (0-indexed, as in planc) of the fine-tuned runs.
@@ -291,12 +312,31 @@ def spec_from_experiment_summary(doc: Any, settings: Any = None) -> tuple[Any, l
     for i, run in enumerate(es.runs):
         pos[f"runs.{run.name}"] = p("runs", i, "name")
         pos.setdefault(f"models.{run.model}", p("runs", i, "model"))  # not in models.base
-        if run.type == "eval-only":
-            diags.append(err(p("runs", i, "type"), f"run {run.name!r} is eval-only (a "
-                             "pre-existing checkpoint); planc compiles fine-tuned and control "
-                             "runs only"))
-            continue
         params = dict(run.parameters)
+        if run.type == "eval-only":
+            # a pre-existing checkpoint evaluated as-is: a control run (no fine-tune) whose
+            # evaluations load parameters.checkpoint_path (design template; validation.md:
+            # "a parameters.checkpoint_path pointing at a pre-existing checkpoint directory")
+            ckpt = checkpoint_problem(params)
+            if ckpt is not None:
+                where = (p("runs", i, "parameters", "checkpoint_path")
+                         if "checkpoint_path" in params else p("runs", i, "type"))
+                # the "experiment_summary " prefix: lint reports it as ES009, not twice
+                diags.append(err(where, f"experiment_summary runs.{i}.parameters."
+                                 f"checkpoint_path: eval-only run {run.name!r}: {ckpt}"))
+                continue
+            explicit.append({"name": run.name, "model": run.model, "type": "control",
+                             "factors": {}, "lora_rank": None, "batch_size": None,
+                             "checkpoint_path": str(params["checkpoint_path"])})
+            for key in params:
+                if key != "checkpoint_path":
+                    line, col = p("runs", i, "parameters", key)
+                    diags.append(Diagnostic(
+                        doc.path, line, col, "EX014", Severity.INFO,
+                        f"runs[{i}].parameters.{key} is not used: eval-only run "
+                        f"{run.name!r} evaluates its checkpoint with the group's settings",
+                        "compile-unused-setting"))
+            continue
         explicit.append({
             "name": run.name, "model": run.model, "type": run.type,
             "factors": {k: v for k, v in params.items() if k in factors},

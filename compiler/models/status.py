@@ -54,6 +54,9 @@ Status = Literal["pending", "submitted", "running", "completed", "failed", "skip
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 BASE_NOTE = "Base model - no fine-tuning required"
+#: the skipped fine-tune of an eval-only run (cruijff_kit ``type: "eval-only"``): it evaluates
+#: a checkpoint trained elsewhere, so the base-model note would be false
+EVAL_ONLY_NOTE = "Pre-existing checkpoint - evaluated without fine-tuning"
 
 
 class Stage(BaseModel):

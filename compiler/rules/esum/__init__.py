@@ -14,6 +14,7 @@ from . import (
     es006_eval_epoch,
     es007_variables,
     es008_lora_alpha,
+    es009_checkpoint_path,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -25,4 +26,5 @@ RULES: tuple[ModuleType, ...] = (
     es006_eval_epoch,
     es007_variables,
     es008_lora_alpha,
+    es009_checkpoint_path,
 )
