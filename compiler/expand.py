@@ -764,6 +764,11 @@ def _build_run(spec: Any, gc: _GroupContext, row: dict[str, Any], tasks: dict[st
     for k, v in combo.items():
         if k in t and k != "batch_size":
             t[k] = v
+    # a run's own fixed settings that are no factor (experiment_summary.yaml runs[].parameters
+    # outside ``variables``): applied like a level, not shown as one
+    for k, v in (row.get("settings") or {}).items():
+        if k in t and k != "batch_size":
+            t[k] = v
     rank = row.get("lora_rank") or combo.get("lora_rank") or t.get("lora_rank")
     rank = int(rank) if rank is not None and not control else None
     name = row.get("name") or (f"{short}_base" if control

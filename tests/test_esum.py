@@ -440,3 +440,33 @@ def test_the_eval_only_eval_yaml_agrees_with_cruijff_kits_golden(tmp_path: Path)
     for key in ("is_finetuned", "model_hf_name", "source_model", "task_name",
                 "system_prompt", "use_chat_template"):
         assert ours[key] == golden[key], key
+
+
+def test_a_runs_own_parameters_outside_variables_are_applied_or_reported(
+        tmp_path: Path) -> None:
+    """No silent drop: a fine-tuned run's ``parameters`` key that is no factor is applied to
+    that run's training when planc's configs have it (``lr``), else an EX014 info at its key
+    (``prompt``); a control run's parameters are reported (it is not trained)."""
+    text = _REAL_TEXT.replace(
+        "    parameters:\n      lora_rank: 8\n",
+        '    parameters:\n      lora_rank: 8\n      lr: 0.0003\n      prompt: "Shout: {input}"\n')
+    assert "lr: 0.0003" in text
+    plan = tmp_path / "experiment_summary.yaml"
+    plan.write_text(text, "utf-8")
+    res = compile_plan(plan, SETTINGS, out=tmp_path / "out", options=Options())
+    assert res.report is not None, res.diagnostics
+    group = tmp_path / "out" / "workflow_test_2026-03-16"
+
+    def setup(run: str) -> dict[str, Any]:
+        return yaml.safe_load((group / run / "setup_finetune.yaml").read_text("utf-8"))
+
+    assert setup("Llama-3.2-1B-Instruct_rank8")["lr"] == 0.0003
+    assert setup("Llama-3.2-1B-Instruct_rank4")["lr"] != 0.0003
+    cfg = yaml.safe_load((group / "Llama-3.2-1B-Instruct_rank8" / "finetune.yaml")
+                         .read_text("utf-8"))
+    assert cfg["optimizer"]["lr"] == 0.0003
+    infos = [(d.code, d.line, d.message) for d in build(load(plan), SETTINGS).diagnostics
+             if "parameters" in d.message]
+    assert infos == [("EX014", _line_of(text, "prompt: \"Shout"),
+                      "runs[1].parameters.prompt is not used: planc's compiled configs have "
+                      "no such setting")]

@@ -337,10 +337,22 @@ def spec_from_experiment_summary(doc: Any, settings: Any = None) -> tuple[Any, l
                         f"{run.name!r} evaluates its checkpoint with the group's settings",
                         "compile-unused-setting"))
             continue
+        own = {k: v for k, v in params.items()
+               if k not in factors and k not in ("lora_rank", "batch_size")}
+        settings = {k: v for k, v in own.items()
+                    if k in _TRAINING_KEYS and run.type == "fine-tuned"}
+        for key in (k for k in own if k not in settings):
+            line, col = p("runs", i, "parameters", key)
+            why = ("a control run is not trained" if run.type == "control" else
+                   "planc's compiled configs have no such setting")
+            diags.append(Diagnostic(doc.path, line, col, "EX014", Severity.INFO,
+                                    f"runs[{i}].parameters.{key} is not used: {why}",
+                                    "compile-unused-setting"))
         explicit.append({
             "name": run.name, "model": run.model, "type": run.type,
             "factors": {k: v for k, v in params.items() if k in factors},
             "lora_rank": params.get("lora_rank"), "batch_size": params.get("batch_size"),
+            "settings": settings,
         })
     ft = {r.name for r in es.runs if r.type == "fine-tuned"}
     epoch_lists = [list(e.epochs) for e in es.evaluation.matrix
