@@ -14,7 +14,10 @@ there whenever it changed since the query began, so two concurrent syncs, or a s
   answer never downgrades a stage;
 - every other field (notes, results, previous job ids) is kept; ``reason`` and ``exit_code``
   are set for failures, ``exit_code: 0`` for completions, ``output`` from scontrol's expanded
-  ``StdOut`` when the stage has none.
+  ``StdOut`` when the stage has none;
+- a completed or failed job that ran gets ``elapsed_s`` (scontrol ``RunTime`` / sacct
+  ``Elapsed`` in seconds) and ``elapsed_job_id`` (:func:`record_elapsed`: a value from
+  another source is never overwritten); squeue answers carry no run time and set none.
 
 SLURM → status mapping: :func:`compiler.backends.slurm.map_state` (formats.md §4).
 
@@ -25,8 +28,10 @@ and atomic write (:func:`compiler.research_agent.pull_statuses`).
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +61,17 @@ class SyncReport:
     """The tracker mapping as this sync left it (not part of the JSON output)."""
     identity: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
     """The tracker file's (inode, mtime, size) when ``data`` matched it (under the lock)."""
+    unwritten: Callable[[dict[str, Any]], Any] | None = field(default=None, repr=False,
+                                                              compare=False)
+    """Set by ``sync_group(hold_write=True)`` while ``data`` holds states not yet on disk:
+    re-applies them to another mapping (the file's content when it changed meanwhile)."""
+    stamp: str | None = field(default=None, repr=False, compare=False)
+    """The ``last_updated`` value of the held states."""
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "data"}
+        return {f.name: copy.deepcopy(getattr(self, f.name)) if f.name != "changes" else
+                [asdict(c) for c in self.changes]
+                for f in fields(self) if f.name not in ("data", "unwritten", "stamp")}
 
 
 def status_path(group: Path) -> Path:
@@ -112,9 +125,27 @@ def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
         elif new.status == "completed":
             st.pop("reason", None)
             st["exit_code"] = new.exit_code if new.exit_code is not None else 0
+        if new.status in ("completed", "failed") and rec.elapsed_s is not None:
+            record_elapsed(st, str(job_id), rec.elapsed_s)
         changes.append(Change(run, key, str(job_id), str(old), new.status, new.reason,
                               new.exit_code))
     return changes
+
+
+def record_elapsed(st: dict[str, Any], job_id: str, seconds: float) -> bool:
+    """Store a finished job's measured run time on its stage: ``elapsed_s`` (seconds, an
+    int when whole) and ``elapsed_job_id`` (the job it was measured on), the ledger's
+    "measured" beside the compile's ``estimate_s`` (issue 14). A value already there is
+    replaced only when it was measured on the same job id; one from another source (the
+    local runner, a person, another job) is kept. Returns whether the stage changed."""
+    if st.get("elapsed_s") is not None and st.get("elapsed_job_id") != job_id:
+        return False
+    value: float | int = int(seconds) if float(seconds).is_integer() else round(seconds, 3)
+    if st.get("elapsed_s") == value and st.get("elapsed_job_id") == job_id:
+        return False
+    st["elapsed_s"] = value
+    st["elapsed_job_id"] = job_id
+    return True
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
@@ -125,13 +156,19 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncReport:
+def sync_group(group: Path, runner: slurm.Runner = slurm.run_command, *,
+               hold_write: bool = False) -> SyncReport:
     """Query SLURM once for ``group``'s active jobs and update its tracker.
 
     The tracker is read once before the query; under the lock (:func:`tracker.locked`) it is
     read again only if the file changed meanwhile (inode, mtime or size differ: every planc
     write replaces the file), then the states are applied and the file is rewritten
     atomically (:func:`tracker.atomic_write`) only when something changed.
+
+    ``hold_write``: apply the states to ``report.data`` but do not write them; the report's
+    ``unwritten`` then re-applies them to a mapping (idempotent, see :func:`apply_records`)
+    and :func:`write_held` (or a drip-fed submit's one write) puts them on disk. This is how
+    :func:`sync_all` writes the tracker once when the same command also submits.
 
     Raises :class:`compiler.tracker.TrackerError` for a missing/unreadable tracker and
     :class:`compiler.backends.slurm.SlurmError` when SLURM cannot be queried.
@@ -158,17 +195,52 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncRep
     if not result.records:
         return report
     stamp = tracker.now()
+    records = result.records
     with tracker.locked(path):
         current = data if _identity(path) == before else tracker.read(path)
         if current is None:
             raise tracker.TrackerError(f"{path} disappeared during the sync")
         filled: list[str] = []
-        report.changes = apply_records(current, result.records, stamp, filled)
+        report.changes = apply_records(current, records, stamp, filled)
         report.data = current
-        if report.changes or filled:
-            tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
+        report.identity = _identity(path)
+        if not (report.changes or filled):
+            return report
+        if hold_write:
+            report.stamp = stamp
+            report.unwritten = lambda cur: apply_records(cur, records, stamp)
+            return report
+        tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
         report.identity = _identity(path)
     return report
+
+
+def write_held(path: Path, report: SyncReport) -> None:
+    """Write the states a ``hold_write`` sync applied to ``report.data`` and nobody wrote
+    yet (``report.unwritten`` set): one atomic write under the lock when the file is still
+    the one the sync read, else a :func:`compiler.tracker.update` that re-applies them to
+    the file's current content. Clears ``report.unwritten``; refreshes ``report.identity``
+    (and ``report.data`` after a merge)."""
+    reapply = report.unwritten
+    if reapply is None or report.data is None:
+        return
+    stamp = report.stamp or tracker.now()
+    with tracker.locked(path):
+        if report.identity is not None and _identity(path) == report.identity:
+            tracker.atomic_write(path, tracker.dump(report.data, stamp).encode("utf-8"))
+            report.unwritten = None
+            report.identity = _identity(path)
+            return
+
+    def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+        if cur is None:
+            raise tracker.TrackerError(f"{path} disappeared during the sync")
+        reapply(cur)
+        return cur
+
+    report.data = tracker.update(path, change, stamp)
+    report.unwritten = None
+    report.identity = _identity(path)
 
 
 def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
@@ -178,10 +250,19 @@ def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
     submitted to (only ``url`` when given; the token from ``token`` or
     ``$RESEARCH_AGENT_TOKEN``). Changes of both land in one report (research-agent stages
     have job ids ``research-agent:<run id>``). Raises what :func:`sync_group` raises and
-    :class:`compiler.research_agent.ServerError`."""
+    :class:`compiler.research_agent.ServerError`.
+
+    A drip-fed group (:func:`continue_queued`) is synced and submitted with **one** tracker
+    write: the synced states are held in memory and written with the submissions (the
+    submitter journals every accepted job id first, so a crash loses no job; the held
+    states are SLURM's and the next sync reads them again). When nothing is submitted the
+    states are written here, as a plain sync writes them."""
     path = status_path(group)
-    report = sync_group(path, runner)
-    continue_queued(path.parent, report, runner)
+    report = sync_group(path, runner, hold_write=True)
+    try:
+        continue_queued(path.parent, report, runner)
+    finally:
+        write_held(path, report)
     urls = research_agent.tracked_urls(path.parent)
     if url:
         urls = [u for u in urls if u == url.rstrip("/")]
@@ -221,7 +302,11 @@ def continue_queued(group: Path, report: SyncReport,
                     runner: slurm.Runner = slurm.run_command) -> None:
     """After a sync, submit more of a drip-fed group (tracker ``max_queued``, stages held
     ``queued`` by ``planc submit --max-queued``) as slots freed; notes and sbatch commands
-    join ``report``. Cheap when nothing is queued: one pass over the stages already read."""
+    join ``report``. Cheap when nothing is queued: one pass over the stages already read.
+
+    States a ``hold_write`` sync left in ``report.unwritten`` go to disk with the
+    submitter's one write (``carried``); when the submitter writes nothing, they stay
+    there for :func:`write_held`."""
     data = report.data
     if not isinstance(data, dict) or not data.get("max_queued"):
         return
@@ -232,10 +317,15 @@ def continue_queued(group: Path, report: SyncReport,
 
     cap = data["max_queued"]
     try:
-        sub = submit_group(group, runner=runner, preloaded=(data, report.identity))
+        sub = submit_group(group, runner=runner, preloaded=(data, report.identity),
+                           carried=report.unwritten)
     except (tracker.TrackerError, NotSlurmGroup) as exc:
         report.notes.append(f"queued stages not submitted: {exc}")
         return
+    if sub.tracker_written:
+        report.unwritten = None  # the submitter's one write carried the synced states
+        report.identity = None
+        data = sub.data if sub.data is not None else data
     report.commands += sub.commands
     n = sum(len(j.stages) for j in sub.jobs)
     report.notes.append(f"submitted {n} queued stage(s); {len(sub.queued)} still queued "
