@@ -15,8 +15,8 @@ import pytest
 from compiler import submit as submit_cmd
 from compiler import sync as status_cmd
 from compiler import tracker
-from compiler.clusters import detect_qos
 from compiler.backends import slurm
+from compiler.clusters import detect_qos
 from compiler.efficiency import query_usage
 from tests.conftest import need_or_skip
 

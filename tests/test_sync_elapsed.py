@@ -120,16 +120,14 @@ SCONTROL = ("JobId={job} JobName=ft UserId=u(1) JobState=COMPLETED Reason=None "
 def test_the_ledger_reads_the_synced_elapsed_time(tmp_path: Path) -> None:
     """``planc results``' MAPE (:func:`compiler.results.estimate_ledger`) from a sync alone:
     no harvested log, only ``estimate_s`` from compile and ``elapsed_s`` from scontrol."""
-    runs = {}
-    for i, (estimate, run_time) in enumerate([(120.0, "00:01:40"), (90.0, "00:01:40"),
-                                              (300.0, "00:04:00")]):
-        runs[f"r{i}"] = {"finetune": {"status": "submitted", "job_id": str(50 + i),
-                                      "output": None, "last_updated": None,
-                                      "estimate_s": estimate, "estimate_key": "k"}}
+    cases = [(120.0, "00:01:40"), (90.0, "00:01:40"), (300.0, "00:04:00")]
+    runs = {f"r{i}": {"finetune": {"status": "submitted", "job_id": str(50 + i),
+                                   "output": None, "last_updated": None,
+                                   "estimate_s": estimate, "estimate_key": "k"}}
+            for i, (estimate, _t) in enumerate(cases)}
     path = tmp_path / "runs_status.yaml"
     path.write_text(tracker.dump({"schema_version": 1, "run_group": "g", "runs": runs}))
-    answer = "".join(SCONTROL.format(job=50 + i, run=t)
-                     for i, t in enumerate(["00:01:40", "00:01:40", "00:04:00"]))
+    answer = "".join(SCONTROL.format(job=50 + i, run=t) for i, (_e, t) in enumerate(cases))
 
     def runner(argv, cwd=None, env=None):  # noqa: ANN001, ANN202
         assert argv[:3] == ["scontrol", "show", "job"]
