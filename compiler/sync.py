@@ -249,8 +249,9 @@ def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
     """:func:`sync_group`, then a pull from every research-agent server the group was
     submitted to (only ``url`` when given; the token from ``token`` or
     ``$RESEARCH_AGENT_TOKEN``). Changes of both land in one report (research-agent stages
-    have job ids ``research-agent:<run id>``). Raises what :func:`sync_group` raises and
-    :class:`compiler.research_agent.ServerError`.
+    have job ids ``research-agent:<run id>``). Raises what :func:`sync_group` raises,
+    :class:`compiler.research_agent.ServerError`, and :class:`compiler.tracker.TrackerError`
+    when the tracker cannot be written (naming the journal that keeps submitted job ids).
 
     A drip-fed group (:func:`continue_queued`) is synced and submitted with **one** tracker
     write: the synced states are held in memory and written with the submissions (the
@@ -262,7 +263,15 @@ def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
     try:
         continue_queued(path.parent, report, runner)
     finally:
-        write_held(path, report)
+        try:
+            write_held(path, report)
+        except OSError as exc:
+            from .submit import JOURNAL_SUFFIX
+
+            journal = path.with_name(path.name + JOURNAL_SUFFIX)
+            kept = (f"; the job ids this sync submitted are kept in {journal} and recorded "
+                    "by the next planc submit or sync") if journal.exists() else ""
+            raise tracker.TrackerError(f"cannot write {path}: {exc}{kept}") from exc
     urls = research_agent.tracked_urls(path.parent)
     if url:
         urls = [u for u in urls if u == url.rstrip("/")]
@@ -331,4 +340,7 @@ def continue_queued(group: Path, report: SyncReport,
     report.notes.append(f"submitted {n} queued stage(s); {len(sub.queued)} still queued "
                         f"(max_queued {cap})")
     report.notes += [f"queued stages: {e}" for e in sub.errors]
+    report.notes += [f"job {job} ({run}/{key}) was submitted but not written to the tracker "
+                     f"({why}); its id is kept in the submit journal"
+                     for run, key, job, why in sub.unrecorded]
     report.data = data  # the submitter applied its submissions to this same mapping

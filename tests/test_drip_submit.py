@@ -264,3 +264,29 @@ def test_a_job_submitted_by_a_sync_that_dies_before_writing_is_kept(
     assert stage_of(data, "r1", "finetune")["status"] == "completed"
     assert [c["argv"][-1] for c in calls(fake_slurm, "sbatch")] == ["finetune.slurm",
                                                                      "eval.slurm"]
+
+
+def test_a_disk_that_refuses_the_write_keeps_the_ids_and_says_where(
+        tmp_path: Path, fake_slurm: Path, monkeypatch) -> None:  # noqa: ANN001, F811
+    import pytest
+
+    from compiler import tracker
+
+    group = make_group(tmp_path, STANDARD)
+    submit_cmd.submit_group(group, max_queued=1)
+    (fake_slurm / "scontrol.txt").write_text(scontrol_line("100", "COMPLETED"))
+    real = tracker.atomic_write
+
+    def full(path: Path, data: bytes) -> None:
+        if path.name == "runs_status.yaml":
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(tracker, "atomic_write", full)
+    with pytest.raises(tracker.TrackerError, match="No space left on device.*submitted.jsonl"):
+        status_cmd.sync_all(group)
+    monkeypatch.setattr(tracker, "atomic_write", real)
+    status_cmd.sync_all(group)
+    ev = stage_of(load(group), "r1", "evaluations/t_epoch_0")
+    assert (ev["status"], ev["job_id"]) == ("submitted", "101")
+    assert len(calls(fake_slurm, "sbatch")) == 2
