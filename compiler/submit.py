@@ -38,7 +38,7 @@ tracker is written once at the end (a 10,000-run tracker costs ~0.6 s a write); 
 left by a crash is applied by the next submit or sync before anything is submitted, and the
 journal is removed only after the tracker write that records it. ``planc status --sync``
 hands its synced job states to the same write (``carried``), so a drip-fed sync writes the
-tracker once.
+tracker once; they are journaled (one line, before the first ``sbatch``) like the ids.
 
 Jobs get ``PLANC_GROUP_DIR`` (the group folder) and ``PLANC_PROJECT_ROOT`` (the current
 folder unless already set) in their environment, as ``submit_all.sh`` exports them.
@@ -51,10 +51,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import layout, tracker
 from .backends import slurm
@@ -100,6 +100,30 @@ class SubmitReport:
     """Whether this call rewrote ``runs_status.yaml`` with its submissions (and ``carried``)."""
     data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     """The tracker mapping as this call left it (drip-fed: what it wrote)."""
+
+
+class Carried(Protocol):
+    """States a caller applied to the preloaded tracker mapping and has not written
+    (:class:`compiler.sync.HeldStates`): calling it applies them to a mapping
+    (idempotently); ``journal_entries()`` are the JSON objects the journal keeps for them."""
+
+    def __call__(self, data: dict[str, Any]) -> Any: ...
+
+    def journal_entries(self) -> list[dict[str, Any]]: ...
+
+
+class _Chain:
+    """Several :class:`Carried` applied in order, journaled as their entries."""
+
+    def __init__(self, parts: list[Carried]) -> None:
+        self.parts = parts
+
+    def __call__(self, data: dict[str, Any]) -> None:
+        for part in self.parts:
+            part(data)
+
+    def journal_entries(self) -> list[dict[str, Any]]:
+        return [e for part in self.parts for e in part.journal_entries()]
 
 
 class _Refused(Exception):
@@ -203,23 +227,41 @@ def _journal_append(status: Path, stages: list[tuple[str, str, tuple[str, str | 
         os.fsync(fh.fileno())
 
 
-def _journal_read(status: Path) -> list[tuple[str, str, str, str | None, str]]:
-    """Entries of the journal; a torn last line (a crash mid-write) is skipped."""
+def _journal_append_entries(status: Path, entries: list[dict[str, Any]]) -> None:
+    """Append JSON objects (a sync's held states), one a line, to the journal and fsync."""
     import json
 
-    out = []
+    with open(_journal_path(status), "a", encoding="utf-8") as fh:
+        for entry in entries:
+            fh.write(json.dumps(entry) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _journal_read(status: Path) -> tuple[list[tuple[str, str, str, str | None, str]],
+                                         list[dict[str, Any]]]:
+    """Entries of the journal: submissions ``(run, stage, job id, output, submitted)`` and
+    the held states of syncs (``{"sync": stamp, "records": […]}``), each in file order; a
+    torn last line (a crash mid-write) is skipped."""
+    import json
+
+    out: list[tuple[str, str, str, str | None, str]] = []
+    synced: list[dict[str, Any]] = []
     try:
         lines = _journal_path(status).read_text("utf-8").splitlines()
     except OSError:
-        return out
+        return out, synced
     for line in lines:
         try:
             e = json.loads(line)
+            if isinstance(e, dict) and "sync" in e and isinstance(e.get("records"), list):
+                synced.append(e)
+                continue
             out.append((str(e["run"]), str(e["stage"]), str(e["job_id"]), e.get("output"),
                         str(e.get("submitted") or tracker.now())))
         except (ValueError, KeyError, TypeError):
             continue
-    return out
+    return out, synced
 
 
 class _Submitter:
@@ -234,7 +276,8 @@ class _Submitter:
         self.held: list[tuple[str, str]] = []
         self.unflushed: list[tuple[str, str, str, str | None, str]] = []
         self.preloaded: tuple[dict[str, Any], Any] | None = None
-        self.carried: Callable[[dict[str, Any]], Any] | None = None
+        self.carried: Carried | None = None
+        self.carried_journaled = False
         self.identity: Any = None
         self.path = group / STATUS_FILE
         self.dry_run = dry_run
@@ -363,8 +406,10 @@ class _Submitter:
         mapping and written by :meth:`flush` with this call's own submissions (one write;
         the journal, to which new ids are appended, is removed only after it). Otherwise one
         update (with ``carried`` states, if any) writes them and the journal is removed."""
-        entries = _journal_read(self.path)
-        if not entries:
+        entries, synced = _journal_read(self.path)
+        if synced:
+            self._carry_journaled_states(synced)
+        if not entries and not synced:
             _journal_path(self.path).unlink(missing_ok=True)
             return
         if self.max_queued is not None:
@@ -397,6 +442,26 @@ class _Submitter:
         _journal_path(self.path).unlink(missing_ok=True)
         self.in_flight = _in_flight(self.data)
 
+    def _carry_journaled_states(self, synced: list[dict[str, Any]]) -> None:
+        """Apply the states a crashed sync had journaled (older than anything this call
+        read: :func:`compiler.sync.apply_records` never moves a stage back) and carry them
+        into this call's write, after the states a sync of this call may carry."""
+        from .sync import HeldStates
+
+        held = []
+        for entry in synced:
+            try:
+                held.append(HeldStates.from_entry(entry))
+            except (KeyError, TypeError, ValueError):
+                continue
+        if not held:
+            return
+        for h in held:
+            h(self.data)
+        self.carried = _Chain([*([self.carried] if self.carried else []), *held])
+        self.carried_journaled = False  # journaled again with this call's states
+        self.in_flight = _in_flight(self.data)
+
     def sbatch(self, script: Path, *, dependency: str | None = None,
                array: str | None = None) -> str | None:
         argv = slurm.sbatch_argv(script.name, dependency=dependency, array=array)
@@ -404,6 +469,12 @@ class _Submitter:
                                     f"{shlex.join(argv)}")
         if self.dry_run:
             return None
+        if self.carried is not None and not self.carried_journaled and \
+                self.max_queued is not None:
+            # the synced states this call writes with its submissions: journaled first, so
+            # that a crash from here on loses none of them (replayed by the next call)
+            _journal_append_entries(self.path, self.carried.journal_entries())
+            self.carried_journaled = True
         try:
             return slurm.submit(script, dependency=dependency, array=array, env=self.env,
                                 runner=self.runner)
@@ -659,7 +730,7 @@ def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = Fal
                  env: dict[str, str] | None = None,
                  max_queued: int | None = None,
                  preloaded: tuple[dict[str, Any], Any] | None = None,
-                 carried: Callable[[dict[str, Any]], Any] | None = None) -> SubmitReport:
+                 carried: Carried | None = None) -> SubmitReport:
     """Submit the due stages of the group folder ``group`` (module docstring has the rules).
 
     ``max_queued`` (``--max-queued N``, e.g. a QoS ``MaxSubmitJobsPerUser``): at most N of

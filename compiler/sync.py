@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -61,8 +60,7 @@ class SyncReport:
     """The tracker mapping as this sync left it (not part of the JSON output)."""
     identity: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
     """The tracker file's (inode, mtime, size) when ``data`` matched it (under the lock)."""
-    unwritten: Callable[[dict[str, Any]], Any] | None = field(default=None, repr=False,
-                                                              compare=False)
+    unwritten: HeldStates | None = field(default=None, repr=False, compare=False)
     """Set by ``sync_group(hold_write=True)`` while ``data`` holds states not yet on disk:
     re-applies them to another mapping (the file's content when it changed meanwhile)."""
     stamp: str | None = field(default=None, repr=False, compare=False)
@@ -72,6 +70,37 @@ class SyncReport:
         return {f.name: copy.deepcopy(getattr(self, f.name)) if f.name != "changes" else
                 [asdict(c) for c in self.changes]
                 for f in fields(self) if f.name not in ("data", "unwritten", "stamp")}
+
+
+@dataclass
+class HeldStates:
+    """Job states a sync applied in memory and has not written yet (``hold_write``).
+
+    Calling it applies them to a tracker mapping (:func:`apply_records`: forward-only and
+    only to stages still holding the queried job id, so applying twice, or to a newer
+    file, changes nothing it should not). :meth:`journal_entries` is the JSON object a
+    drip-fed submit appends to its journal before its first ``sbatch``, so that a crash
+    after it loses neither the job ids nor these states; :meth:`from_entry` reads it back.
+    """
+
+    records: dict[str, slurm.JobRecord]
+    stamp: str
+
+    def __call__(self, data: dict[str, Any]) -> list[Change]:
+        return apply_records(data, self.records, self.stamp)
+
+    def journal_entries(self) -> list[dict[str, Any]]:
+        """``[{"sync": stamp, "records": [JobRecord fields, …]}]`` (JSON-ready)."""
+        return [{"sync": self.stamp, "records": [asdict(r) for r in self.records.values()]}]
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any]) -> HeldStates:
+        """The inverse of :meth:`journal_entries`' object; raises ``KeyError``/``TypeError`` for an
+        entry of another shape."""
+        names = {f.name for f in fields(slurm.JobRecord)}
+        recs = [slurm.JobRecord(**{k: v for k, v in r.items() if k in names})
+                for r in entry["records"]]
+        return cls({r.job_id: r for r in recs}, str(entry["sync"]))
 
 
 def status_path(group: Path) -> Path:
@@ -208,7 +237,11 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command, *,
             return report
         if hold_write:
             report.stamp = stamp
-            report.unwritten = lambda cur: apply_records(cur, records, stamp)
+            changed = {c.job_id for c in report.changes} | {
+                str(st.get("job_id")) for run, key, st in iter_stages(current)
+                if f"{run}/{key}" in filled}
+            report.unwritten = HeldStates({i: r for i, r in records.items() if i in changed},
+                                          stamp)
             return report
         tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
         report.identity = _identity(path)
@@ -254,10 +287,12 @@ def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
     when the tracker cannot be written (naming the journal that keeps submitted job ids).
 
     A drip-fed group (:func:`continue_queued`) is synced and submitted with **one** tracker
-    write: the synced states are held in memory and written with the submissions (the
-    submitter journals every accepted job id first, so a crash loses no job; the held
-    states are SLURM's and the next sync reads them again). When nothing is submitted the
-    states are written here, as a plain sync writes them."""
+    write: the synced states are held in memory (:class:`HeldStates`) and written with the
+    submissions. Before its first ``sbatch`` the submitter appends the held states to its
+    journal (``runs_status.yaml.submitted.jsonl``, fsync), and every accepted job id right
+    after its ``sbatch``, so a crash at any point loses neither; the next ``planc submit`` or
+    sync applies the journal first. When nothing is submitted the states are written here,
+    as a plain sync writes them."""
     path = status_path(group)
     report = sync_group(path, runner, hold_write=True)
     try:

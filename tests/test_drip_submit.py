@@ -238,6 +238,8 @@ def test_a_write_during_the_drip_fed_sync_is_merged_not_lost(
 
 def test_a_job_submitted_by_a_sync_that_dies_before_writing_is_kept(
         tmp_path: Path, fake_slurm: Path, monkeypatch) -> None:  # noqa: ANN001, F811
+    import json
+
     group = make_group(tmp_path, STANDARD)
     submit_cmd.submit_group(group, max_queued=1)
     (fake_slurm / "scontrol.txt").write_text(scontrol_line("100", "COMPLETED"))
@@ -251,12 +253,20 @@ def test_a_job_submitted_by_a_sync_that_dies_before_writing_is_kept(
         raise AssertionError("the write should have died")
     except _Killed:
         pass
-    # sbatch accepted job 101; the tracker never heard of it, the journal did
+    # sbatch accepted job 101; the tracker never heard of it, the journal did, and of the
+    # synced state (job 100 completed) that was to be written with it
     assert stage_of(load(group), "r1", "evaluations/t_epoch_0")["status"] == "pending"
-    assert '"job_id": "101"' in journal.read_text()
+    assert stage_of(load(group), "r1", "finetune")["status"] == "submitted"
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert lines[0]["sync"] and [(r["job_id"], r["state"]) for r in lines[0]["records"]] == [
+        ("100", "COMPLETED")]
+    assert lines[1]["job_id"] == "101"
     monkeypatch.setattr(tracker, "atomic_write", real_write)  # planc runs again
     writes = _count_tracker_writes(monkeypatch)
-    status_cmd.sync_all(group)  # the next sync records it first, and submits nothing twice
+    # meanwhile SLURM purged job 100 and has no accounting: only the journal knows its end
+    (fake_slurm / "scontrol.txt").write_text("")
+    rep = status_cmd.sync_all(group)  # the next sync records both first, submits nothing twice
+    assert rep.missing == ["100"]
     assert len(writes) == 1 and not journal.exists()
     data = load(group)
     ev = stage_of(data, "r1", "evaluations/t_epoch_0")
@@ -290,3 +300,29 @@ def test_a_disk_that_refuses_the_write_keeps_the_ids_and_says_where(
     ev = stage_of(load(group), "r1", "evaluations/t_epoch_0")
     assert (ev["status"], ev["job_id"]) == ("submitted", "101")
     assert len(calls(fake_slurm, "sbatch")) == 2
+
+
+def test_planc_submit_records_a_crashed_syncs_journaled_states(
+        tmp_path: Path, fake_slurm: Path) -> None:  # noqa: F811
+    import json
+
+    from compiler.backends.slurm import JobRecord
+    from compiler.sync import HeldStates
+
+    group = make_group(tmp_path, STANDARD)
+    submit_cmd.submit_group(group, max_queued=1)  # r1's fine-tune, job 100
+    held = HeldStates({"100": JobRecord("100", "COMPLETED", exit_code="0:0",
+                                        elapsed_s=42.0)}, "2026-01-02 03:04:05")
+    stale = HeldStates({"100": JobRecord("100", "RUNNING")}, "2026-01-02 03:00:00")
+    journal = group / "runs_status.yaml.submitted.jsonl"
+    journal.write_text("".join(json.dumps(e) + "\n" for e in
+                               held.journal_entries() + stale.journal_entries()))
+    rep = submit_cmd.submit_group(group)  # the cap (1) comes from the tracker
+    assert not rep.errors and not journal.exists()
+    ft = stage_of(load(group), "r1", "finetune")
+    # the completed state and its run time are recorded; the older RUNNING never downgrades
+    assert (ft["status"], ft["elapsed_s"], ft["last_updated"]) == (
+        "completed", 42, "2026-01-02 03:04:05")
+    # the freed slot went to r1's first evaluation, without a dependency (fine-tune done)
+    assert _submitted(fake_slurm, group)[-1] == ("r1/eval/t_epoch_0",
+                                                 ["--parsable", "eval.slurm"])
