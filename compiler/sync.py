@@ -90,8 +90,11 @@ class HeldStates:
         return apply_records(data, self.records, self.stamp)
 
     def journal_entries(self) -> list[dict[str, Any]]:
-        """``[{"sync": stamp, "records": [JobRecord fields, …]}]`` (JSON-ready)."""
-        return [{"sync": self.stamp, "records": [asdict(r) for r in self.records.values()]}]
+        """``[{"sync": stamp, "records": [JobRecord fields that are set, …]}]`` (JSON-ready:
+        the fields are strings and numbers)."""
+        return [{"sync": self.stamp, "records": [
+            {k: v for k, v in vars(r).items() if v is not None}
+            for r in self.records.values()]}]
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any]) -> HeldStates:
@@ -123,12 +126,14 @@ def _other_active(data: dict[str, Any]) -> list[str]:
 
 
 def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
-                  stamp: str, filled: list[str] | None = None) -> list[Change]:
+                  stamp: str, filled: list[str] | None = None,
+                  filled_ids: list[str] | None = None) -> list[Change]:
     """Write job states into ``data`` in place (the rules in the module docstring).
 
     ``records`` maps tracker job ids to what the scheduler said; ``stamp`` is the
     ``last_updated`` value for changed stages. Returns the changes; stages that only gained
-    an ``output`` path are appended to ``filled`` (``run/stage``) when given.
+    an ``output`` path are appended to ``filled`` (``run/stage``) and their job ids to
+    ``filled_ids`` when given.
     """
     changes: list[Change] = []
     for run, key, st in iter_stages(data):
@@ -144,6 +149,8 @@ def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
             st["output"] = rec.stdout
             if filled is not None:
                 filled.append(f"{run}/{key}")
+            if filled_ids is not None:
+                filled_ids.append(str(job_id))
         if _RANK[new.status] <= _RANK[old]:
             continue
         st["status"] = new.status
@@ -230,16 +237,15 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command, *,
         if current is None:
             raise tracker.TrackerError(f"{path} disappeared during the sync")
         filled: list[str] = []
-        report.changes = apply_records(current, records, stamp, filled)
+        filled_ids: list[str] = []
+        report.changes = apply_records(current, records, stamp, filled, filled_ids)
         report.data = current
         report.identity = _identity(path)
         if not (report.changes or filled):
             return report
         if hold_write:
             report.stamp = stamp
-            changed = {c.job_id for c in report.changes} | {
-                str(st.get("job_id")) for run, key, st in iter_stages(current)
-                if f"{run}/{key}" in filled}
+            changed = {c.job_id for c in report.changes} | set(filled_ids)
             report.unwritten = HeldStates({i: r for i, r in records.items() if i in changed},
                                           stamp)
             return report
