@@ -131,8 +131,8 @@ def drip(root: Path, group: Path, args: argparse.Namespace, command, status_file
          ) -> tuple[float, float, int]:
     """The drip-fed case (issue 14): the tracker also holds ``--queued`` pending sweep runs
     marked ``queued`` and ``max_queued`` = the jobs still in flight after the sync + 25, so
-    one ``planc status --sync`` syncs the 10,000 jobs and submits 25 held runs (fake sbatch)
-    with one more tracker write. Returns (wall, CPU, stages submitted)."""
+    one ``planc status --sync`` syncs the 10,000 jobs and submits 25 held runs (fake sbatch),
+    writing the tracker once for both. Returns (wall, CPU, stages submitted)."""
     import yaml
 
     data = tracker.read(status_file)

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .backends.slurm import parse_duration
+
 SACCT_FIELDS = ("JobID", "State", "Elapsed", "Timelimit", "TotalCPU", "AllocCPUS", "MaxRSS",
                 "ReqMem")
 """The ``--format`` fields asked of sacct, in this order."""
@@ -31,20 +33,9 @@ SACCT_FIELDS = ("JobID", "State", "Elapsed", "Timelimit", "TotalCPU", "AllocCPUS
 OVER_REQUEST = 4.0
 """A request above this many times the measured use is reported (issue 14)."""
 
-_DURATION = re.compile(r"^(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$")
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTP]?)[nc]?$", re.I)
 _SCALE = {"": 1 / 1024 / 1024, "K": 1 / 1024, "M": 1.0, "G": 1024.0, "T": 1024.0 ** 2,
           "P": 1024.0 ** 3}
-
-
-def parse_duration(text: str) -> float | None:
-    """A sacct duration (``Elapsed``, ``Timelimit``, ``TotalCPU``: ``[D-][HH:]MM:SS[.mmm]``)
-    → seconds; ``None`` for ``UNLIMITED``, ``Partition_Limit``, empty or other text."""
-    m = _DURATION.match((text or "").strip())
-    if not m:
-        return None
-    days, hours, minutes, seconds = m.groups()
-    return int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def parse_size_mib(text: str) -> float | None:

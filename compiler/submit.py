@@ -35,7 +35,10 @@ and never submitted before the fine-tune's job id is known (``afterok`` as above
 Per-run layout only; an array group limits itself with its throttle. Drip-fed, each
 accepted job id is appended (fsync) to ``runs_status.yaml.submitted.jsonl`` at once and the
 tracker is written once at the end (a 10,000-run tracker costs ~0.6 s a write); a journal
-left by a crash is recorded by the next submit or sync before anything else.
+left by a crash is applied by the next submit or sync before anything is submitted, and the
+journal is removed only after the tracker write that records it. ``planc status --sync``
+hands its synced job states to the same write (``carried``), so a drip-fed sync writes the
+tracker once; they are journaled (one line, before the first ``sbatch``) like the ids.
 
 Jobs get ``PLANC_GROUP_DIR`` (the group folder) and ``PLANC_PROJECT_ROOT`` (the current
 folder unless already set) in their environment, as ``submit_all.sh`` exports them.
@@ -51,7 +54,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import layout, tracker
 from .backends import slurm
@@ -93,6 +96,34 @@ class SubmitReport:
     unrecorded: list[tuple[str, str, str, str]] = field(default_factory=list)
     # stages held back by max_queued: (run, stage key); still pending, marked queued
     queued: list[tuple[str, str]] = field(default_factory=list)
+    tracker_written: bool = False
+    """Whether this call rewrote ``runs_status.yaml`` with its submissions (and ``carried``)."""
+    data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    """The tracker mapping as this call left it (drip-fed: what it wrote)."""
+
+
+class Carried(Protocol):
+    """States a caller applied to the preloaded tracker mapping and has not written
+    (:class:`compiler.sync.HeldStates`): calling it applies them to a mapping
+    (idempotently); ``journal_entries()`` are the JSON objects the journal keeps for them."""
+
+    def __call__(self, data: dict[str, Any]) -> Any: ...
+
+    def journal_entries(self) -> list[dict[str, Any]]: ...
+
+
+class _Chain:
+    """Several :class:`Carried` applied in order, journaled as their entries."""
+
+    def __init__(self, parts: list[Carried]) -> None:
+        self.parts = parts
+
+    def __call__(self, data: dict[str, Any]) -> None:
+        for part in self.parts:
+            part(data)
+
+    def journal_entries(self) -> list[dict[str, Any]]:
+        return [e for part in self.parts for e in part.journal_entries()]
 
 
 class _Refused(Exception):
@@ -133,7 +164,8 @@ def read_array_index(path: Path) -> list[tuple[int, str, str]]:
 def _apply_submitted(data: dict[str, Any], stages: list[tuple[str, str, tuple[str, str | None]]],
                      stamp: str) -> None:
     """Mark ``stages`` ``(run, key, (job id, output))`` submitted in the mapping ``data``
-    (a failed stage's old id moves to ``previous_job_ids``)."""
+    (a failed stage's old id moves to ``previous_job_ids``, and the ``elapsed_s`` a sync
+    measured on that old job goes with its ``reason`` and ``exit_code``)."""
     for run, key, (job_id, output) in stages:
         st = _stage(data, run, key)
         if st is None:
@@ -142,6 +174,11 @@ def _apply_submitted(data: dict[str, Any], stages: list[tuple[str, str, tuple[st
         if old and st.get("status") == "failed":
             prev = st.get("previous_job_ids")
             st["previous_job_ids"] = ([*prev] if isinstance(prev, list) else []) + [old]
+            if old != job_id and st.get("elapsed_job_id") == old:
+                # the run time planc's sync measured on the failed job: stale, like its
+                # exit code (the job stays in previous_job_ids; sacct still has it)
+                st.pop("elapsed_s", None)
+                st.pop("elapsed_job_id", None)
         st.update(status="submitted", job_id=job_id, output=output,
                   last_updated=stamp, submitted=stamp)
         for stale in ("reason", "exit_code", QUEUED):
@@ -182,23 +219,41 @@ def _journal_append(status: Path, stages: list[tuple[str, str, tuple[str, str | 
         os.fsync(fh.fileno())
 
 
-def _journal_read(status: Path) -> list[tuple[str, str, str, str | None, str]]:
-    """Entries of the journal; a torn last line (a crash mid-write) is skipped."""
+def _journal_append_entries(status: Path, entries: list[dict[str, Any]]) -> None:
+    """Append JSON objects (a sync's held states), one a line, to the journal and fsync."""
     import json
 
-    out = []
+    with open(_journal_path(status), "a", encoding="utf-8") as fh:
+        for entry in entries:
+            fh.write(json.dumps(entry) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _journal_read(status: Path) -> tuple[list[tuple[str, str, str, str | None, str]],
+                                         list[dict[str, Any]]]:
+    """Entries of the journal: submissions ``(run, stage, job id, output, submitted)`` and
+    the held states of syncs (``{"sync": stamp, "records": […]}``), each in file order; a
+    torn last line (a crash mid-write) is skipped."""
+    import json
+
+    out: list[tuple[str, str, str, str | None, str]] = []
+    synced: list[dict[str, Any]] = []
     try:
         lines = _journal_path(status).read_text("utf-8").splitlines()
     except OSError:
-        return out
+        return out, synced
     for line in lines:
         try:
             e = json.loads(line)
+            if isinstance(e, dict) and "sync" in e and isinstance(e.get("records"), list):
+                synced.append(e)
+                continue
             out.append((str(e["run"]), str(e["stage"]), str(e["job_id"]), e.get("output"),
                         str(e.get("submitted") or tracker.now())))
         except (ValueError, KeyError, TypeError):
             continue
-    return out
+    return out, synced
 
 
 class _Submitter:
@@ -213,6 +268,8 @@ class _Submitter:
         self.held: list[tuple[str, str]] = []
         self.unflushed: list[tuple[str, str, str, str | None, str]] = []
         self.preloaded: tuple[dict[str, Any], Any] | None = None
+        self.carried: Carried | None = None
+        self.carried_journaled = False
         self.identity: Any = None
         self.path = group / STATUS_FILE
         self.dry_run = dry_run
@@ -251,7 +308,7 @@ class _Submitter:
         self._write(apply, stages, stamp)
 
     def _write(self, apply: Any, stages: list[tuple[str, str, tuple[str, str | None]]],
-               stamp: str) -> None:
+               stamp: str) -> dict[str, Any]:
         def change(cur: dict[str, Any] | None) -> dict[str, Any]:
             if cur is None:
                 raise tracker.TrackerError(f"{self.path} disappeared during submit")
@@ -259,7 +316,7 @@ class _Submitter:
             return cur
 
         try:
-            tracker.update(self.path, change, stamp)
+            return tracker.update(self.path, change, stamp)
         except (OSError, tracker.TrackerError) as exc:
             # The jobs exist on the cluster: never lose their ids. Report every one and
             # stop submitting (a rerun would submit them again).
@@ -292,12 +349,16 @@ class _Submitter:
         held = set(self.held)
         cap = self.max_queued if held else None
         marks_missing = any(not (_stage(self.data, r, k) or {}).get(QUEUED) for r, k in held)
-        if not self.unflushed and not marks_missing and self.data.get(MAX_QUEUED) == cap:
+        if not self.unflushed and not marks_missing and self.data.get(MAX_QUEUED) == cap \
+                and self.carried is None:
             return
         stamp = tracker.now()
         done = [(r, k, (j, o)) for r, k, j, o, _t in self.unflushed]
+        carried = self.carried
 
         def apply(cur: dict[str, Any]) -> None:
+            if carried is not None and cur is not self.data:
+                carried(cur)  # a sync's states, already in self.data
             for r, k, j, o, t in self.unflushed:
                 _apply_submitted(cur, [(r, k, (j, o))], t)
             for run, key, st in iter_stages(cur):
@@ -309,7 +370,9 @@ class _Submitter:
                 cur[MAX_QUEUED] = cap
 
         if not self._write_unchanged(apply, stamp):
-            self._write(apply, done, stamp)
+            self.data = self._write(apply, done, stamp)
+        self.report.tracker_written = True
+        self.carried = None
         self.unflushed = []
         _journal_path(self.path).unlink(missing_ok=True)
 
@@ -331,19 +394,64 @@ class _Submitter:
 
     def replay_journal(self) -> None:
         """Record submissions a crashed drip-fed ``planc submit`` journaled but never wrote
-        to the tracker (one update; the journal is removed after)."""
-        entries = _journal_read(self.path)
-        if not entries:
+        to the tracker, before anything is submitted. Drip-fed, they are applied to the
+        mapping and written by :meth:`flush` with this call's own submissions (one write;
+        the journal, to which new ids are appended, is removed only after it). Otherwise one
+        update (with ``carried`` states, if any) writes them and the journal is removed."""
+        entries, synced = _journal_read(self.path)
+        if synced:
+            self._carry_journaled_states(synced)
+        if not entries and not synced:
             _journal_path(self.path).unlink(missing_ok=True)
+            return
+        if self.max_queued is not None:
+            # drip-fed: recorded with this call's one write (flush); the journal stays
+            # until then and new ids are appended to it
+            for r, k, j, o, t in entries:
+                _apply_submitted(self.data, [(r, k, (j, o))], t)
+            self.unflushed += entries
+            self.in_flight = _in_flight(self.data)
             return
 
         def apply(cur: dict[str, Any]) -> None:
             for r, k, j, o, t in entries:
                 _apply_submitted(cur, [(r, k, (j, o))], t)
 
-        self._write(apply, [(r, k, (j, o)) for r, k, j, o, _t in entries], tracker.now())
+        if self.carried is not None:
+            carried = self.carried
+
+            def apply_all(cur: dict[str, Any]) -> None:
+                carried(cur)
+                apply(cur)
+
+            self.data = self._write(apply_all, [(r, k, (j, o)) for r, k, j, o, _t in entries],
+                                    tracker.now())
+            self.carried = None
+            self.report.tracker_written = True
+        else:
+            self._write(apply, [(r, k, (j, o)) for r, k, j, o, _t in entries], tracker.now())
+            self.data = tracker.read(self.path) or self.data
         _journal_path(self.path).unlink(missing_ok=True)
-        self.data = tracker.read(self.path) or self.data
+        self.in_flight = _in_flight(self.data)
+
+    def _carry_journaled_states(self, synced: list[dict[str, Any]]) -> None:
+        """Apply the states a crashed sync had journaled (older than anything this call
+        read: :func:`compiler.sync.apply_records` never moves a stage back) and carry them
+        into this call's write, after the states a sync of this call may carry."""
+        from .sync import HeldStates
+
+        held = []
+        for entry in synced:
+            try:
+                held.append(HeldStates.from_entry(entry))
+            except (KeyError, TypeError, ValueError):
+                continue
+        if not held:
+            return
+        for h in held:
+            h(self.data)
+        self.carried = _Chain([*([self.carried] if self.carried else []), *held])
+        self.carried_journaled = False  # journaled again with this call's states
         self.in_flight = _in_flight(self.data)
 
     def sbatch(self, script: Path, *, dependency: str | None = None,
@@ -353,6 +461,12 @@ class _Submitter:
                                     f"{shlex.join(argv)}")
         if self.dry_run:
             return None
+        if self.carried is not None and not self.carried_journaled and \
+                self.max_queued is not None:
+            # the synced states this call writes with its submissions: journaled first, so
+            # that a crash from here on loses none of them (replayed by the next call)
+            _journal_append_entries(self.path, self.carried.journal_entries())
+            self.carried_journaled = True
         try:
             return slurm.submit(script, dependency=dependency, array=array, env=self.env,
                                 runner=self.runner)
@@ -558,6 +672,8 @@ class _Submitter:
             data: dict[str, Any] | None = self.preloaded[0]
         else:
             data = tracker.read(self.path)
+            if data is not None and self.carried is not None:
+                self.carried(data)  # the file changed since the sync read it
         if data is None:
             raise tracker.TrackerError(f"{self.path} does not exist: compile the group first")
         self.data = data
@@ -597,6 +713,7 @@ class _Submitter:
         except _Refused as exc:
             if str(exc) not in self.report.errors:
                 self.report.errors.append(str(exc))
+        self.report.data = self.data
         return self.report
 
 
@@ -604,7 +721,8 @@ def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = Fal
                  only: list[str] | None = None, runner: slurm.Runner = slurm.run_command,
                  env: dict[str, str] | None = None,
                  max_queued: int | None = None,
-                 preloaded: tuple[dict[str, Any], Any] | None = None) -> SubmitReport:
+                 preloaded: tuple[dict[str, Any], Any] | None = None,
+                 carried: Carried | None = None) -> SubmitReport:
     """Submit the due stages of the group folder ``group`` (module docstring has the rules).
 
     ``max_queued`` (``--max-queued N``, e.g. a QoS ``MaxSubmitJobsPerUser``): at most N of
@@ -613,6 +731,11 @@ def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = Fal
     ``preloaded`` ``(mapping, identity)``: the tracker as a caller (``planc status --sync``)
     just left it, with the file's ``(inode, mtime_ns, size)`` then; used only while the file
     is unchanged, so a 10,000-run tracker is not parsed twice.
+    ``carried``: changes the caller made to the preloaded mapping that are not on disk yet
+    (a ``planc status --sync``'s job states, :func:`compiler.sync.sync_group` with
+    ``hold_write``); a drip-fed call writes them with its one tracker write, re-applying
+    them (idempotently) to the file's content if it changed meanwhile, and then sets
+    ``SubmitReport.tracker_written``. Without a write they stay the caller's to write.
 
     Raises :class:`compiler.tracker.TrackerError` when ``runs_status.yaml`` is missing or
     unreadable, :class:`NotSlurmGroup` when the folder has no ``.slurm`` script at all. sbatch
@@ -625,4 +748,5 @@ def submit_group(group: Path, *, dry_run: bool = False, retry_failed: bool = Fal
     sub = _Submitter(group, dry_run=dry_run, retry=retry_failed, only=set(only or ()),
                      runner=runner, env=job_env, max_queued=max_queued)
     sub.preloaded = preloaded
+    sub.carried = carried
     return sub.run()

@@ -14,7 +14,10 @@ there whenever it changed since the query began, so two concurrent syncs, or a s
   answer never downgrades a stage;
 - every other field (notes, results, previous job ids) is kept; ``reason`` and ``exit_code``
   are set for failures, ``exit_code: 0`` for completions, ``output`` from scontrol's expanded
-  ``StdOut`` when the stage has none.
+  ``StdOut`` when the stage has none;
+- a completed or failed job that ran gets ``elapsed_s`` (scontrol ``RunTime`` / sacct
+  ``Elapsed`` in seconds) and ``elapsed_job_id`` (:func:`record_elapsed`: a value from
+  another source is never overwritten); squeue answers carry no run time and set none.
 
 SLURM → status mapping: :func:`compiler.backends.slurm.map_state` (formats.md §4).
 
@@ -25,8 +28,9 @@ and atomic write (:func:`compiler.research_agent.pull_statuses`).
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +60,50 @@ class SyncReport:
     """The tracker mapping as this sync left it (not part of the JSON output)."""
     identity: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
     """The tracker file's (inode, mtime, size) when ``data`` matched it (under the lock)."""
+    unwritten: HeldStates | None = field(default=None, repr=False, compare=False)
+    """Set by ``sync_group(hold_write=True)`` while ``data`` holds states not yet on disk:
+    re-applies them to another mapping (the file's content when it changed meanwhile)."""
+    stamp: str | None = field(default=None, repr=False, compare=False)
+    """The ``last_updated`` value of the held states."""
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "data"}
+        return {f.name: copy.deepcopy(getattr(self, f.name)) if f.name != "changes" else
+                [asdict(c) for c in self.changes]
+                for f in fields(self) if f.name not in ("data", "unwritten", "stamp")}
+
+
+@dataclass
+class HeldStates:
+    """Job states a sync applied in memory and has not written yet (``hold_write``).
+
+    Calling it applies them to a tracker mapping (:func:`apply_records`: forward-only and
+    only to stages still holding the queried job id, so applying twice, or to a newer
+    file, changes nothing it should not). :meth:`journal_entries` is the JSON object a
+    drip-fed submit appends to its journal before its first ``sbatch``, so that a crash
+    after it loses neither the job ids nor these states; :meth:`from_entry` reads it back.
+    """
+
+    records: dict[str, slurm.JobRecord]
+    stamp: str
+
+    def __call__(self, data: dict[str, Any]) -> list[Change]:
+        return apply_records(data, self.records, self.stamp)
+
+    def journal_entries(self) -> list[dict[str, Any]]:
+        """``[{"sync": stamp, "records": [JobRecord fields that are set, …]}]`` (JSON-ready:
+        the fields are strings and numbers)."""
+        return [{"sync": self.stamp, "records": [
+            {k: v for k, v in vars(r).items() if v is not None}
+            for r in self.records.values()]}]
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any]) -> HeldStates:
+        """The inverse of :meth:`journal_entries`' object; raises ``KeyError``/``TypeError`` for an
+        entry of another shape."""
+        names = {f.name for f in fields(slurm.JobRecord)}
+        recs = [slurm.JobRecord(**{k: v for k, v in r.items() if k in names})
+                for r in entry["records"]]
+        return cls({r.job_id: r for r in recs}, str(entry["sync"]))
 
 
 def status_path(group: Path) -> Path:
@@ -81,12 +126,14 @@ def _other_active(data: dict[str, Any]) -> list[str]:
 
 
 def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
-                  stamp: str, filled: list[str] | None = None) -> list[Change]:
+                  stamp: str, filled: list[str] | None = None,
+                  filled_ids: list[str] | None = None) -> list[Change]:
     """Write job states into ``data`` in place (the rules in the module docstring).
 
     ``records`` maps tracker job ids to what the scheduler said; ``stamp`` is the
     ``last_updated`` value for changed stages. Returns the changes; stages that only gained
-    an ``output`` path are appended to ``filled`` (``run/stage``) when given.
+    an ``output`` path are appended to ``filled`` (``run/stage``) and their job ids to
+    ``filled_ids`` when given.
     """
     changes: list[Change] = []
     for run, key, st in iter_stages(data):
@@ -102,6 +149,8 @@ def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
             st["output"] = rec.stdout
             if filled is not None:
                 filled.append(f"{run}/{key}")
+            if filled_ids is not None:
+                filled_ids.append(str(job_id))
         if _RANK[new.status] <= _RANK[old]:
             continue
         st["status"] = new.status
@@ -112,9 +161,27 @@ def apply_records(data: dict[str, Any], records: dict[str, slurm.JobRecord],
         elif new.status == "completed":
             st.pop("reason", None)
             st["exit_code"] = new.exit_code if new.exit_code is not None else 0
+        if new.status in ("completed", "failed") and rec.elapsed_s is not None:
+            record_elapsed(st, str(job_id), rec.elapsed_s)
         changes.append(Change(run, key, str(job_id), str(old), new.status, new.reason,
                               new.exit_code))
     return changes
+
+
+def record_elapsed(st: dict[str, Any], job_id: str, seconds: float) -> bool:
+    """Store a finished job's measured run time on its stage: ``elapsed_s`` (seconds, an
+    int when whole) and ``elapsed_job_id`` (the job it was measured on), the ledger's
+    "measured" beside the compile's ``estimate_s`` (issue 14). A value already there is
+    replaced only when it was measured on the same job id; one from another source (the
+    local runner, a person, another job) is kept. Returns whether the stage changed."""
+    if st.get("elapsed_s") is not None and st.get("elapsed_job_id") != job_id:
+        return False
+    value: float | int = int(seconds) if float(seconds).is_integer() else round(seconds, 3)
+    if st.get("elapsed_s") == value and st.get("elapsed_job_id") == job_id:
+        return False
+    st["elapsed_s"] = value
+    st["elapsed_job_id"] = job_id
+    return True
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
@@ -125,13 +192,19 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncReport:
+def sync_group(group: Path, runner: slurm.Runner = slurm.run_command, *,
+               hold_write: bool = False) -> SyncReport:
     """Query SLURM once for ``group``'s active jobs and update its tracker.
 
     The tracker is read once before the query; under the lock (:func:`tracker.locked`) it is
     read again only if the file changed meanwhile (inode, mtime or size differ: every planc
     write replaces the file), then the states are applied and the file is rewritten
     atomically (:func:`tracker.atomic_write`) only when something changed.
+
+    ``hold_write``: apply the states to ``report.data`` but do not write them; the report's
+    ``unwritten`` then re-applies them to a mapping (idempotent, see :func:`apply_records`)
+    and :func:`write_held` (or a drip-fed submit's one write) puts them on disk. This is how
+    :func:`sync_all` writes the tracker once when the same command also submits.
 
     Raises :class:`compiler.tracker.TrackerError` for a missing/unreadable tracker and
     :class:`compiler.backends.slurm.SlurmError` when SLURM cannot be queried.
@@ -158,17 +231,55 @@ def sync_group(group: Path, runner: slurm.Runner = slurm.run_command) -> SyncRep
     if not result.records:
         return report
     stamp = tracker.now()
+    records = result.records
     with tracker.locked(path):
         current = data if _identity(path) == before else tracker.read(path)
         if current is None:
             raise tracker.TrackerError(f"{path} disappeared during the sync")
         filled: list[str] = []
-        report.changes = apply_records(current, result.records, stamp, filled)
+        filled_ids: list[str] = []
+        report.changes = apply_records(current, records, stamp, filled, filled_ids)
         report.data = current
-        if report.changes or filled:
-            tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
+        report.identity = _identity(path)
+        if not (report.changes or filled):
+            return report
+        if hold_write:
+            report.stamp = stamp
+            changed = {c.job_id for c in report.changes} | set(filled_ids)
+            report.unwritten = HeldStates({i: r for i, r in records.items() if i in changed},
+                                          stamp)
+            return report
+        tracker.atomic_write(path, tracker.dump(current, stamp).encode("utf-8"))
         report.identity = _identity(path)
     return report
+
+
+def write_held(path: Path, report: SyncReport) -> None:
+    """Write the states a ``hold_write`` sync applied to ``report.data`` and nobody wrote
+    yet (``report.unwritten`` set): one atomic write under the lock when the file is still
+    the one the sync read, else a :func:`compiler.tracker.update` that re-applies them to
+    the file's current content. Clears ``report.unwritten``; refreshes ``report.identity``
+    (and ``report.data`` after a merge)."""
+    reapply = report.unwritten
+    if reapply is None or report.data is None:
+        return
+    stamp = report.stamp or tracker.now()
+    with tracker.locked(path):
+        if report.identity is not None and _identity(path) == report.identity:
+            tracker.atomic_write(path, tracker.dump(report.data, stamp).encode("utf-8"))
+            report.unwritten = None
+            report.identity = _identity(path)
+            return
+
+    def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+        if cur is None:
+            raise tracker.TrackerError(f"{path} disappeared during the sync")
+        reapply(cur)
+        return cur
+
+    report.data = tracker.update(path, change, stamp)
+    report.unwritten = None
+    report.identity = _identity(path)
 
 
 def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
@@ -177,11 +288,31 @@ def sync_all(group: Path, runner: slurm.Runner = slurm.run_command, *,
     """:func:`sync_group`, then a pull from every research-agent server the group was
     submitted to (only ``url`` when given; the token from ``token`` or
     ``$RESEARCH_AGENT_TOKEN``). Changes of both land in one report (research-agent stages
-    have job ids ``research-agent:<run id>``). Raises what :func:`sync_group` raises and
-    :class:`compiler.research_agent.ServerError`."""
+    have job ids ``research-agent:<run id>``). Raises what :func:`sync_group` raises,
+    :class:`compiler.research_agent.ServerError`, and :class:`compiler.tracker.TrackerError`
+    when the tracker cannot be written (naming the journal that keeps submitted job ids).
+
+    A drip-fed group (:func:`continue_queued`) is synced and submitted with **one** tracker
+    write: the synced states are held in memory (:class:`HeldStates`) and written with the
+    submissions. Before its first ``sbatch`` the submitter appends the held states to its
+    journal (``runs_status.yaml.submitted.jsonl``, fsync), and every accepted job id right
+    after its ``sbatch``, so a crash at any point loses neither; the next ``planc submit`` or
+    sync applies the journal first. When nothing is submitted the states are written here,
+    as a plain sync writes them."""
     path = status_path(group)
-    report = sync_group(path, runner)
-    continue_queued(path.parent, report, runner)
+    report = sync_group(path, runner, hold_write=True)
+    try:
+        continue_queued(path.parent, report, runner)
+    finally:
+        try:
+            write_held(path, report)
+        except OSError as exc:
+            from .submit import JOURNAL_SUFFIX
+
+            journal = path.with_name(path.name + JOURNAL_SUFFIX)
+            kept = (f"; the job ids this sync submitted are kept in {journal} and recorded "
+                    "by the next planc submit or sync") if journal.exists() else ""
+            raise tracker.TrackerError(f"cannot write {path}: {exc}{kept}") from exc
     urls = research_agent.tracked_urls(path.parent)
     if url:
         urls = [u for u in urls if u == url.rstrip("/")]
@@ -221,7 +352,11 @@ def continue_queued(group: Path, report: SyncReport,
                     runner: slurm.Runner = slurm.run_command) -> None:
     """After a sync, submit more of a drip-fed group (tracker ``max_queued``, stages held
     ``queued`` by ``planc submit --max-queued``) as slots freed; notes and sbatch commands
-    join ``report``. Cheap when nothing is queued: one pass over the stages already read."""
+    join ``report``. Cheap when nothing is queued: one pass over the stages already read.
+
+    States a ``hold_write`` sync left in ``report.unwritten`` go to disk with the
+    submitter's one write (``carried``); when the submitter writes nothing, they stay
+    there for :func:`write_held`."""
     data = report.data
     if not isinstance(data, dict) or not data.get("max_queued"):
         return
@@ -232,13 +367,21 @@ def continue_queued(group: Path, report: SyncReport,
 
     cap = data["max_queued"]
     try:
-        sub = submit_group(group, runner=runner, preloaded=(data, report.identity))
+        sub = submit_group(group, runner=runner, preloaded=(data, report.identity),
+                           carried=report.unwritten)
     except (tracker.TrackerError, NotSlurmGroup) as exc:
         report.notes.append(f"queued stages not submitted: {exc}")
         return
+    if sub.tracker_written:
+        report.unwritten = None  # the submitter's one write carried the synced states
+        report.identity = None
+        data = sub.data if sub.data is not None else data
     report.commands += sub.commands
     n = sum(len(j.stages) for j in sub.jobs)
     report.notes.append(f"submitted {n} queued stage(s); {len(sub.queued)} still queued "
                         f"(max_queued {cap})")
     report.notes += [f"queued stages: {e}" for e in sub.errors]
+    report.notes += [f"job {job} ({run}/{key}) was submitted but not written to the tracker "
+                     f"({why}); its id is kept in the submit journal"
+                     for run, key, job, why in sub.unrecorded]
     report.data = data  # the submitter applied its submissions to this same mapping

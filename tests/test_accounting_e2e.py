@@ -15,6 +15,7 @@ import pytest
 from compiler import submit as submit_cmd
 from compiler import sync as status_cmd
 from compiler import tracker
+from compiler.backends import slurm
 from compiler.clusters import detect_qos
 from compiler.efficiency import query_usage
 from tests.conftest import need_or_skip
@@ -102,7 +103,12 @@ def test_max_queued_meets_a_real_qos_cap(cap_qos: str, tmp_path: Path) -> None:
         time.sleep(1)
     else:
         raise AssertionError(f"not all completed: {states}")
-    assert "max_queued" not in (tracker.read(group / "runs_status.yaml") or {})
+    final = tracker.read(group / "runs_status.yaml") or {}
+    assert "max_queued" not in final
+    # each drip-fed job's run time was synced beside its state (each sleeps 2 s)
+    for rec in final["runs"].values():
+        assert rec["run"]["elapsed_s"] >= 2 and rec["run"]["elapsed_job_id"] == \
+            rec["run"]["job_id"], rec
 
 
 def test_sacct_efficiency_of_a_real_job(tmp_path: Path) -> None:
@@ -131,3 +137,7 @@ def test_sacct_efficiency_of_a_real_job(tmp_path: Path) -> None:
     assert r["req_mem_mib"] == 200 and r["time_limit_s"] == 300, r
     assert r["elapsed_s"] >= 2 and r["max_rss_mib"] is not None and r["max_rss_mib"] > 0, r
     assert r["cpu_efficiency"] is not None and 0 < r["cpu_efficiency"] <= 1.05, r
+    # the sync's sacct query (jobs purged from the controller) reads the same Elapsed
+    acct = _run("sacct", "-X", "-n", "-P", "-j", job, "-o", slurm.SACCT_FIELDS)
+    rec = slurm.parse_sacct(acct.stdout)[job]
+    assert rec.state == "COMPLETED" and rec.elapsed_s == r["elapsed_s"] >= 3, acct.stdout

@@ -249,6 +249,9 @@ def test_compile_submit_train_eval_sync_harvest(project: Path) -> None:
     status = yaml.safe_load((group / "runs_status.yaml").read_text("utf-8"))["runs"][RUN]
     ft_out = Path(status["finetune"]["output"])
     assert states == ["completed"] * 3, ft_out.read_text(errors="replace")[-3000:]
+    # the sync measured each job's run time (the ledger's "measured", issue 14)
+    for st in (status["finetune"], *status["evaluations"].values()):
+        assert st["elapsed_s"] > 0 and st["elapsed_job_id"] == st["job_id"], st
 
     harvested = run_planc("results", str(group), "--json", cwd=project, env=env)
     assert harvested.returncode == 0, harvested.stderr

@@ -124,7 +124,7 @@ def write_group(root: Path, runs: dict[str, dict]) -> Path:
 
 def test_group_completes_fails_cancels_and_retries(tmp_path: Path) -> None:
     group = write_group(tmp_path, {
-        "good": {"train": "echo trained > trained.txt",
+        "good": {"train": "sleep 2; echo trained > trained.txt",
                  "evals": {"t_epoch_0": "test -f ../../trained.txt && echo evaluated"}},
         "bad": {"train": "echo broken; exit 3", "evals": {"t_epoch_0": "echo never"}},
         "base": {"train": None, "evals": {"t": "echo base"}},
@@ -142,6 +142,8 @@ def test_group_completes_fails_cancels_and_retries(tmp_path: Path) -> None:
     data = load(group)
     good = stage_of(data, "good", "finetune")
     assert (good["status"], good["exit_code"]) == ("completed", 0)
+    # the ledger's measured side, from scontrol's RunTime (or sacct's Elapsed once purged)
+    assert 2 <= good["elapsed_s"] < 60 and good["elapsed_job_id"] == ids["good"]
     assert Path(good["output"]) == group.resolve() / "good" / f"slurm-{ids['good']}.out"
     assert stage_of(data, "good", "evaluations/t_epoch_0")["status"] == "completed"
     assert stage_of(data, "base", "evaluations/t")["status"] == "completed"
@@ -154,9 +156,11 @@ def test_group_completes_fails_cancels_and_retries(tmp_path: Path) -> None:
     assert never["status"] == "failed"
     assert never["reason"].startswith("CANCELLED: DependencyNeverSatisfied")
     assert not Path(never["output"]).exists()  # it never ran
+    assert "elapsed_s" not in never
     slow = stage_of(data, "slow", "finetune")
     assert slow["status"] == "failed" and slow["reason"].startswith("CANCELLED")
     assert "SIGTERM" in slow["reason"]
+    assert slow["elapsed_s"] >= 0 and slow["elapsed_job_id"] == ids["slow"]  # ran, then killed
     assert out["counts"]["finetune"] == {"completed": 1, "running": 0, "submitted": 0,
                                          "failed": 2, "pending": 0, "skipped": 1}
     # fix the failing run; --retry-failed resubmits it and its evaluation, nothing else
@@ -169,6 +173,7 @@ def test_group_completes_fails_cancels_and_retries(tmp_path: Path) -> None:
     data = load(group)
     bad = stage_of(data, "bad", "finetune")
     assert (bad["status"], bad["previous_job_ids"]) == ("completed", [ids["bad"]])
+    assert bad["elapsed_job_id"] == bad["job_id"]  # measured on the new job, not the old
     assert stage_of(data, "bad", "evaluations/t_epoch_0")["status"] == "completed"
     assert stage_of(data, "slow", "finetune")["status"] == "failed"  # not in --only
     assert stage_of(data, "good", "finetune")["job_id"] == ids["good"]  # never resubmitted

@@ -55,6 +55,9 @@ class JobRecord:
     (``"CANCELLED by 0"``; its first word is the state); ``exit_code`` SLURM's
     ``<code>:<signal>`` text or ``None`` when the source has none (squeue); ``stdout`` the
     expanded output path (scontrol only); ``source`` is ``scontrol``, ``squeue`` or ``sacct``.
+    ``elapsed_s`` is the seconds the job has run (scontrol ``RunTime``, sacct ``Elapsed``;
+    for an ended job its start to end), ``None`` when the source has none (squeue) or the job
+    never started (scontrol: no ``BatchHost``; sacct: ``Elapsed`` 0 and not ``COMPLETED``).
     """
 
     job_id: str
@@ -66,6 +69,7 @@ class JobRecord:
     partition: str | None = None
     raw_id: str | None = None
     source: str = "scontrol"
+    elapsed_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,22 @@ def parse_keyvalue_line(line: str) -> dict[str, str]:
     return out
 
 
+_DURATION = re.compile(r"^(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$")
+
+
+def parse_duration(text: str | None) -> float | None:
+    """A SLURM duration → seconds: sacct's ``Elapsed``/``Timelimit``/``TotalCPU`` and
+    scontrol's ``RunTime``/``TimeLimit``, ``[D-][HH:]MM:SS[.mmm]`` (sacct(1) "Elapsed":
+    ``[DD-[HH:]]MM:SS``; ``TotalCPU`` adds milliseconds): ``"1-02:03:04"`` → 93784.0,
+    ``"00:00:08"`` → 8.0, ``"12:34.567"`` → 754.567. ``None`` for ``UNLIMITED``,
+    ``Partition_Limit``, ``INVALID``, empty or other text."""
+    m = _DURATION.match((text or "").strip())
+    if not m:
+        return None
+    days, hours, minutes, seconds = m.groups()
+    return int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+
+
 def _none(value: str | None) -> str | None:
     if value is None or value in ("", "None", "(null)", "N/A"):
         return None
@@ -187,6 +207,10 @@ def parse_scontrol(text: str, bases: set[str] | frozenset[str] | None = None
                    ) -> dict[str, JobRecord]:
     """Records of ``scontrol show job -o`` output, keyed by tracker job id.
 
+    ``elapsed_s`` is ``RunTime`` in seconds for a job that started (``BatchHost`` set): for
+    an ended job, its end minus its start (slurm.conf(5) ``MinJobAge`` keeps it there for
+    300 s by default; :func:`query` asks sacct after that).
+
     Array elements are keyed ``<ArrayJobId>_<ArrayTaskId>``; a pending array record whose
     ``ArrayTaskId`` is still a range (``0-3%2``) yields one record per task, without an
     output path (SLURM prints ``%a`` as NO_VAL there). Lines without ``JobId`` are ignored.
@@ -210,9 +234,11 @@ def parse_scontrol(text: str, bases: set[str] | frozenset[str] | None = None
         state = kv.get("JobState", "UNKNOWN")
         reason = _none(kv.get("Reason"))
         stdout = _none(kv.get("StdOut"))
+        ran = _none(kv.get("BatchHost")) is not None  # never set for a job that never started
         common = dict(state=state, reason=reason, exit_code=_none(kv.get("ExitCode")),
                       name=kv.get("JobName"), partition=_none(kv.get("Partition")),
-                      source="scontrol")
+                      source="scontrol",
+                      elapsed_s=parse_duration(kv.get("RunTime")) if ran else None)
         array_id, task = _none(kv.get("ArrayJobId")), _none(kv.get("ArrayTaskId"))
         if array_id and task:
             if task.isdigit():
@@ -283,6 +309,9 @@ def parse_sacct(text: str) -> dict[str, JobRecord]:
     """Records of ``sacct -X -n -P -o JobID,JobIDRaw,JobName,State,ExitCode,Reason,Elapsed``.
 
     ``State`` keeps its suffix (``CANCELLED by 0``); job steps (``123.batch``) are skipped.
+    ``Elapsed`` (``[D-]HH:MM:SS``, :func:`parse_duration`) becomes ``elapsed_s``, except
+    ``00:00:00`` for a job that is not ``COMPLETED`` (a job cancelled before it started
+    has that too; sacct(1): Elapsed is 0 until the job starts).
     """
     out: dict[str, JobRecord] = {}
     for line in text.splitlines():
@@ -293,11 +322,14 @@ def parse_sacct(text: str) -> dict[str, JobRecord]:
         if "." in display:
             continue
         name = "|".join(parts[2:-4])
-        state, exit_code, reason, _elapsed = parts[-4:]
+        state, exit_code, reason, elapsed_text = parts[-4:]
+        elapsed = parse_duration(elapsed_text)
+        if elapsed == 0 and not state.strip().startswith("COMPLETED"):
+            elapsed = None  # never started, as far as sacct can tell
         for jid in _display_ids(display, None):
             out[jid] = JobRecord(job_id=jid, state=state.strip(), reason=_none(reason.strip()),
                                  exit_code=_none(exit_code.strip()), name=name, raw_id=raw,
-                                 source="sacct")
+                                 source="sacct", elapsed_s=elapsed)
     return out
 
 

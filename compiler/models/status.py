@@ -79,6 +79,9 @@ class Stage(BaseModel):
     # at compile (compiler/emit.py status_data), beside the measured ``elapsed_s``
     estimate_s: float | None = Field(default=None, ge=0)
     elapsed_s: float | None = Field(default=None, ge=0)
+    # the SLURM job ``elapsed_s`` was measured on, when ``planc sync`` wrote it (sacct
+    # ``Elapsed`` / scontrol ``RunTime``); absent when the local runner or a person did
+    elapsed_job_id: str | None = None
     estimate_key: str | None = None  # the calibration key (compiler.history.Key.label)
 
     @field_validator("job_id", mode="before")
