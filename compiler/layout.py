@@ -12,6 +12,7 @@ Stdlib only; the functions are pure (no file-system access)::
         README.md                     README
         runs_status.yaml              STATUS_FILE (also read as runs_status.yml: STATUS_NAMES)
         runs_status.yaml.lock         the tracker's file lock (+ .run.lock, .submit.lock)
+        runs_status.yaml.submitted.jsonl  journal_path(): a drip-fed submit's ids not yet written
         runs_plan.md                  RUN_PLAN (seed 004 folders: the plan beside a tracker)
         manifest.json                 MANIFEST (written last)
         results.json                  RESULTS_FILE (planc results)
@@ -153,6 +154,15 @@ def tracker_cache(path: Path) -> Path:
 def status_path(group_dir: Path) -> Path:
     """``<group>/runs_status.yaml``."""
     return group_dir / STATUS_FILE
+
+
+JOURNAL_SUFFIX = ".submitted.jsonl"
+
+
+def journal_path(status: Path) -> Path:
+    """``runs_status.yaml.submitted.jsonl`` beside a tracker: job ids (and a sync's held
+    states) a drip-fed submit has not yet written to it, one JSON object a line."""
+    return status.with_name(status.name + JOURNAL_SUFFIX)
 
 
 def run_dir(group_dir: Path, run: str) -> Path:

@@ -58,6 +58,7 @@ from typing import Any, Protocol
 
 from . import layout, tracker
 from .backends import slurm
+from .jobstates import HeldStates
 from .models.status import iter_stages
 
 STATUS_FILE = layout.STATUS_FILE
@@ -66,7 +67,7 @@ QUEUED = "queued"
 MAX_QUEUED = "max_queued"
 """Tracker top-level field: the cap a drip-fed group is submitted under."""
 HELD = "held back by --max-queued"
-JOURNAL_SUFFIX = ".submitted.jsonl"
+JOURNAL_SUFFIX = layout.JOURNAL_SUFFIX
 EVAL_DIRS = layout.EVAL_DIRS
 PER_RUN_ARRAY_LOG = layout.PER_RUN_ARRAY_LOG
 
@@ -104,7 +105,7 @@ class SubmitReport:
 
 class Carried(Protocol):
     """States a caller applied to the preloaded tracker mapping and has not written
-    (:class:`compiler.sync.HeldStates`): calling it applies them to a mapping
+    (:class:`compiler.jobstates.HeldStates`): calling it applies them to a mapping
     (idempotently); ``journal_entries()`` are the JSON objects the journal keeps for them."""
 
     def __call__(self, data: dict[str, Any]) -> Any: ...
@@ -200,10 +201,7 @@ def _in_flight(data: dict[str, Any]) -> int:
                if st.get("status") in ("submitted", "running"))
 
 
-def _journal_path(status: Path) -> Path:
-    """``runs_status.yaml.submitted.jsonl``: job ids a drip-fed submit has not yet written
-    to the tracker (one JSON object a line)."""
-    return status.with_name(status.name + JOURNAL_SUFFIX)
+_journal_path = layout.journal_path
 
 
 def _journal_append(status: Path, stages: list[tuple[str, str, tuple[str, str | None]]],
@@ -436,10 +434,8 @@ class _Submitter:
 
     def _carry_journaled_states(self, synced: list[dict[str, Any]]) -> None:
         """Apply the states a crashed sync had journaled (older than anything this call
-        read: :func:`compiler.sync.apply_records` never moves a stage back) and carry them
+        read: :func:`compiler.jobstates.apply_records` never moves a stage back) and carry them
         into this call's write, after the states a sync of this call may carry."""
-        from .sync import HeldStates
-
         held = []
         for entry in synced:
             try:

@@ -138,5 +138,5 @@ def test_the_ledger_reads_the_synced_elapsed_time(tmp_path: Path) -> None:
     assert data is not None
     assert [data["runs"][f"r{i}"]["finetune"]["elapsed_s"] for i in range(3)] == [100, 100, 240]
     # errors 20 %, 10 %, 25 %: median 20 %
-    assert estimate_ledger(data) == [{"stage": "finetune · k", "n": 3, "mape": 20.0}]
-    assert "| finetune · k | 3 | 20.0 % |" in render_ledger(estimate_ledger(data))
+    assert estimate_ledger(data) == [{"stage": "finetune", "key": "k", "n": 3, "mape": 20.0}]
+    assert "| finetune | k | 3 | 20.0 % |" in render_ledger(estimate_ledger(data))
