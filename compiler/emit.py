@@ -160,12 +160,12 @@ def status_data(matrix: RunMatrix) -> dict[str, Any]:
 
 def _queue_cap(matrix: RunMatrix) -> int | None:
     """The cluster profile's ``max_queued`` (its statement that groups are drip-fed under a
-    QoS ``MaxSubmitJobsPerUser`` cap, issue 14) for a per-run SLURM group with more jobs
-    than that: ``planc submit`` then drip-feeds the group without ``--max-queued``
-    (:mod:`compiler.submit`). ``None`` otherwise: array groups use their throttle, and a
-    QoS cap alone is CL011's error, whose fix is this setting or ``--max-queued``."""
+    QoS ``MaxSubmitJobsPerUser`` cap, issue 14) for a SLURM group with more jobs than that
+    (every array task counts as a job): ``planc submit`` then drip-feeds the group without
+    ``--max-queued`` (:mod:`compiler.submit`). ``None`` otherwise: a QoS cap alone is
+    CL011's error, whose fix is this setting or ``--max-queued``."""
     cluster = matrix.cluster
-    if cluster.type != "slurm" or matrix.settings.layout != "per-run":
+    if cluster.type != "slurm":
         return None
     cap = cluster.max_queued
     jobs = sum((r.kind != "control") + len(r.evaluations) for r in matrix.runs)

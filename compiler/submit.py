@@ -32,7 +32,9 @@ the group's jobs are pending or running at once (counting the tracker's ``submit
 and the tracker's top-level ``max_queued`` keeps the cap, so the next ``planc submit`` or
 ``planc status --sync`` submits more as jobs finish. An evaluation is held with its fine-tune
 and never submitted before the fine-tune's job id is known (``afterok`` as above).
-Per-run layout only; an array group limits itself with its throttle. Drip-fed, each
+An array group is drip-fed by element: each ``--array=<indices>`` submits only the elements
+that fit (SLURM counts every array task against ``MaxSubmitJobsPerUser``; the ``%N``
+throttle limits running tasks, not submitted ones, so it does not help). Drip-fed, each
 accepted job id is appended (fsync) to ``runs_status.yaml.submitted.jsonl`` at once and the
 tracker is written once at the end (a 10,000-run tracker costs ~0.6 s a write); a journal
 left by a crash is applied by the next submit or sync before anything is submitted, and the
@@ -586,6 +588,7 @@ class _Submitter:
         if "%" in throttle:
             spec += "%" + throttle.split("%", 1)[1]
         array_id = self.sbatch(script, dependency=dependency, array=spec)
+        self.in_flight += len(elements)  # SLURM counts every array task as a job
         label = array_id or f"<array id of {script.name}>"
         per_run_log = PER_RUN_ARRAY_LOG in text
         stages = []
@@ -616,7 +619,8 @@ class _Submitter:
             if not script.is_file():
                 self.report.errors.append(f"{script} does not exist (compile the group again)")
                 continue
-            self.array_job(script, elements, None)
+            self.array_job(script, self.fitting(elements), None)
+        held_training = {run for run, key in self.held if key == "finetune"}
         # (evaluation dependencies are read back from the job ids recorded just now)
         # evaluations, grouped by the dependency each element needs
         for script in sorted(self.group.glob(layout.EVAL_ARRAY_GLOB)):
@@ -633,12 +637,28 @@ class _Submitter:
                 if not self.due(_stage(self.data, run, key)):
                     continue
                 dep, ok, why = self.array_dependency(run, rec, index_of[run])
+                if not ok and run in held_training:
+                    self.hold(run, key)  # never before its fine-tune's job id is known
+                    continue
                 if not ok:
                     self.skip(run, key, why)
                     continue
                 groups.setdefault(dep, []).append((index_of[run], run, key))
             for dep, elements in groups.items():
-                self.array_job(script, elements, dep)
+                self.array_job(script, self.fitting(elements), dep)
+
+    def fitting(self, elements: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+        """Drip-fed (``max_queued``): the array elements that fit under the cap, in index
+        order; the rest are held (``queued``) for a later submit or sync. SLURM counts
+        each array task against ``MaxSubmitJobsPerUser`` (an 88-task array is 88 jobs; the
+        ``%N`` throttle limits running tasks, not submitted ones)."""
+        if self.max_queued is None:
+            return elements
+        ordered = sorted(elements)
+        room = max(0, self.max_queued - self.in_flight)
+        for _i, run, key in ordered[room:]:
+            self.hold(run, key)
+        return ordered[:room]
 
     def array_dependency(self, run: str, rec: dict[str, Any],
                          index: int) -> tuple[str | None, bool, str]:
@@ -696,16 +716,10 @@ class _Submitter:
             with ctx:
                 if not self.dry_run and _journal_path(self.path).exists():
                     self.replay_journal()
-                if array_layout:
-                    if self.max_queued is not None:
-                        raise _Refused("--max-queued drip-feeds the per-run layout; an array "
-                                       "group limits itself with its throttle (%N)")
-                    self.arrays()
-                else:
-                    try:
-                        self.per_run()
-                    finally:
-                        self.flush()
+                try:
+                    self.arrays() if array_layout else self.per_run()
+                finally:
+                    self.flush()
         except _Refused as exc:
             if str(exc) not in self.report.errors:
                 self.report.errors.append(str(exc))

@@ -326,3 +326,67 @@ def test_planc_submit_records_a_crashed_syncs_journaled_states(
     # the freed slot went to r1's first evaluation, without a dependency (fine-tune done)
     assert _submitted(fake_slurm, group)[-1] == ("r1/eval/t_epoch_0",
                                                  ["--parsable", "eval.slurm"])
+
+
+def test_an_array_group_is_drip_fed_element_by_element(tmp_path: Path,
+                                                        fake_slurm: Path) -> None:  # noqa: F811
+    """SLURM counts every array task against MaxSubmitJobsPerUser (the %N throttle limits
+    running tasks only), so ``--max-queued`` submits only the elements that fit; held
+    evaluations follow with ``aftercorr`` on their fine-tune array, or with no dependency
+    once it completed."""
+    from tests.test_submit_status import make_array_group
+
+    group = make_array_group(tmp_path)  # ft_a, ft_b (+1 eval each) and base (1 eval): 5 jobs
+    rep = submit_cmd.submit_group(group, max_queued=3)
+    assert rep.errors == []
+    assert [c["argv"] for c in calls(fake_slurm, "sbatch")] == [
+        ["--parsable", "--array=0,1%4", "finetune_array.slurm"],
+        ["--parsable", "--array=2", "eval_array_t_base.slurm"],
+    ]
+    data = load(group)
+    assert data["max_queued"] == 3
+    for run in ("ft_a", "ft_b"):
+        ev = stage_of(data, run, "evaluations/t_epoch_0")
+        assert ev["status"] == "pending" and ev["queued"]
+    # nothing finished: a sync submits nothing
+    (fake_slurm / "scontrol.txt").write_text(
+        scontrol_line("100_0", "RUNNING") + scontrol_line("100_1", "RUNNING")
+        + scontrol_line("101_2", "RUNNING"))
+    status_cmd.sync_all(group)
+    assert len(calls(fake_slurm, "sbatch")) == 2
+    # the base evaluation finished: one slot; ft_a's evaluation chains on its array task
+    (fake_slurm / "scontrol.txt").write_text(
+        scontrol_line("100_0", "RUNNING") + scontrol_line("100_1", "RUNNING")
+        + scontrol_line("101_2", "COMPLETED"))
+    status_cmd.sync_all(group)
+    assert calls(fake_slurm, "sbatch")[-1]["argv"] == [
+        "--parsable", "--array=0", "--dependency=aftercorr:100", "--kill-on-invalid-dep=yes",
+        "eval_array_t_epoch_0.slurm"]
+    data = load(group)
+    assert stage_of(data, "ft_a", "evaluations/t_epoch_0")["job_id"] == "102_0"
+    assert stage_of(data, "ft_b", "evaluations/t_epoch_0")["queued"]
+    # ft_b's fine-tune completed: its evaluation needs no dependency; the cap is dropped
+    (fake_slurm / "scontrol.txt").write_text(
+        scontrol_line("100_0", "RUNNING") + scontrol_line("100_1", "COMPLETED")
+        + scontrol_line("102_0", "PENDING"))
+    status_cmd.sync_all(group)
+    assert calls(fake_slurm, "sbatch")[-1]["argv"] == [
+        "--parsable", "--array=1", "eval_array_t_epoch_0.slurm"]
+    data = load(group)
+    assert "max_queued" not in data
+    assert stage_of(data, "ft_b", "evaluations/t_epoch_0")["job_id"] == "103_1"
+
+
+def test_a_held_array_fine_tune_holds_its_evaluation(tmp_path: Path,
+                                                      fake_slurm: Path) -> None:  # noqa: F811
+    from tests.test_submit_status import make_array_group
+
+    group = make_array_group(tmp_path)
+    submit_cmd.submit_group(group, max_queued=1)
+    assert [c["argv"] for c in calls(fake_slurm, "sbatch")] == [
+        ["--parsable", "--array=0%4", "finetune_array.slurm"]]
+    data = load(group)
+    assert stage_of(data, "ft_b", "finetune")["queued"]
+    # held, not skipped: it waits for its fine-tune's id
+    assert stage_of(data, "ft_b", "evaluations/t_epoch_0")["queued"]
+    assert stage_of(data, "ft_a", "evaluations/t_epoch_0")["queued"]

@@ -108,12 +108,21 @@ def test_shipped_profiles_load() -> None:
     assert diags and diags[0].code == "CP001"
 
 
-def test_qos_cap_names_its_remedies_and_the_drip_profile_is_quiet() -> None:
+def test_qos_cap_names_its_remedies_and_the_drip_profile_is_quiet(tmp_path: Path) -> None:
     bad = CASES / "bad" / "cl011_jobs.md"
     [d] = lint_paths([bad], Settings(root=CROOT, select=("CL011",)))
     assert d.message == ("the group submits 4 jobs at once; QoS 'normal' allows 3 per user "
                          "(MaxSubmitJobsPerUser)")
-    assert "planc submit --max-queued 3" in d.fix and "array_throttle (%N)" in d.fix
+    assert d.fix == ("drip-feed it: `planc submit --max-queued 3` (or max_queued: 3 in the "
+                     "cluster profile); an array throttle (%N) does not help, as SLURM counts "
+                     "every array task")
+    # the array layout puts the same 4 jobs (array tasks) against the cap
+    arr = bad.read_text("utf-8").replace("compute:\n", "layout: array\narray_throttle: 1\n"
+                                         "compute:\n")
+    assert "array_throttle: 1" in arr
+    Path(tmp_path / "cl011_array.md").write_text(arr, "utf-8")
+    [a] = lint_paths([tmp_path / "cl011_array.md"], Settings(root=CROOT, select=("CL011",)))
+    assert a.message == d.message
     assert lint_paths([CASES / "good" / "drip.md"], Settings(root=CROOT, select=("CL",))) == []
 
 

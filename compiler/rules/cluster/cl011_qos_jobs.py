@@ -4,8 +4,11 @@ Submitting every job at once (fine-tunes plus dependent evaluations, all pending
 QoS cap makes sbatch refuse the rest (``QOSMaxSubmitJobPerUserLimit``) half-way through.
 The rule is quiet when the profile sets ``max_queued`` (at most the cap): the profile then
 states that its groups are drip-fed with ``planc submit --max-queued N`` (held stages are
-submitted by later ``planc submit``/``planc status --sync`` calls as jobs finish). Jobs are
-counted in the per-run layout: each fine-tune and each evaluation is one job.
+submitted by later ``planc submit``/``planc status --sync`` calls as jobs finish). Each
+fine-tune and each evaluation is one job, in either layout: SLURM counts every task of a job
+array against the cap, and an array's ``%N`` throttle limits running tasks, not submitted
+ones (checked on the project's SLURM with accounting: ``sbatch --array=0-4%1`` under
+``MaxSubmitJobsPerUser=2`` is refused with ``QOSMaxSubmitJobPerUserLimit``).
 
 Severity: error — the group cannot be submitted as written: sbatch refuses the jobs over
 the cap.
@@ -52,5 +55,5 @@ def check(ctx: Context) -> Iterator[Finding]:
                   f"{cc.profile.qos or 'normal'!r} allows {cap} per user "
                   "(MaxSubmitJobsPerUser)",
                   f"drip-feed it: `planc submit --max-queued {cap}` (or max_queued: {cap} in "
-                  f"the cluster profile), or use layout: array with array_throttle (%N) "
-                  "where the cluster counts an array as one submission")
+                  "the cluster profile); an array throttle (%N) does not help, as SLURM "
+                  "counts every array task")
