@@ -152,6 +152,20 @@ def test_a_profile_that_drip_feeds_needs_no_flag(tmp_path: Path,
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(calls(fake_slurm, "sbatch")) == 3
     assert "queued 1 stage(s) for later" in proc.stdout
+    # the same plan in the array layout: the cap reaches its tracker too, and the first
+    # submit puts 3 array tasks in the queue (2 fine-tunes, 1 evaluation)
+    arr = tmp_path / "drip_array.md"
+    arr.write_text(plan.read_text("utf-8").replace("---\n", "---\nlayout: array\n", 1), "utf-8")
+    proc = run_planc("compile", "--out", str(tmp_path / "out-array"), str(arr), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    group = next(p.parent for p in (tmp_path / "out-array").rglob("runs_status.yaml"))
+    assert (group / "array_index.tsv").is_file() and load(group)["max_queued"] == 3
+    before = len(calls(fake_slurm, "sbatch"))
+    proc = run_planc("submit", str(group), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    arrays = [c["argv"] for c in calls(fake_slurm, "sbatch")[before:]]
+    assert sum(len(a[1].split("=")[1].split("%")[0].split(",")) for a in arrays) == 3, arrays
+    assert "queued 1 stage(s) for later" in proc.stdout
 
 
 # --- one tracker write per drip-fed sync (issue 14: syncing 10,000 jobs under 2 s) ---------
