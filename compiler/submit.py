@@ -32,6 +32,8 @@ the group's jobs are pending or running at once (counting the tracker's ``submit
 and the tracker's top-level ``max_queued`` keeps the cap, so the next ``planc submit`` or
 ``planc status --sync`` submits more as jobs finish. An evaluation is held with its fine-tune
 and never submitted before the fine-tune's job id is known (``afterok`` as above).
+A refusal for the user's submit limit (``QOSMaxSubmitJobPerUserLimit``: jobs outside this
+group count too) holds the rest instead of failing (``SubmitReport.limited``).
 An array group is drip-fed by element: each ``--array=<indices>`` submits only the elements
 that fit (SLURM counts every array task against ``MaxSubmitJobsPerUser``; the ``%N``
 throttle limits running tasks, not submitted ones, so it does not help). Drip-fed, each
@@ -99,6 +101,9 @@ class SubmitReport:
     unrecorded: list[tuple[str, str, str, str]] = field(default_factory=list)
     # stages held back by max_queued: (run, stage key); still pending, marked queued
     queued: list[tuple[str, str]] = field(default_factory=list)
+    limited: str | None = None
+    """Drip-fed: the submit limit sbatch named (``QOSMaxSubmitJobPerUserLimit``; the user's
+    jobs outside this group count too), after which the rest was held rather than failed."""
     tracker_written: bool = False
     """Whether this call rewrote ``runs_status.yaml`` with its submissions (and ``carried``)."""
     data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -131,6 +136,18 @@ class _Chain:
 
 class _Refused(Exception):
     pass
+
+
+class _QueueFull(Exception):
+    """Drip-fed, sbatch refused a job for the user's submit limit: the queue is full."""
+
+
+# sbatch's refusal when the user's jobs (this group's and any other) reach a QoS or
+# association submit limit (slurm/src/common/slurm_errno.c: "Job violates accounting/QOS
+# policy"; squeue reason strings QOSMaxSubmitJobPerUserLimit, AssocMaxSubmitJobLimit)
+_SUBMIT_LIMIT = ("QOSMaxSubmitJobPerUserLimit", "AssocMaxSubmitJobLimit",
+                 "QOSMaxSubmitJobPerAccountLimit", "AssocGrpSubmitJobsLimit",
+                 "QOSGrpSubmitJobsLimit")
 
 
 class NotSlurmGroup(Exception):
@@ -469,6 +486,13 @@ class _Submitter:
             return slurm.submit(script, dependency=dependency, array=array, env=self.env,
                                 runner=self.runner)
         except slurm.SlurmError as exc:
+            limit = next((w for w in _SUBMIT_LIMIT if w in str(exc)), None)
+            if self.max_queued is not None and limit is not None:
+                # the user's other jobs count against the same limit: hold the rest for a
+                # later submit or sync instead of failing
+                self.in_flight = max(self.in_flight, self.max_queued)
+                self.report.limited = limit
+                raise _QueueFull(str(exc)) from exc
             self.report.errors.append(str(exc))
             raise _Refused(str(exc)) from exc
 
@@ -502,7 +526,11 @@ class _Submitter:
             self.report.errors.append(f"{run}: {key} is {self.data_status(run, key)} but "
                                       f"{script} does not exist (compile the group again)")
             return None
-        job_id = self.sbatch(script, dependency=dependency)
+        try:
+            job_id = self.sbatch(script, dependency=dependency)
+        except _QueueFull:
+            self.hold(run, key)
+            return None
         self.in_flight += 1
         output = None
         if job_id is not None:
@@ -561,6 +589,8 @@ class _Submitter:
         if self.due(ft):
             job = self.submit_one(run, "finetune",
                                   layout.stage_script(self.group, run, "finetune"), None)
+            if job is None and (run, "finetune") in self.held[-1:]:
+                return None, False, HELD
             if job is None:
                 return None, False, "its fine-tune script is missing"
             return f"afterok:{job}", True, ""
@@ -587,7 +617,12 @@ class _Submitter:
         throttle = slurm.read_directives(text).get("array", "")
         if "%" in throttle:
             spec += "%" + throttle.split("%", 1)[1]
-        array_id = self.sbatch(script, dependency=dependency, array=spec)
+        try:
+            array_id = self.sbatch(script, dependency=dependency, array=spec)
+        except _QueueFull:
+            for _i, run, key in elements:
+                self.hold(run, key)
+            return None
         self.in_flight += len(elements)  # SLURM counts every array task as a job
         label = array_id or f"<array id of {script.name}>"
         per_run_log = PER_RUN_ARRAY_LOG in text

@@ -284,6 +284,9 @@ def continue_queued(group: Path, report: SyncReport,
     report.notes.append(f"submitted {n} queued stage(s); {len(sub.queued)} still queued "
                         f"(max_queued {cap})")
     report.notes += [f"queued stages: {e}" for e in sub.errors]
+    if sub.limited:
+        report.notes.append(f"the cluster's submit limit was reached ({sub.limited}); the "
+                            "rest stays queued")
     report.notes += [f"job {job} ({run}/{key}) was submitted but not written to the tracker "
                      f"({why}); its id is kept in the submit journal"
                      for run, key, job, why in sub.unrecorded]

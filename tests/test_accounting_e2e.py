@@ -156,6 +156,50 @@ def test_an_array_over_the_cap_is_refused_and_drip_fed_by_element(cap_qos: str,
     assert len({j.split("_")[0] for j in ids}) >= 3  # 2 + 2 + 1 elements (or smaller steps)
 
 
+def test_the_users_other_jobs_count_and_the_rest_stays_queued(cap_qos: str,
+                                                               tmp_path: Path) -> None:
+    """MaxSubmitJobsPerUser counts all of the user's jobs: with one unrelated job queued, a
+    drip-fed ``--max-queued 2`` group gets 1 job in, sbatch refuses the second, and planc
+    holds the rest (not an error); once the other job is gone, syncs finish the group."""
+    need_or_skip(_ctld_accounting(), NEED)
+    assert _run("sacctmgr", "-i", "modify", "user", "root", "set",
+                f"qos+={cap_qos}").returncode == 0
+    other = _run("sbatch", "--parsable", f"--qos={cap_qos}", "--hold", "--output=/dev/null",
+                 "--wrap", "true")
+    assert other.returncode == 0, other.stderr
+    other_id = other.stdout.strip().split(";")[0]
+    group = tmp_path / "grp"
+    runs = {}
+    for i in range(3):
+        (group / f"r{i}").mkdir(parents=True)
+        (group / f"r{i}" / "run.slurm").write_text(
+            f"#!/bin/bash\n#SBATCH --job-name=planc-other-{i}\n#SBATCH --qos={cap_qos}\n"
+            "#SBATCH --output=slurm-%j.out\n#SBATCH --time=00:05:00\nsleep 1\n")
+        runs[f"r{i}"] = {"run": tracker.stage()}
+    (group / "runs_status.yaml").write_text(tracker.dump(
+        {"schema_version": 1, "run_group": "grp", "runs": runs}))
+    try:
+        rep = submit_cmd.submit_group(group, max_queued=2)
+    finally:
+        _run("scancel", other_id)
+    assert not rep.errors, rep.errors
+    assert len(rep.jobs) == 1 and len(rep.queued) == 2, (rep.jobs, rep.queued)
+    assert rep.limited == "QOSMaxSubmitJobPerUserLimit"
+    data = tracker.read(group / "runs_status.yaml") or {}
+    assert data["max_queued"] == 2
+    assert [data["runs"][f"r{i}"]["run"]["status"] for i in range(3)] == [
+        "submitted", "pending", "pending"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        report = status_cmd.sync_all(group)
+        states = [r["run"]["status"] for r in (report.data or {})["runs"].values()]
+        if all(s == "completed" for s in states):
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"not all completed: {states}")
+
+
 def test_sacct_efficiency_of_a_real_job(tmp_path: Path) -> None:
     need_or_skip(_ctld_accounting(), NEED)
     # --acctg-freq=task=1: the node samples memory every 30 s (slurm.conf), and a job

@@ -404,3 +404,33 @@ def test_a_held_array_fine_tune_holds_its_evaluation(tmp_path: Path,
     # held, not skipped: it waits for its fine-tune's id
     assert stage_of(data, "ft_b", "evaluations/t_epoch_0")["queued"]
     assert stage_of(data, "ft_a", "evaluations/t_epoch_0")["queued"]
+
+
+def test_a_submit_limit_refusal_holds_the_rest(tmp_path: Path,
+                                               fake_slurm: Path) -> None:  # noqa: F811
+    """The user's other jobs count against MaxSubmitJobsPerUser: drip-fed, sbatch's
+    QOSMaxSubmitJobPerUserLimit holds the remaining stages (exit 0, said on stdout) in
+    either layout; without --max-queued it stays an error."""
+    from tests.test_submit_status import make_array_group
+
+    group = make_group(tmp_path, STANDARD)
+    (fake_slurm / "submit_limit").write_text("1")
+    proc = run_planc("submit", str(group), "--max-queued", "4")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "submit limit was reached before --max-queued (" \
+        "QOSMaxSubmitJobPerUserLimit)" in proc.stdout
+    assert "queued 5 stage(s) for later" in proc.stdout
+    data = load(group)
+    assert stage_of(data, "r1", "finetune")["status"] == "submitted"
+    assert stage_of(data, "r1", "evaluations/t_epoch_0")["queued"]
+    assert stage_of(data, "r2", "finetune")["queued"]
+
+    arr = make_array_group(tmp_path / "a")
+    (fake_slurm / "submit_limit").write_text("0")
+    rep = submit_cmd.submit_group(arr, max_queued=5)
+    assert rep.errors == [] and rep.limited and len(rep.queued) == 5
+    assert all(stage_of(load(arr), r, "finetune")["queued"] for r in ("ft_a", "ft_b"))
+
+    plain = make_group(tmp_path / "p", STANDARD)
+    rep = submit_cmd.submit_group(plain)
+    assert rep.errors and "QOSMaxSubmitJobPerUserLimit" in rep.errors[0]

@@ -43,6 +43,14 @@ if prog == "sbatch":
         sys.stderr.write("sbatch: error: Batch job submission failed: Requested node "
                          "configuration is not available\n")
         sys.exit(1)
+    limit = state / "submit_limit"  # jobs accepted before a QoS submit limit refuses more
+    if limit.exists():
+        left = int(limit.read_text())
+        if left <= 0:
+            sys.stderr.write("sbatch: error: QOSMaxSubmitJobPerUserLimit\nsbatch: error: Batch "
+                             "job submission failed: Job violates accounting/QOS policy\n")
+            sys.exit(1)
+        limit.write_text(str(left - 1))
     counter = state / "next_id"
     n = int(counter.read_text()) if counter.exists() else 100
     counter.write_text(str(n + 1))

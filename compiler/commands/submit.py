@@ -115,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
     if report.queued:
         print(f"queued {len(report.queued)} stage(s) for later (--max-queued): planc submit "
               "or planc status --sync submits them as jobs finish")
+    if report.limited:
+        print(f"the cluster's submit limit was reached before --max-queued ({report.limited}):"
+              " your other jobs count too; the rest stays queued")
     for run_name, key, why in report.skipped:
         print(f"not submitted {run_name}/{key}: {why}", file=sys.stderr)
     for err in report.errors:
