@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -178,24 +179,36 @@ def run_finetune(run_dir: Path, timeout: float = 900) -> float:
     return hist.observations[0].wall_s
 
 
-def proof(root: Path) -> dict[str, float]:
-    """Learn from two runs, predict the held-out third, run it: the numbers."""
+def proof(root: Path) -> dict[str, Any]:
+    """Learn from two runs, predict the held-out third, run it: the numbers.
+
+    The jobs are interleaved (warm-up, rank 4, held-out, rank 8, held-out again) and the
+    held-out run is measured twice: on a shared machine the load drifts over minutes, and
+    learning from jobs that ran in a busier (or quieter) stretch than the held-out job
+    would put the drift into the error. The prediction is made from the two learned runs
+    only (``--history`` of their group) before the second held-out job; the held-out
+    group is compiled once without history first, so its first job can run between them.
+    """
     proj = make_project(root)
     # One discarded job first: the first torch job on a node pays cold file caches (CI:
     # 40 s against 33 s for the next, identical in cost), which is not the run's cost.
     _planc(proj, "compile", "warmup.md")
     warmup = run_finetune(proj / "build" / "warmup" / "tiny-llama_rank4")
     _planc(proj, "compile", "learn.md")
+    _planc(proj, "compile", "heldout.md")
     learn = proj / "build" / "learn"
-    walls = {r: run_finetune(learn / f"tiny-llama_rank{r}") for r in (4, 8)}
-    _planc(proj, "compile", "--history", str(learn), "heldout.md")
     held = proj / "build" / "heldout"
+    walls = {4: run_finetune(learn / "tiny-llama_rank4")}
+    first = run_finetune(held / "tiny-llama_rank16")
+    walls[8] = run_finetune(learn / "tiny-llama_rank8")
+    _planc(proj, "compile", "--history", str(learn), "heldout.md")
     status = yaml.safe_load((held / "runs_status.yaml").read_text("utf-8"))
     stage = status["runs"]["tiny-llama_rank16"]["finetune"]
     estimate = float(stage["estimate_s"])
-    measured = run_finetune(held / "tiny-llama_rank16")
+    second = run_finetune(held / "tiny-llama_rank16")
+    measured = (first + second) / 2
     return {"warmup_s": warmup, "learn_rank4_s": walls[4], "learn_rank8_s": walls[8],
-            "estimate_s": estimate,
+            "estimate_s": estimate, "measured_runs_s": [first, second],
             "measured_s": measured, "error_pct": (estimate - measured) / measured * 100,
             "key": stage.get("estimate_key", "")}
 
@@ -305,8 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warm-up job (discarded) {p['warmup_s']:.0f} s; learned: rank 4 "
               f"{p['learn_rank4_s']:.0f} s, rank 8 {p['learn_rank8_s']:.0f} s"
               f" (32 rows) · key {p['key']}")
+        runs = " and ".join(f"{x:.0f} s" for x in p["measured_runs_s"])
         print(f"held-out rank 16, 64 rows: estimate {p['estimate_s']:.1f} s, measured "
-              f"{p['measured_s']:.1f} s, error {p['error_pct']:+.1f} % (goal ±15 %)")
+              f"{p['measured_s']:.1f} s (mean of {runs}), error {p['error_pct']:+.1f} % "
+              "(goal ±15 %)")
     return 0
 
 

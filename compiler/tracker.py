@@ -238,7 +238,8 @@ def merge(
 
     ``compiled`` has every run and stage the plan defines, all ``pending`` (base fine-tunes
     ``skipped``). Existing stage records win whole (status, job id, output, results and any
-    extra keys); new runs and stages are added; runs or stages absent from ``compiled`` are
+    extra keys), except that a stage never submitted takes the new ``estimate_s`` and
+    ``estimate_key`` (the ledger's compile-owned fields); new runs and stages are added; runs or stages absent from ``compiled`` are
     kept and reported. A run in cruijff_kit's flat form is kept exactly as written (no
     nested stage is added beside its ``finetune_*``/``eval_*`` keys) and listed in
     ``report.flat_runs``. ``run_group`` and ``schema_version`` come from ``compiled``.
@@ -275,6 +276,8 @@ def merge(
                     if ek not in evals:
                         evals[ek] = copy.deepcopy(ev)
                         report.added_stages.append(f"{name}/{ek}")
+                    else:
+                        _refresh_estimate(evals[ek], ev)
                 for ek in old_evals:
                     if ek not in value:
                         report.removed_stages.append(f"{name}/{ek}")
@@ -283,6 +286,8 @@ def merge(
                 rec[key] = copy.deepcopy(value)
                 if isinstance(value, dict) and "status" in value:
                     report.added_stages.append(f"{name}/{key}")
+            else:
+                _refresh_estimate(rec[key], value)
         runs[name] = rec
     for name, old_rec in old_runs.items():
         if name not in runs:
@@ -294,6 +299,24 @@ def merge(
     ordered.update({k: v for k, v in out.items() if k != "runs"})
     ordered["runs"] = out["runs"]
     return ordered, report
+
+
+ESTIMATE_FIELDS = ("estimate_s", "estimate_key")
+"""The ledger's compile-owned fields of a stage (issue 14)."""
+
+
+def _refresh_estimate(old: Any, new: Any) -> None:
+    """A stage never submitted (``pending``) takes this compile's estimate (a recompile with
+    more history is a better prediction); once submitted, the estimate its job was sized by
+    stays beside its measured ``elapsed_s``."""
+    if not isinstance(old, dict) or not isinstance(new, dict) or \
+            old.get("status", "pending") != "pending" or old.get("job_id"):
+        return
+    for f in ESTIMATE_FIELDS:
+        if f in new:
+            old[f] = copy.deepcopy(new[f])
+        else:
+            old.pop(f, None)
 
 
 def set_stage(data: dict[str, Any], run: str, stage_key: str, **fields: Any) -> bool:

@@ -71,38 +71,50 @@ def _wait(ids: list[str], timeout: float = 120) -> None:
     raise AssertionError(f"jobs {ids} still queued after {timeout} s")
 
 
+def _sleep_group(root: Path, n: int, qos: str, seconds: int) -> Path:
+    """A per-run group folder of ``n`` sweep runs whose ``run.slurm`` sleeps ``seconds``
+    under ``qos``, with its pending tracker."""
+    group = root / "grp"
+    runs = {}
+    for i in range(n):
+        (group / f"r{i}").mkdir(parents=True)
+        (group / f"r{i}" / "run.slurm").write_text(
+            f"#!/bin/bash\n#SBATCH --job-name=planc-cap-{i}\n#SBATCH --qos={qos}\n"
+            f"#SBATCH --output=slurm-%j.out\n#SBATCH --time=00:05:00\nsleep {seconds}\n")
+        runs[f"r{i}"] = {"run": tracker.stage()}
+    (group / "runs_status.yaml").write_text(tracker.dump(
+        {"schema_version": 1, "run_group": "grp", "runs": runs}))
+    return group
+
+
+def _sync_until_completed(group: Path, in_flight: int, timeout: float = 180) -> None:
+    """``planc status --sync`` once a second until every run completed; at no sync more
+    than ``in_flight`` jobs are submitted or running, and no note reports a refusal."""
+    deadline = time.monotonic() + timeout
+    states: list[str] = []
+    while time.monotonic() < deadline:
+        report = status_cmd.sync_all(group)
+        states = [r["run"]["status"] for r in (report.data or {})["runs"].values()]
+        assert sum(s in ("submitted", "running") for s in states) <= in_flight, states
+        assert not any("refused" in n or "error" in n.lower() for n in report.notes), report.notes
+        if all(s == "completed" for s in states):
+            return
+        time.sleep(1)
+    raise AssertionError(f"not all completed: {states}")
+
+
 def test_max_queued_meets_a_real_qos_cap(cap_qos: str, tmp_path: Path) -> None:
     need_or_skip(_ctld_accounting(), NEED)
     assert _run("sacctmgr", "-i", "modify", "user", "root", "set",
                 f"qos+={cap_qos}").returncode == 0
-    group = tmp_path / "grp"
-    runs = {}
-    for i in range(5):
-        (group / f"r{i}").mkdir(parents=True)
-        (group / f"r{i}" / "run.slurm").write_text(
-            f"#!/bin/bash\n#SBATCH --job-name=planc-cap-{i}\n#SBATCH --qos={cap_qos}\n"
-            "#SBATCH --output=slurm-%j.out\n#SBATCH --time=00:05:00\nsleep 2\n")
-        runs[f"r{i}"] = {"run": tracker.stage()}
-    (group / "runs_status.yaml").write_text(tracker.dump(
-        {"schema_version": 1, "run_group": "grp", "runs": runs}))
+    group = _sleep_group(tmp_path, 5, cap_qos, seconds=2)
     # the cap is real: a third job over it is refused by sbatch
     rep = submit_cmd.submit_group(group, max_queued=2)
     assert len(rep.jobs) == 2 and len(rep.queued) == 3 and not rep.errors, rep.errors
     over = _run("sbatch", "--parsable", f"--qos={cap_qos}", "--wrap", "true",
                 "--output=/dev/null")
     assert over.returncode != 0 and "QOSMaxSubmitJobPerUserLimit" in over.stderr, over.stderr
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        report = status_cmd.sync_all(group)
-        data = report.data or {}
-        states = [r["run"]["status"] for r in data["runs"].values()]
-        assert sum(s in ("submitted", "running") for s in states) <= 2
-        assert not any("refused" in n or "error" in n.lower() for n in report.notes), report.notes
-        if all(s == "completed" for s in states):
-            break
-        time.sleep(1)
-    else:
-        raise AssertionError(f"not all completed: {states}")
+    _sync_until_completed(group, in_flight=2)
     final = tracker.read(group / "runs_status.yaml") or {}
     assert "max_queued" not in final
     # each drip-fed job's run time was synced beside its state (each sleeps 2 s)
@@ -137,18 +149,7 @@ def test_an_array_over_the_cap_is_refused_and_drip_fed_by_element(cap_qos: str,
     assert not rep.errors, rep.errors
     assert [j.command for j in rep.jobs] == ["sbatch --parsable --array=0,1%1 run_array.slurm"]
     assert len(rep.queued) == 3
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        report = status_cmd.sync_all(group)
-        data = report.data or {}
-        states = [r["run"]["status"] for r in data["runs"].values()]
-        assert sum(s in ("submitted", "running") for s in states) <= 2
-        assert not any("refused" in n or "error" in n.lower() for n in report.notes), report.notes
-        if all(s == "completed" for s in states):
-            break
-        time.sleep(1)
-    else:
-        raise AssertionError(f"not all completed: {states}")
+    _sync_until_completed(group, in_flight=2)
     final = tracker.read(group / "runs_status.yaml") or {}
     assert "max_queued" not in final
     ids = [final["runs"][f"r{i}"]["run"]["job_id"] for i in range(5)]
@@ -168,16 +169,7 @@ def test_the_users_other_jobs_count_and_the_rest_stays_queued(cap_qos: str,
                  "--wrap", "true")
     assert other.returncode == 0, other.stderr
     other_id = other.stdout.strip().split(";")[0]
-    group = tmp_path / "grp"
-    runs = {}
-    for i in range(3):
-        (group / f"r{i}").mkdir(parents=True)
-        (group / f"r{i}" / "run.slurm").write_text(
-            f"#!/bin/bash\n#SBATCH --job-name=planc-other-{i}\n#SBATCH --qos={cap_qos}\n"
-            "#SBATCH --output=slurm-%j.out\n#SBATCH --time=00:05:00\nsleep 1\n")
-        runs[f"r{i}"] = {"run": tracker.stage()}
-    (group / "runs_status.yaml").write_text(tracker.dump(
-        {"schema_version": 1, "run_group": "grp", "runs": runs}))
+    group = _sleep_group(tmp_path, 3, cap_qos, seconds=1)
     try:
         rep = submit_cmd.submit_group(group, max_queued=2)
     finally:
@@ -189,15 +181,7 @@ def test_the_users_other_jobs_count_and_the_rest_stays_queued(cap_qos: str,
     assert data["max_queued"] == 2
     assert [data["runs"][f"r{i}"]["run"]["status"] for i in range(3)] == [
         "submitted", "pending", "pending"]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        report = status_cmd.sync_all(group)
-        states = [r["run"]["status"] for r in (report.data or {})["runs"].values()]
-        if all(s == "completed" for s in states):
-            break
-        time.sleep(1)
-    else:
-        raise AssertionError(f"not all completed: {states}")
+    _sync_until_completed(group, in_flight=2)
 
 
 def test_sacct_efficiency_of_a_real_job(tmp_path: Path) -> None:

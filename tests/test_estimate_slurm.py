@@ -1,8 +1,10 @@
 """Issue 14's proof on the REAL local SLURM: the tiny CPU torchtune pipeline runs two
 configurations (LoRA rank 4 and 8 on 32 rows), planc learns from them, predicts a held-out
 third (rank 16 on 64 rows: another rank and twice the tokens), after one discarded warm-up
-job (cold file caches), and the prediction is within
-±15 % of its measured wall clock (``bench/estimate_bench.py --proof`` prints the same).
+job (cold file caches), and the prediction is within ±15 % of its measured wall clock
+(``bench/estimate_bench.py --proof`` prints the same). The jobs are interleaved (rank 4,
+held-out, rank 8, held-out) and the held-out wall clock is the mean of its two jobs, so a
+shared machine's load drift does not land on one side of the comparison.
 
 Needs ``scripts/slurm-local.sh start`` and torchtune; in CI it fails instead of skipping.
 """

@@ -44,6 +44,31 @@ def test_merge_keeps_statuses_adds_new_and_reports_removed() -> None:
     assert list(merged) == ["schema_version", "run_group", "runs"]
 
 
+def test_a_recompile_refreshes_the_estimate_of_stages_never_submitted() -> None:
+    """The ledger: a pending stage takes the new compile's estimate (more history, a better
+    prediction); a submitted or finished stage keeps the estimate its job was sized by."""
+    def with_estimate(seconds: float, key: str) -> dict:
+        data = compiled({"a": ["t"], "b": ["t"]})
+        for rec in data["runs"].values():
+            rec["finetune"].update(estimate_s=seconds, estimate_key=key)
+            rec["evaluations"]["t"].update(estimate_s=seconds / 2, estimate_key=key)
+        return data
+
+    old = with_estimate(120.0, "no calibration · seed 004 default")
+    old["runs"]["b"]["finetune"].update(status="completed", job_id="7", elapsed_s=100)
+    old["runs"]["b"]["evaluations"]["t"].update(status="submitted", job_id="8")
+    merged, _ = tracker.merge(old, with_estimate(58.0, "k"))
+    a, b = merged["runs"]["a"], merged["runs"]["b"]
+    assert (a["finetune"]["estimate_s"], a["finetune"]["estimate_key"]) == (58.0, "k")
+    assert a["evaluations"]["t"]["estimate_s"] == 29.0
+    assert (b["finetune"]["estimate_s"], b["finetune"]["elapsed_s"]) == (120.0, 100)
+    assert b["evaluations"]["t"]["estimate_key"] == "no calibration · seed 004 default"
+    # a compile without an estimate for a pending stage drops the stale one
+    merged, _ = tracker.merge(merged, compiled({"a": ["t"], "b": ["t"]}))
+    assert "estimate_s" not in merged["runs"]["a"]["finetune"]
+    assert merged["runs"]["b"]["finetune"]["estimate_s"] == 120.0
+
+
 def test_dump_quotes_job_ids_and_timestamps_and_roundtrips(tmp_path: Path) -> None:
     data = compiled({"a": ["t"]})
     data["runs"]["a"]["finetune"].update(job_id="4812345", last_updated="2025-10-18 14:03:22")
