@@ -240,9 +240,9 @@ def merge(
     ``skipped``). Existing stage records win whole (status, job id, output, results and any
     extra keys), except that a stage never submitted takes the new ``estimate_s`` and
     ``estimate_key`` (the ledger's compile-owned fields); new runs and stages are added;
-    runs or stages absent from ``compiled`` are kept and reported. A run in cruijff_kit's flat form is kept exactly as written (no
-    nested stage is added beside its ``finetune_*``/``eval_*`` keys) and listed in
-    ``report.flat_runs``. ``run_group`` and ``schema_version`` come from ``compiled``.
+    runs or stages absent from ``compiled`` are kept and reported. A run in cruijff_kit's
+    flat form is kept exactly as written (no nested stage is added beside its
+    ``finetune_*``/``eval_*`` keys) and listed in ``report.flat_runs``. ``run_group`` and ``schema_version`` come from ``compiled``.
     """
     report = MergeReport()
     if not existing or not isinstance(existing.get("runs"), dict):
