@@ -242,7 +242,8 @@ def merge(
     ``estimate_key`` (the ledger's compile-owned fields); new runs and stages are added;
     runs or stages absent from ``compiled`` are kept and reported. A run in cruijff_kit's
     flat form is kept exactly as written (no nested stage is added beside its
-    ``finetune_*``/``eval_*`` keys) and listed in ``report.flat_runs``. ``run_group`` and ``schema_version`` come from ``compiled``.
+    ``finetune_*``/``eval_*`` keys) and listed in ``report.flat_runs``. ``run_group`` and
+    ``schema_version`` come from ``compiled``.
     """
     report = MergeReport()
     if not existing or not isinstance(existing.get("runs"), dict):
